@@ -1,0 +1,379 @@
+//! `mcu-build hex`: merge, inspect, convert and compare image files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::image::diff::{self, DifferenceKind};
+use crate::image::file::{self, Details, Format, InputSpec, LoadedFile, SaveOptions};
+use crate::image::ihex::RecordLength;
+use crate::image::merge::{self, EntryChoice};
+use crate::image::{Image, OverlapPolicy, StartAddress, format_range};
+use crate::number;
+
+#[derive(Debug, Subcommand)]
+pub enum HexCommand {
+    /// Merge images (HEX, ELF, BIN@ADDR) into one, checking overlaps.
+    #[command(after_help = "Examples:
+  # NuttX protected build: kernel first, so its reset entry is kept
+  mcu-build hex merge nuttx.hex nuttx_user.hex -o combined.hex
+  # a raw binary at its load address, plus an ELF, into a binary
+  mcu-build hex merge boot.bin@0x08000000 app.elf -o firmware.bin
+  # later inputs win where they overlap
+  mcu-build hex merge base.hex patch.hex --overlap last -o patched.hex")]
+    Merge(MergeArgs),
+    /// Show the segments, size, start address, record counts and CRC32 of images.
+    #[command(after_help = "Examples:
+  mcu-build hex info combined.hex
+  mcu-build hex info kernel.elf user.bin@0x08020000 --json")]
+    Info(InfoArgs),
+    /// Convert an image to another format (ELF/HEX/BIN@ADDR to HEX, BIN or ELF).
+    #[command(after_help = "Examples:
+  mcu-build hex convert kernel.elf -o kernel.hex
+  mcu-build hex convert combined.hex -o combined.bin --fill 0x00
+  mcu-build hex convert app.bin@0x08020000 -o app.hex --record-length 32")]
+    Convert(ConvertArgs),
+    /// List the address ranges where two images differ; exit 1 if they do.
+    #[command(after_help = "Examples:
+  mcu-build hex diff build-a/combined.hex build-b/combined.hex
+  mcu-build hex diff firmware.elf firmware.hex --json
+
+Exit status: 0 when the images are identical, 1 when they differ or an
+input cannot be read, 2 on a usage error.")]
+    Diff(DiffArgs),
+}
+
+impl HexCommand {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            HexCommand::Merge(args) => args.run(),
+            HexCommand::Info(args) => args.run(),
+            HexCommand::Convert(args) => args.run(),
+            HexCommand::Diff(args) => args.run(),
+        }
+    }
+}
+
+/// Where and how to write the resulting image.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output file; its extension (.hex, .bin, .elf) chooses the format
+    /// unless --format is given.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Data bytes per HEX data record (1 to 255).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..=255))]
+    record_length: u8,
+    /// Byte that fills the gaps between segments in a binary.
+    #[arg(long, default_value = "0xFF", value_parser = parse_byte)]
+    fill: u8,
+    /// Largest gap a binary may fill, e.g. 64K or 0x100000; a larger one is an
+    /// error, so that a stray segment cannot produce a huge file.
+    #[arg(long, default_value = "16M", value_parser = parse_size)]
+    max_gap: u64,
+}
+
+impl OutputArgs {
+    fn save(&self, image: &Image) -> anyhow::Result<Format> {
+        let format = match self.format {
+            Some(format) => format,
+            None => Format::from_extension(&self.output).with_context(|| {
+                format!(
+                    "cannot tell the output format from {:?}: use an extension .hex, .bin or .elf, \
+                     or --format hex|bin|elf",
+                    self.output
+                )
+            })?,
+        };
+        let options = SaveOptions {
+            format,
+            record_length: RecordLength::new(self.record_length)
+                .expect("clap restricts the range to 1..=255"),
+            fill: self.fill,
+            max_gap: self.max_gap,
+        };
+        file::save(image, &self.output, &options)?;
+        Ok(format)
+    }
+}
+
+fn parse_byte(text: &str) -> Result<u8, String> {
+    let value = number::parse_u64(text).map_err(|e| e.to_string())?;
+    u8::try_from(value).map_err(|_| format!("{text:?} is not a byte (0 to 0xFF)"))
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    number::parse_u64(text).map_err(|e| e.to_string())
+}
+
+fn load_all(specs: &[InputSpec]) -> anyhow::Result<Vec<LoadedFile>> {
+    specs
+        .iter()
+        .map(|spec| file::load(spec).map_err(anyhow::Error::from))
+        .collect()
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Input files: Intel HEX and ELF are recognised by content; a raw binary
+    /// is given with the address of its first byte, as FILE@0x08020000.
+    #[arg(required = true, value_name = "IN")]
+    inputs: Vec<InputSpec>,
+    /// What to do where inputs overlap: `identical` allows equal bytes only,
+    /// `error` forbids any overlap, `first`/`last` keep that input's bytes.
+    #[arg(long, value_enum, default_value_t = OverlapPolicy::Identical)]
+    overlap: OverlapPolicy,
+    /// Start address of the result: `first` (of the inputs that have one;
+    /// put the kernel first), `last`, `none`, or an address such as 0x08000189.
+    #[arg(long, default_value = "first", value_name = "first|last|none|ADDR")]
+    entry: EntryChoice,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl MergeArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let files = load_all(&self.inputs)?;
+        let names: Vec<String> = files.iter().map(|f| f.spec.to_string()).collect();
+        let inputs: Vec<merge::Input<'_>> = files
+            .iter()
+            .zip(&names)
+            .map(|(file, name)| merge::Input {
+                name,
+                image: &file.image,
+            })
+            .collect();
+        let merged = merge::merge(&inputs, self.overlap, self.entry)?;
+        if !merged.differing_starts.is_empty() {
+            let list: Vec<String> = merged
+                .differing_starts
+                .iter()
+                .map(|(i, start)| format!("{} in {}", start, names[*i]))
+                .collect();
+            let kept = match (merged.image.start_address(), merged.start_from) {
+                (Some(start), Some(i)) => format!("keeping {start} from {}", names[i]),
+                (Some(start), None) => format!("using {start} from --entry"),
+                (None, _) => "writing no start address (--entry none)".to_owned(),
+            };
+            eprintln!(
+                "warning: the inputs have different start addresses: {}; {kept}",
+                list.join(", ")
+            );
+        }
+        let format = self.output.save(&merged.image)?;
+        eprintln!(
+            "wrote {} ({format}): {} bytes in {} segment(s) from {} input(s), start address {}",
+            self.output.output.display(),
+            merged.image.total_size(),
+            merged.image.segments().len(),
+            files.len(),
+            describe_start(merged.image.start_address()),
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn describe_start(start: Option<StartAddress>) -> String {
+    start.map_or_else(|| "none".to_owned(), |s| s.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Image files (HEX, ELF, or BIN@ADDR).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<InputSpec>,
+    /// Print JSON (one array, an object per file) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The JSON form of `hex info` for one file.
+#[derive(Serialize)]
+struct FileInfo {
+    file: String,
+    segments: Vec<SegmentInfo>,
+    total_bytes: u64,
+    start_address: Option<StartAddress>,
+    crc32: String,
+    #[serde(flatten)]
+    details: Details,
+}
+
+#[derive(Serialize)]
+struct SegmentInfo {
+    start: u64,
+    end: u64,
+    size: u64,
+}
+
+impl InfoArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let files = load_all(&self.files)?;
+        let infos: Vec<FileInfo> = files
+            .into_iter()
+            .map(|f| FileInfo {
+                file: f.spec.to_string(),
+                segments: f
+                    .image
+                    .ranges()
+                    .map(|r| SegmentInfo {
+                        start: r.start,
+                        end: r.end,
+                        size: r.end - r.start,
+                    })
+                    .collect(),
+                total_bytes: f.image.total_size(),
+                start_address: f.image.start_address(),
+                crc32: format!("{:#010x}", f.image.crc32()),
+                details: f.details,
+            })
+            .collect();
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&infos)?);
+        } else {
+            for (i, info) in infos.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print!("{}", render_info(info));
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn render_info(info: &FileInfo) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let format = match &info.details {
+        Details::Hex { .. } => "Intel HEX".to_owned(),
+        Details::Elf(elf) => format!(
+            "ELF{} {}-endian, machine {}",
+            elf.class,
+            if elf.big_endian { "big" } else { "little" },
+            elf.machine
+        ),
+        Details::Bin { base } => format!("binary at {base:#010x}"),
+    };
+    let _ = writeln!(out, "{}: {format}", info.file);
+    let _ = writeln!(out, "  {:<12} {:<12} {:>10}", "start", "end", "size");
+    for seg in &info.segments {
+        let _ = writeln!(
+            out,
+            "  {:#010x}   {:#010x}   {:>10}",
+            seg.start, seg.end, seg.size
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  total        {} bytes in {} segment(s)",
+        info.total_bytes,
+        info.segments.len()
+    );
+    let _ = writeln!(out, "  start        {}", describe_start(info.start_address));
+    match &info.details {
+        Details::Hex { records: r } => {
+            let _ = writeln!(
+                out,
+                "  records      00 data: {}, 01 end of file: {}, 02 ext. segment: {}, \
+                 03 start segment: {}, 04 ext. linear: {}, 05 start linear: {}",
+                r.data,
+                r.end_of_file,
+                r.extended_segment_address,
+                r.start_segment_address,
+                r.extended_linear_address,
+                r.start_linear_address
+            );
+        }
+        Details::Elf(elf) => {
+            let _ = writeln!(out, "  PT_LOAD      {} with file bytes", elf.load_segments);
+        }
+        Details::Bin { .. } => {}
+    }
+    let _ = writeln!(out, "  crc32        {}", info.crc32);
+    out
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input file (HEX, ELF, or BIN@ADDR).
+    #[arg(value_name = "IN")]
+    input: InputSpec,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl ConvertArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let loaded = file::load(&self.input)?;
+        let format = self.output.save(&loaded.image)?;
+        let base = loaded.image.extent().map(|r| r.start);
+        let first_byte = match (format, base) {
+            (Format::Bin, Some(base)) => format!(", first byte at {base:#010x}"),
+            _ => String::new(),
+        };
+        eprintln!(
+            "wrote {} ({format}): {} bytes in {} segment(s){first_byte}",
+            self.output.output.display(),
+            loaded.image.total_size(),
+            loaded.image.segments().len(),
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// First image (HEX, ELF, or BIN@ADDR).
+    a: InputSpec,
+    /// Second image.
+    b: InputSpec,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl DiffArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let a = file::load(&self.a)?;
+        let b = file::load(&self.b)?;
+        let result = diff::diff(&a.image, &b.image);
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        } else if result.is_empty() {
+            println!(
+                "{} and {} hold the same data and start address",
+                self.a, self.b
+            );
+        } else {
+            for r in &result.ranges {
+                let what = match r.kind {
+                    DifferenceKind::Differs => "differ".to_owned(),
+                    DifferenceKind::OnlyInA => format!("only in {}", self.a),
+                    DifferenceKind::OnlyInB => format!("only in {}", self.b),
+                };
+                println!("{}  {what}", format_range(&(r.start..r.end)));
+            }
+            if let Some((sa, sb)) = result.start_addresses {
+                println!(
+                    "start address: {} in {}, {} in {}",
+                    describe_start(sa),
+                    self.a,
+                    describe_start(sb),
+                    self.b
+                );
+            }
+        }
+        Ok(if result.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}

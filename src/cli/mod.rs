@@ -1,0 +1,38 @@
+//! Command-line interface: clap definitions and rendering of results.
+//!
+//! Each subcommand lives in its own file and exposes an `Args` type with a
+//! `run` method returning the process exit code; this file only wires them.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod hex;
+
+/// Build, verify, merge and run protected (MPU-isolated) firmware.
+#[derive(Debug, Parser)]
+#[command(name = "mcu-build", version, about, long_about = None)]
+#[command(after_help = "Examples:
+  mcu-build hex merge nuttx.hex nuttx_user.hex -o combined.hex
+  mcu-build hex info combined.hex
+  mcu-build hex convert kernel.elf -o kernel.bin")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Merge, inspect, convert and compare Intel HEX, ELF and raw binary images.
+    #[command(subcommand)]
+    Hex(hex::HexCommand),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand and returns the exit code it asks for.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Hex(cmd) => cmd.run(),
+        }
+    }
+}

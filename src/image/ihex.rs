@@ -1,0 +1,488 @@
+//! Intel HEX: reading all six record types and writing with 04 records.
+//!
+//! A record is `:LLAAAATT<data>CC`: LL data bytes, a 16-bit address offset
+//! AAAA, the type TT, the data and a checksum that makes the sum of all
+//! record bytes zero. The types are 00 data, 01 end of file, 02 extended
+//! segment address, 03 start segment address (CS:IP), 04 extended linear
+//! address and 05 start linear address.
+//!
+//! Addressing, as Intel's specification defines it: after an 02 record the
+//! address of data byte `i` of a record is `base + ((AAAA + i) mod 64 KiB)`,
+//! so data wraps around inside the 64 KiB segment; after an 04 record (or
+//! none) it is `base + AAAA + i`, and a record that runs past 0xFFFFFFFF is
+//! an error rather than a silent wrap to address 0.
+//!
+//! The codec is hand-written rather than taken from the `ihex` crate: errors
+//! need the line and column of the offending character, and the reader and
+//! writer are the hot path of `hex merge` (see benches/).
+
+use std::fmt;
+
+use super::{Image, InsertError, OverlapPolicy, StartAddress};
+
+/// Counts of records by type, as read from a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecordCounts {
+    pub data: u64,
+    pub end_of_file: u64,
+    pub extended_segment_address: u64,
+    pub start_segment_address: u64,
+    pub extended_linear_address: u64,
+    pub start_linear_address: u64,
+}
+
+/// A parsed HEX file: the image and what records it was made of.
+#[derive(Clone, Debug)]
+pub struct HexFile {
+    pub image: Image,
+    pub records: RecordCounts,
+}
+
+/// A HEX file could not be read; `line` and `column` are 1-based.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {kind}")]
+pub struct HexError {
+    pub line: usize,
+    pub column: usize,
+    pub kind: HexErrorKind,
+}
+
+/// What was wrong, and what was expected instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HexErrorKind {
+    #[error("expected ':' at the start of a record, found {0:?}")]
+    MissingColon(char),
+    #[error("expected a hex digit, found {0:?}")]
+    NotHexDigit(char),
+    #[error("odd number of hex digits ({0}): a record is made of whole bytes")]
+    OddDigitCount(usize),
+    #[error("record too short: {0} hex digits, a record has at least 10 (LL AAAA TT CC)")]
+    TooShort(usize),
+    #[error("record declares {declared} data bytes (LL = {declared:#04X}) but holds {actual}")]
+    ByteCount { declared: usize, actual: usize },
+    #[error("checksum is {found:#04X}, record sums to {expected:#04X}")]
+    Checksum { found: u8, expected: u8 },
+    #[error("unknown record type {0:#04X}: expected 00 to 05")]
+    UnknownType(u8),
+    #[error("{record} record must have {expected} data bytes, has {actual}")]
+    RecordLength {
+        record: RecordType,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("data after the end-of-file record (line {eof_line})")]
+    DataAfterEof { eof_line: usize },
+    #[error("missing end-of-file record (:00000001FF)")]
+    MissingEof,
+    #[error("{record} record gives {new}, but line {first_line} already gave {first}")]
+    ConflictingStart {
+        record: RecordType,
+        new: StartAddress,
+        first: StartAddress,
+        first_line: usize,
+    },
+    #[error(transparent)]
+    Insert(#[from] InsertError),
+}
+
+/// The six record types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordType {
+    Data = 0,
+    EndOfFile = 1,
+    ExtendedSegmentAddress = 2,
+    StartSegmentAddress = 3,
+    ExtendedLinearAddress = 4,
+    StartLinearAddress = 5,
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            RecordType::Data => "data",
+            RecordType::EndOfFile => "end-of-file",
+            RecordType::ExtendedSegmentAddress => "extended segment address",
+            RecordType::StartSegmentAddress => "start segment address",
+            RecordType::ExtendedLinearAddress => "extended linear address",
+            RecordType::StartLinearAddress => "start linear address",
+        };
+        write!(f, "{name} ({:02X})", *self as u8)
+    }
+}
+
+/// How addresses of data records are formed (see the module docs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Addressing {
+    Linear(u32),
+    Segment(u32),
+}
+
+/// Value of each ASCII hex digit, 0xFF for anything else.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = match i as u8 {
+            c @ b'0'..=b'9' => c - b'0',
+            c @ b'a'..=b'f' => c - b'a' + 10,
+            c @ b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xFF,
+        };
+        i += 1;
+    }
+    table
+};
+
+/// A contiguous run of data records not yet inserted into the image, with
+/// the line of each record so that an overlap can name the exact record.
+#[derive(Default)]
+struct Run {
+    address: u32,
+    bytes: Vec<u8>,
+    /// (offset within the run, line) of each record in the run.
+    records: Vec<(usize, usize)>,
+}
+
+impl Run {
+    fn end(&self) -> u64 {
+        u64::from(self.address) + self.bytes.len() as u64
+    }
+
+    /// Adds a record's data, first flushing the run into `image` when the
+    /// data does not continue it.
+    fn append(
+        &mut self,
+        image: &mut Image,
+        address: u32,
+        data: &[u8],
+        line: usize,
+    ) -> Result<(), HexError> {
+        if u64::from(address) != self.end() {
+            self.flush(image)?;
+        }
+        if self.bytes.is_empty() {
+            self.address = address;
+        }
+        self.records.push((self.bytes.len(), line));
+        self.bytes.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Inserts the run into `image` and empties it.
+    fn flush(&mut self, image: &mut Image) -> Result<(), HexError> {
+        if self.bytes.is_empty() {
+            return Ok(());
+        }
+        let result = image.insert(self.address, &self.bytes, OverlapPolicy::Identical);
+        if let Err(err) = result {
+            let at = match &err {
+                InsertError::Overlap(o) => o
+                    .first_difference
+                    .map_or(o.range.start, |d| u64::from(d.address)),
+                InsertError::BeyondAddressSpace(r) => r.start,
+            };
+            let offset = (at - u64::from(self.address)) as usize;
+            let index = self.records.partition_point(|&(o, _)| o <= offset) - 1;
+            return Err(HexError {
+                line: self.records[index].1,
+                column: 4,
+                kind: err.into(),
+            });
+        }
+        self.bytes.clear();
+        self.records.clear();
+        Ok(())
+    }
+}
+
+/// Parses Intel HEX text.
+pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
+    let mut image = Image::new();
+    let mut records = RecordCounts::default();
+    let mut addressing = Addressing::Linear(0);
+    let mut start: Option<(StartAddress, usize)> = None;
+    let mut eof_line = None;
+    let mut run = Run::default();
+    let mut bytes = Vec::with_capacity(64);
+
+    for (index, raw_line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = index + 1;
+        let content = raw_line.trim_ascii_end();
+        if content.is_empty() {
+            continue;
+        }
+        if let Some(eof_line) = eof_line {
+            return Err(HexError {
+                line,
+                column: 1,
+                kind: HexErrorKind::DataAfterEof { eof_line },
+            });
+        }
+        let at = |column: usize, kind| HexError { line, column, kind };
+        decode_record(content, &mut bytes).map_err(|(column, kind)| at(column, kind))?;
+
+        let declared = usize::from(bytes[0]);
+        let data = &bytes[4..bytes.len() - 1];
+        if data.len() != declared {
+            return Err(at(
+                2,
+                HexErrorKind::ByteCount {
+                    declared,
+                    actual: data.len(),
+                },
+            ));
+        }
+        let checksum_column = content.len() - 1;
+        let found = bytes[bytes.len() - 1];
+        let expected = bytes[..bytes.len() - 1]
+            .iter()
+            .fold(0u8, |sum, b| sum.wrapping_add(*b))
+            .wrapping_neg();
+        if found != expected {
+            return Err(at(
+                checksum_column,
+                HexErrorKind::Checksum { found, expected },
+            ));
+        }
+        let offset = u16::from_be_bytes([bytes[1], bytes[2]]);
+        let record = match bytes[3] {
+            0 => RecordType::Data,
+            1 => RecordType::EndOfFile,
+            2 => RecordType::ExtendedSegmentAddress,
+            3 => RecordType::StartSegmentAddress,
+            4 => RecordType::ExtendedLinearAddress,
+            5 => RecordType::StartLinearAddress,
+            other => return Err(at(8, HexErrorKind::UnknownType(other))),
+        };
+        let expect_len = |expected: usize| {
+            if data.len() == expected {
+                Ok(())
+            } else {
+                Err(at(
+                    2,
+                    HexErrorKind::RecordLength {
+                        record,
+                        expected,
+                        actual: data.len(),
+                    },
+                ))
+            }
+        };
+        match record {
+            RecordType::Data => {
+                records.data += 1;
+                // Where the record starts, and the segment base its data wraps to
+                // after offset 0xFFFF (segment addressing only).
+                let (address, wrap) = match addressing {
+                    Addressing::Linear(base) => {
+                        let first = u64::from(base) + u64::from(offset);
+                        let range = first..first + data.len() as u64;
+                        if range.end > super::ADDRESS_SPACE_END {
+                            return Err(at(4, InsertError::BeyondAddressSpace(range).into()));
+                        }
+                        (first as u32, None)
+                    }
+                    Addressing::Segment(base) => (base + u32::from(offset), Some(base)),
+                };
+                let until_wrap = 0x1_0000 - usize::from(offset);
+                match wrap {
+                    Some(base) if data.len() > until_wrap => {
+                        run.append(&mut image, address, &data[..until_wrap], line)?;
+                        run.append(&mut image, base, &data[until_wrap..], line)?;
+                    }
+                    _ => run.append(&mut image, address, data, line)?,
+                }
+            }
+            RecordType::EndOfFile => {
+                expect_len(0)?;
+                records.end_of_file += 1;
+                eof_line = Some(line);
+            }
+            RecordType::ExtendedSegmentAddress => {
+                expect_len(2)?;
+                records.extended_segment_address += 1;
+                addressing = Addressing::Segment(u32::from(be16(data)) << 4);
+            }
+            RecordType::ExtendedLinearAddress => {
+                expect_len(2)?;
+                records.extended_linear_address += 1;
+                addressing = Addressing::Linear(u32::from(be16(data)) << 16);
+            }
+            RecordType::StartSegmentAddress | RecordType::StartLinearAddress => {
+                expect_len(4)?;
+                let new = if record == RecordType::StartSegmentAddress {
+                    records.start_segment_address += 1;
+                    StartAddress::Segment {
+                        cs: be16(&data[..2]),
+                        ip: be16(&data[2..]),
+                    }
+                } else {
+                    records.start_linear_address += 1;
+                    StartAddress::Linear {
+                        address: u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
+                    }
+                };
+                match start {
+                    Some((first, first_line)) if first != new => {
+                        return Err(at(
+                            10,
+                            HexErrorKind::ConflictingStart {
+                                record,
+                                new,
+                                first,
+                                first_line,
+                            },
+                        ));
+                    }
+                    Some(_) => {}
+                    None => start = Some((new, line)),
+                }
+            }
+        }
+    }
+    run.flush(&mut image)?;
+    if eof_line.is_none() {
+        let lines = text.split(|&b| b == b'\n').count();
+        return Err(HexError {
+            line: lines,
+            column: 1,
+            kind: HexErrorKind::MissingEof,
+        });
+    }
+    image.set_start_address(start.map(|(s, _)| s));
+    Ok(HexFile { image, records })
+}
+
+fn be16(two: &[u8]) -> u16 {
+    u16::from_be_bytes([two[0], two[1]])
+}
+
+/// Decodes `:` and the hex pairs of one record into `out`; on error returns
+/// the 1-based column and the problem.
+fn decode_record(content: &[u8], out: &mut Vec<u8>) -> Result<(), (usize, HexErrorKind)> {
+    out.clear();
+    if content[0] != b':' {
+        return Err((1, HexErrorKind::MissingColon(first_char(content))));
+    }
+    let digits = &content[1..];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        let hi = HEX_VALUE[usize::from(pair[0])];
+        let lo = pair.get(1).map_or(0, |&c| HEX_VALUE[usize::from(c)]);
+        if hi == 0xFF || lo == 0xFF {
+            let bad = if hi == 0xFF { 0 } else { 1 };
+            let column = 2 + 2 * i + bad;
+            return Err((
+                column,
+                HexErrorKind::NotHexDigit(first_char(&digits[2 * i + bad..])),
+            ));
+        }
+        out.push(hi << 4 | lo);
+    }
+    if digits.len() % 2 == 1 {
+        return Err((content.len(), HexErrorKind::OddDigitCount(digits.len())));
+    }
+    if digits.len() < 10 {
+        return Err((content.len(), HexErrorKind::TooShort(digits.len())));
+    }
+    Ok(())
+}
+
+/// The character starting at `bytes` (lossily, for messages).
+fn first_char(bytes: &[u8]) -> char {
+    let end = bytes.len().min(4);
+    String::from_utf8_lossy(&bytes[..end])
+        .chars()
+        .next()
+        .unwrap_or('\u{FFFD}')
+}
+
+/// Number of data bytes per data record (1 to 255).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordLength(u8);
+
+impl RecordLength {
+    /// `None` for 0: a data record must carry at least one byte.
+    pub fn new(length: u8) -> Option<Self> {
+        (length > 0).then_some(Self(length))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for RecordLength {
+    fn default() -> Self {
+        Self(16)
+    }
+}
+
+/// Writes `image` as Intel HEX: an 04 record wherever the upper 16 address
+/// bits change (data records never cross a 64 KiB boundary), data records of
+/// `record_length` bytes, the start address (03 or 05) and the EOF record.
+pub fn write(image: &Image, record_length: RecordLength) -> Vec<u8> {
+    let mut out = Vec::with_capacity(image.total_size() as usize * 23 / 8 + 64);
+    let mut upper = 0u16;
+    for segment in image.segments() {
+        let mut address = segment.address;
+        let mut rest = segment.data;
+        while !rest.is_empty() {
+            let this_upper = (address >> 16) as u16;
+            if this_upper != upper {
+                push_record(
+                    &mut out,
+                    0,
+                    RecordType::ExtendedLinearAddress,
+                    &this_upper.to_be_bytes(),
+                );
+                upper = this_upper;
+            }
+            let to_boundary = 0x1_0000 - (address & 0xFFFF) as usize;
+            let n = rest
+                .len()
+                .min(usize::from(record_length.0))
+                .min(to_boundary);
+            push_record(&mut out, address as u16, RecordType::Data, &rest[..n]);
+            rest = &rest[n..];
+            address = address.wrapping_add(n as u32);
+        }
+    }
+    match image.start_address() {
+        Some(StartAddress::Linear { address }) => {
+            push_record(
+                &mut out,
+                0,
+                RecordType::StartLinearAddress,
+                &address.to_be_bytes(),
+            );
+        }
+        Some(StartAddress::Segment { cs, ip }) => {
+            let mut data = [0u8; 4];
+            data[..2].copy_from_slice(&cs.to_be_bytes());
+            data[2..].copy_from_slice(&ip.to_be_bytes());
+            push_record(&mut out, 0, RecordType::StartSegmentAddress, &data);
+        }
+        None => {}
+    }
+    push_record(&mut out, 0, RecordType::EndOfFile, &[]);
+    out
+}
+
+fn push_record(out: &mut Vec<u8>, offset: u16, record: RecordType, data: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let push_byte = |out: &mut Vec<u8>, b: u8| {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xF)]);
+    };
+    let [hi, lo] = offset.to_be_bytes();
+    let header = [data.len() as u8, hi, lo, record as u8];
+    let mut sum = 0u8;
+    out.push(b':');
+    for &b in header.iter().chain(data) {
+        sum = sum.wrapping_add(b);
+        push_byte(out, b);
+    }
+    push_byte(out, sum.wrapping_neg());
+    out.push(b'\n');
+}

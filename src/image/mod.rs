@@ -1,0 +1,395 @@
+//! The sparse memory image and the file formats that load and store it.
+//!
+//! An [`Image`] is what a flash programmer or a debugger sees: ordered,
+//! non-overlapping runs of bytes at 32-bit addresses, plus an optional start
+//! address (the reset entry a debugger jumps to). Every format mcu-build reads
+//! (Intel HEX, ELF, raw binary) loads into an `Image`, every operation
+//! (merge, diff, slice, fill) works on `Image`s, and every writer stores one.
+
+pub mod bin;
+pub mod diff;
+pub mod elf;
+pub mod file;
+pub mod ihex;
+pub mod merge;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+/// One past the highest address of the 32-bit address space.
+pub const ADDRESS_SPACE_END: u64 = 1 << 32;
+
+/// Where execution starts, in the two forms Intel HEX can express.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "form", rename_all = "kebab-case")]
+pub enum StartAddress {
+    /// A 32-bit linear address (HEX record 05, the ELF entry point).
+    Linear { address: u32 },
+    /// An 8086 `CS:IP` pair (HEX record 03); it addresses `CS * 16 + IP`.
+    Segment { cs: u16, ip: u16 },
+}
+
+impl StartAddress {
+    /// The address execution starts at.
+    pub fn address(self) -> u32 {
+        match self {
+            StartAddress::Linear { address } => address,
+            StartAddress::Segment { cs, ip } => (u32::from(cs) << 4) + u32::from(ip),
+        }
+    }
+}
+
+impl fmt::Display for StartAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            StartAddress::Linear { address } => write!(f, "{address:#010x}"),
+            StartAddress::Segment { cs, ip } => {
+                write!(f, "{:#010x} ({cs:04X}:{ip:04X})", self.address())
+            }
+        }
+    }
+}
+
+/// What to do where new bytes land on addresses that already hold data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OverlapPolicy {
+    /// Overlapping bytes must be identical; differing bytes are an error.
+    #[default]
+    Identical,
+    /// Any overlap is an error, even of identical bytes.
+    Error,
+    /// Keep the bytes that were there first.
+    First,
+    /// The new bytes replace the old ones.
+    Last,
+}
+
+/// New data overlapped existing data in a way the policy forbids.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct Overlap {
+    /// The overlapping address range (the whole overlap, not just the differing part).
+    pub range: Range<u64>,
+    /// The first address whose bytes differ, if any differ.
+    pub first_difference: Option<Difference>,
+}
+
+/// The first differing byte of an overlap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub address: u32,
+    pub existing: u8,
+    pub new: u8,
+}
+
+impl Overlap {
+    fn describe(&self) -> String {
+        let range = format_range(&self.range);
+        match self.first_difference {
+            Some(d) => format!(
+                "data overlaps at {range} with different bytes: first difference at {:#010x} ({:#04x} vs {:#04x})",
+                d.address, d.existing, d.new
+            ),
+            None => format!("data overlaps at {range}"),
+        }
+    }
+}
+
+/// Formats a half-open range as `0x08000000..0x08000100 (256 bytes)`.
+pub fn format_range(range: &Range<u64>) -> String {
+    format!(
+        "{:#010x}..{:#010x} ({} bytes)",
+        range.start,
+        range.end,
+        range.end - range.start
+    )
+}
+
+/// A contiguous run of bytes at an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment<'a> {
+    pub address: u32,
+    pub data: &'a [u8],
+}
+
+impl Segment<'_> {
+    /// One past the last address, as u64 so that a segment may end at 2^32.
+    pub fn end(&self) -> u64 {
+        u64::from(self.address) + self.data.len() as u64
+    }
+
+    pub fn range(&self) -> Range<u64> {
+        u64::from(self.address)..self.end()
+    }
+}
+
+/// A sparse memory image: non-overlapping, non-adjacent segments in address
+/// order (adjacent data is coalesced into one segment) and a start address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Image {
+    segments: BTreeMap<u32, Vec<u8>>,
+    start: Option<StartAddress>,
+}
+
+impl Image {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn start_address(&self) -> Option<StartAddress> {
+        self.start
+    }
+
+    pub fn set_start_address(&mut self, start: Option<StartAddress>) {
+        self.start = start;
+    }
+
+    /// The segments in address order.
+    pub fn segments(&self) -> impl DoubleEndedIterator<Item = Segment<'_>> + ExactSizeIterator {
+        self.segments.iter().map(|(&address, data)| Segment {
+            address,
+            data: data.as_slice(),
+        })
+    }
+
+    /// The address ranges that hold data, in order.
+    pub fn ranges(&self) -> impl Iterator<Item = Range<u64>> + '_ {
+        self.segments().map(|s| s.range())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    /// The number of bytes of data (gaps not counted).
+    pub fn total_size(&self) -> u64 {
+        self.segments.values().map(|d| d.len() as u64).sum()
+    }
+
+    /// From the lowest to one past the highest address with data.
+    pub fn extent(&self) -> Option<Range<u64>> {
+        let first = self.segments().next()?;
+        let last = self.segments().next_back()?;
+        Some(u64::from(first.address)..last.end())
+    }
+
+    /// CRC-32 (IEEE, as zlib and `crc32`) of the data bytes in address order,
+    /// gaps skipped. Equal to the CRC of a BIN file when there are no gaps.
+    pub fn crc32(&self) -> u32 {
+        let mut hasher = crc32fast::Hasher::new();
+        for data in self.segments.values() {
+            hasher.update(data);
+        }
+        hasher.finalize()
+    }
+
+    /// The segment holding `address`, if any.
+    pub fn segment_at(&self, address: u32) -> Option<Segment<'_>> {
+        let (&start, data) = self.segments.range(..=address).next_back()?;
+        let segment = Segment {
+            address: start,
+            data: data.as_slice(),
+        };
+        (u64::from(address) < segment.end()).then_some(segment)
+    }
+
+    /// The byte at `address`, if the image holds one.
+    pub fn byte_at(&self, address: u32) -> Option<u8> {
+        let segment = self.segment_at(address)?;
+        Some(segment.data[(address - segment.address) as usize])
+    }
+
+    /// Inserts `data` at `address`, resolving overlaps by `policy`. On error
+    /// the image is unchanged.
+    pub fn insert(
+        &mut self,
+        address: u32,
+        data: &[u8],
+        policy: OverlapPolicy,
+    ) -> Result<(), InsertError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let start = u64::from(address);
+        let end = start + data.len() as u64;
+        if end > ADDRESS_SPACE_END {
+            return Err(InsertError::BeyondAddressSpace(start..end));
+        }
+        // Segments that overlap or touch [start, end): they all merge into one.
+        let touching = self.touching(start.saturating_sub(1)..end + 1);
+        self.check_overlaps(&touching, address, data, policy)?;
+
+        self.splice(address, data, &touching, policy);
+        Ok(())
+    }
+
+    /// Puts `data` at `address`, coalescing it with the `touching` segments
+    /// (overlapping or adjacent, highest first); overlaps must already have
+    /// been checked against `policy`.
+    fn splice(&mut self, address: u32, data: &[u8], touching: &[u32], policy: OverlapPolicy) {
+        let end = u64::from(address) + data.len() as u64;
+        // Fast path: appending right after one existing segment (how files load).
+        if let [only] = touching[..] {
+            let seg = self.segments.get_mut(&only).expect("key just listed");
+            if u64::from(only) + seg.len() as u64 == u64::from(address) {
+                seg.extend_from_slice(data);
+                return;
+            }
+        }
+        let merged_start = touching.last().map_or(address, |&a| a.min(address));
+        let merged_end = touching
+            .iter()
+            .map(|a| u64::from(*a) + self.segments[a].len() as u64)
+            .fold(end, u64::max);
+        let mut merged = vec![0u8; (merged_end - u64::from(merged_start)) as usize];
+        let new_at = (address - merged_start) as usize;
+        // The side that wins is copied last.
+        if policy != OverlapPolicy::First {
+            self.move_into(&mut merged, merged_start, touching);
+        }
+        merged[new_at..new_at + data.len()].copy_from_slice(data);
+        if policy == OverlapPolicy::First {
+            self.move_into(&mut merged, merged_start, touching);
+        }
+        self.segments.insert(merged_start, merged);
+    }
+
+    /// Removes the `keys` segments and copies them into `buffer`, which starts at `base`.
+    fn move_into(&mut self, buffer: &mut [u8], base: u32, keys: &[u32]) {
+        for a in keys {
+            let old = self.segments.remove(a).expect("key just listed");
+            let at = (a - base) as usize;
+            buffer[at..at + old.len()].copy_from_slice(&old);
+        }
+    }
+
+    fn check_overlaps(
+        &self,
+        touching: &[u32],
+        address: u32,
+        data: &[u8],
+        policy: OverlapPolicy,
+    ) -> Result<(), Overlap> {
+        if matches!(policy, OverlapPolicy::First | OverlapPolicy::Last) {
+            return Ok(());
+        }
+        let start = u64::from(address);
+        let end = start + data.len() as u64;
+        // Walk in address order so that the reported difference is the first.
+        for a in touching.iter().rev() {
+            let old = &self.segments[a];
+            let lo = start.max(u64::from(*a));
+            let hi = end.min(u64::from(*a) + old.len() as u64);
+            if lo >= hi {
+                continue; // merely adjacent
+            }
+            let old_bytes = &old[(lo - u64::from(*a)) as usize..(hi - u64::from(*a)) as usize];
+            let new_bytes = &data[(lo - start) as usize..(hi - start) as usize];
+            let first_difference = old_bytes
+                .iter()
+                .zip(new_bytes)
+                .position(|(o, n)| o != n)
+                .map(|i| Difference {
+                    address: (lo + i as u64) as u32,
+                    existing: old_bytes[i],
+                    new: new_bytes[i],
+                });
+            if policy == OverlapPolicy::Error || first_difference.is_some() {
+                return Err(Overlap {
+                    range: lo..hi,
+                    first_difference,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts every segment of `other` under `policy`. The start address of
+    /// `self` is kept. On error `self` is unchanged.
+    pub fn merge(&mut self, other: &Image, policy: OverlapPolicy) -> Result<(), Overlap> {
+        // Check everything first so that a failure leaves `self` untouched.
+        for seg in other.segments() {
+            self.check_overlaps(&self.touching(seg.range()), seg.address, seg.data, policy)?;
+        }
+        for seg in other.segments() {
+            let touching = self.touching(seg.range().start.saturating_sub(1)..seg.end() + 1);
+            self.splice(seg.address, seg.data, &touching, policy);
+        }
+        Ok(())
+    }
+
+    /// Start addresses of the segments that share at least one address with
+    /// `range`, highest first.
+    fn touching(&self, range: Range<u64>) -> Vec<u32> {
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let last = (range.end - 1).min(u64::from(u32::MAX)) as u32;
+        self.segments
+            .range(..=last)
+            .rev()
+            .take_while(|(a, d)| u64::from(**a) + d.len() as u64 > range.start)
+            .map(|(a, _)| *a)
+            .collect()
+    }
+
+    /// A copy of the data within `range`, start address kept.
+    pub fn slice(&self, range: Range<u64>) -> Image {
+        let mut out = Image {
+            segments: BTreeMap::new(),
+            start: self.start,
+        };
+        for seg in self.segments() {
+            let lo = seg.range().start.max(range.start);
+            let hi = seg.end().min(range.end);
+            if lo < hi {
+                let from = (lo - u64::from(seg.address)) as usize;
+                let to = (hi - u64::from(seg.address)) as usize;
+                out.segments.insert(lo as u32, seg.data[from..to].to_vec());
+            }
+        }
+        out
+    }
+
+    /// The gaps between segments, in order.
+    pub fn gaps(&self) -> impl Iterator<Item = Range<u64>> + '_ {
+        self.segments()
+            .zip(self.segments().skip(1))
+            .map(|(a, b)| a.end()..u64::from(b.address))
+    }
+
+    /// The bytes from the lowest to one past the highest address, gaps
+    /// filled with `fill` (empty for an empty image).
+    pub fn flatten(&self, fill: u8) -> Vec<u8> {
+        let Some(extent) = self.extent() else {
+            return Vec::new();
+        };
+        let mut flat = vec![fill; (extent.end - extent.start) as usize];
+        for seg in self.segments() {
+            let at = (u64::from(seg.address) - extent.start) as usize;
+            flat[at..at + seg.data.len()].copy_from_slice(seg.data);
+        }
+        flat
+    }
+
+    /// Fills every gap between the first and the last segment with `fill`,
+    /// leaving one segment.
+    pub fn fill_gaps(&mut self, fill: u8) {
+        if let Some(extent) = self.extent() {
+            let flat = self.flatten(fill);
+            self.segments = BTreeMap::from([(extent.start as u32, flat)]);
+        }
+    }
+}
+
+/// Inserting data into an image failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InsertError {
+    #[error(transparent)]
+    Overlap(#[from] Overlap),
+    #[error("data at {} runs past the end of the 32-bit address space", format_range(.0))]
+    BeyondAddressSpace(Range<u64>),
+}

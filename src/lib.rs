@@ -1,0 +1,12 @@
+//! mcu-build: build, verify, merge and run *protected* firmware for
+//! microcontrollers with a Memory Protection Unit.
+//!
+//! The library holds every step of the pipeline as a function with typed
+//! input and output; the `mcu-build` binary only parses arguments, calls
+//! them and renders the results. Nothing in the library prints.
+
+pub mod image;
+pub mod number;
+pub mod output;
+
+pub mod cli;
