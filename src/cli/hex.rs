@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -13,6 +12,8 @@ use crate::image::ihex::RecordLength;
 use crate::image::merge::{self, EntryChoice};
 use crate::image::{Image, OverlapPolicy, StartAddress, format_range};
 use crate::number;
+
+use super::UsageError;
 
 #[derive(Debug, Subcommand)]
 pub enum HexCommand {
@@ -80,17 +81,39 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    fn save(&self, image: &Image) -> anyhow::Result<Format> {
-        let format = match self.format {
-            Some(format) => format,
-            None => Format::from_extension(&self.output).with_context(|| {
-                format!(
-                    "cannot tell the output format from {:?}: use an extension .hex, .bin or .elf, \
+    /// Builds the image with `make` and saves it. When anything fails, an
+    /// output left by an earlier run is removed too, so that no stale file
+    /// can be mistaken for this run's result.
+    fn produce(
+        &self,
+        make: impl FnOnce() -> anyhow::Result<Image>,
+    ) -> anyhow::Result<(Image, Format)> {
+        let result = self.format().and_then(|format| {
+            let image = make()?;
+            self.save(&image, format)?;
+            Ok((image, format))
+        });
+        if result.is_err() {
+            remove_stale(&self.output);
+        }
+        result
+    }
+
+    fn format(&self) -> anyhow::Result<Format> {
+        match self.format {
+            Some(format) => Ok(format),
+            None => Format::from_extension(&self.output).ok_or_else(|| {
+                UsageError(format!(
+                    "cannot tell the output format from {}: use an extension .hex, .bin or .elf, \
                      or --format hex|bin|elf",
-                    self.output
-                )
-            })?,
-        };
+                    self.output.display()
+                ))
+                .into()
+            }),
+        }
+    }
+
+    fn save(&self, image: &Image, format: Format) -> anyhow::Result<()> {
         let options = SaveOptions {
             format,
             record_length: RecordLength::new(self.record_length)
@@ -99,7 +122,19 @@ impl OutputArgs {
             max_gap: self.max_gap,
         };
         file::save(image, &self.output, &options)?;
-        Ok(format)
+        Ok(())
+    }
+}
+
+/// Removes an output file of an earlier run; a file that is not there is fine.
+fn remove_stale(path: &std::path::Path) {
+    if let Err(error) = std::fs::remove_file(path) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            eprintln!(
+                "warning: cannot remove the stale {}: {error}",
+                path.display()
+            );
+        }
     }
 }
 
@@ -139,44 +174,53 @@ pub struct MergeArgs {
 
 impl MergeArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let files = load_all(&self.inputs)?;
-        let names: Vec<String> = files.iter().map(|f| f.spec.to_string()).collect();
-        let inputs: Vec<merge::Input<'_>> = files
-            .iter()
-            .zip(&names)
-            .map(|(file, name)| merge::Input {
-                name,
-                image: &file.image,
-            })
-            .collect();
-        let merged = merge::merge(&inputs, self.overlap, self.entry)?;
-        if !merged.differing_starts.is_empty() {
-            let list: Vec<String> = merged
-                .differing_starts
+        let mut inputs = 0;
+        let (image, format) = self.output.produce(|| {
+            let files = load_all(&self.inputs)?;
+            inputs = files.len();
+            let names: Vec<String> = files.iter().map(|f| f.spec.to_string()).collect();
+            let merge_inputs: Vec<merge::Input<'_>> = files
                 .iter()
-                .map(|(i, start)| format!("{} in {}", start, names[*i]))
+                .zip(&names)
+                .map(|(file, name)| merge::Input {
+                    name,
+                    image: &file.image,
+                })
                 .collect();
-            let kept = match (merged.image.start_address(), merged.start_from) {
-                (Some(start), Some(i)) => format!("keeping {start} from {}", names[i]),
-                (Some(start), None) => format!("using {start} from --entry"),
-                (None, _) => "writing no start address (--entry none)".to_owned(),
-            };
-            eprintln!(
-                "warning: the inputs have different start addresses: {}; {kept}",
-                list.join(", ")
-            );
-        }
-        let format = self.output.save(&merged.image)?;
+            let merged = merge::merge(&merge_inputs, self.overlap, self.entry)?;
+            warn_about_differing_starts(&merged, &names);
+            Ok(merged.image)
+        })?;
         eprintln!(
-            "wrote {} ({format}): {} bytes in {} segment(s) from {} input(s), start address {}",
+            "wrote {} ({format}): {} bytes in {} segment(s) from {inputs} input(s), start address {}",
             self.output.output.display(),
-            merged.image.total_size(),
-            merged.image.segments().len(),
-            files.len(),
-            describe_start(merged.image.start_address()),
+            image.total_size(),
+            image.segments().len(),
+            describe_start(image.start_address()),
         );
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Only one start address can be kept: say which, and which were dropped.
+fn warn_about_differing_starts(merged: &merge::Merged, names: &[String]) {
+    if merged.differing_starts.is_empty() {
+        return;
+    }
+    let list: Vec<String> = merged
+        .differing_starts
+        .iter()
+        .map(|(i, start)| format!("{start} in {}", names[*i]))
+        .collect();
+    let kept = match (merged.image.start_address(), merged.start_from) {
+        (Some(start), Some(i)) => format!("keeping {start} from {}", names[i]),
+        (Some(start), None) => format!("using {start} from --entry"),
+        (None, _) => "writing no start address (--entry none)".to_owned(),
+    };
+    eprintln!(
+        "warning: the inputs have different start addresses: {}; {kept}",
+        list.join(", ")
+    );
 }
 
 fn describe_start(start: Option<StartAddress>) -> String {
@@ -311,18 +355,16 @@ pub struct ConvertArgs {
 
 impl ConvertArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let loaded = file::load(&self.input)?;
-        let format = self.output.save(&loaded.image)?;
-        let base = loaded.image.extent().map(|r| r.start);
-        let first_byte = match (format, base) {
-            (Format::Bin, Some(base)) => format!(", first byte at {base:#010x}"),
+        let (image, format) = self.output.produce(|| Ok(file::load(&self.input)?.image))?;
+        let first_byte = match (format, image.extent()) {
+            (Format::Bin, Some(extent)) => format!(", first byte at {:#010x}", extent.start),
             _ => String::new(),
         };
         eprintln!(
             "wrote {} ({format}): {} bytes in {} segment(s){first_byte}",
             self.output.output.display(),
-            loaded.image.total_size(),
-            loaded.image.segments().len(),
+            image.total_size(),
+            image.segments().len(),
         );
         Ok(ExitCode::SUCCESS)
     }

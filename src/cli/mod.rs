@@ -28,6 +28,12 @@ enum Command {
     Hex(hex::HexCommand),
 }
 
+/// An error in how the command was called (exit status 2), found after
+/// argument parsing, e.g. an output extension that names no format.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 impl Cli {
     /// Runs the chosen subcommand and returns the exit code it asks for.
     pub fn run(self) -> anyhow::Result<ExitCode> {

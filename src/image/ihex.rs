@@ -486,3 +486,249 @@ fn push_record(out: &mut Vec<u8>, offset: u16, record: RecordType, data: &[u8]) 
     push_byte(out, sum.wrapping_neg());
     out.push(b'\n');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One record line with a correct checksum.
+    fn record(kind: u8, offset: u16, data: &[u8]) -> String {
+        let mut bytes = vec![data.len() as u8, (offset >> 8) as u8, offset as u8, kind];
+        bytes.extend_from_slice(data);
+        let sum = bytes
+            .iter()
+            .fold(0u8, |s, b| s.wrapping_add(*b))
+            .wrapping_neg();
+        bytes.push(sum);
+        let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        format!(":{hex}\n")
+    }
+
+    const EOF: &str = ":00000001FF\n";
+
+    fn parse(text: &str) -> Result<HexFile, HexError> {
+        read(text.as_bytes())
+    }
+
+    fn error(text: &str) -> (usize, usize, String) {
+        let e = parse(text).unwrap_err();
+        (e.line, e.column, e.kind.to_string())
+    }
+
+    #[test]
+    fn reads_records_written_by_objcopy() {
+        let text = ":020000040800F2\n:0400000001020304F2\n:040000050800018965\n:00000001FF\n";
+        let file = parse(text).unwrap();
+        let seg = file.image.segments().next().unwrap();
+        assert_eq!((seg.address, seg.data), (0x0800_0000, &[1, 2, 3, 4][..]));
+        assert_eq!(
+            file.image.start_address(),
+            Some(StartAddress::Linear {
+                address: 0x0800_0189
+            })
+        );
+        assert_eq!(file.records.data, 1);
+        assert_eq!(file.records.extended_linear_address, 1);
+        assert_eq!(file.records.start_linear_address, 1);
+        assert_eq!(file.records.end_of_file, 1);
+    }
+
+    #[test]
+    fn crlf_and_blank_lines_are_accepted() {
+        let text = format!("{}\r\n\r\n{}", record(0, 0x10, &[0xAB]).trim_end(), EOF);
+        let file = parse(&text).unwrap();
+        assert_eq!(file.image.byte_at(0x10), Some(0xAB));
+    }
+
+    #[test]
+    fn segment_addressing_wraps_inside_the_64k_segment() {
+        // Base 0x10000 (segment 0x1000); 4 bytes at offset 0xFFFE: two at
+        // 0x1FFFE, then two wrapped to 0x10000.
+        let text = record(2, 0, &[0x10, 0x00]) + &record(0, 0xFFFE, &[1, 2, 3, 4]) + EOF;
+        let file = parse(&text).unwrap();
+        let segs: Vec<_> = file
+            .image
+            .segments()
+            .map(|s| (s.address, s.data.to_vec()))
+            .collect();
+        assert_eq!(segs, vec![(0x10000, vec![3, 4]), (0x1FFFE, vec![1, 2])]);
+        assert_eq!(file.records.extended_segment_address, 1);
+    }
+
+    #[test]
+    fn linear_addressing_does_not_wrap_at_64k() {
+        let text = record(4, 0, &[0x00, 0x01]) + &record(0, 0xFFFE, &[1, 2, 3, 4]) + EOF;
+        let file = parse(&text).unwrap();
+        let seg = file.image.segments().next().unwrap();
+        assert_eq!((seg.address, seg.data), (0x1FFFE, &[1, 2, 3, 4][..]));
+    }
+
+    #[test]
+    fn start_segment_address_is_kept_in_its_form() {
+        let text = record(3, 0, &[0x12, 0x34, 0x00, 0x10]) + EOF;
+        let file = parse(&text).unwrap();
+        assert_eq!(
+            file.image.start_address(),
+            Some(StartAddress::Segment {
+                cs: 0x1234,
+                ip: 0x0010
+            })
+        );
+        // ... and written back as an 03 record.
+        assert_eq!(
+            String::from_utf8(write(&file.image, RecordLength::default())).unwrap(),
+            text
+        );
+    }
+
+    #[test]
+    fn checksum_error_names_line_column_and_both_sums() {
+        let text = ":020000040800F2\n:0400000001020304F3\n:00000001FF\n";
+        assert_eq!(
+            error(text),
+            (2, 18, "checksum is 0xF3, record sums to 0xF2".to_owned())
+        );
+    }
+
+    #[test]
+    fn malformed_records_are_reported_where_they_go_wrong() {
+        assert_eq!(error("0400000001020304F2\n").0, 1);
+        assert_eq!(
+            error("0400000001020304F2\n").2,
+            "expected ':' at the start of a record, found '0'"
+        );
+        assert_eq!(
+            error(":04000000010G0304F2\n:00000001FF\n"),
+            (1, 13, "expected a hex digit, found 'G'".to_owned())
+        );
+        assert_eq!(
+            error(":0400000001020304F\n"),
+            (
+                1,
+                18,
+                "odd number of hex digits (17): a record is made of whole bytes".to_owned()
+            )
+        );
+        assert_eq!(
+            error(":000000FF\n"),
+            (
+                1,
+                9,
+                "record too short: 8 hex digits, a record has at least 10 (LL AAAA TT CC)"
+                    .to_owned()
+            )
+        );
+        let (line, column, message) = error(":0500000001020304F1\n");
+        assert_eq!((line, column), (1, 2));
+        assert_eq!(
+            message,
+            "record declares 5 data bytes (LL = 0x05) but holds 4"
+        );
+        let (_, column, message) = error(&(record(6, 0, &[]) + EOF));
+        assert_eq!(
+            (column, message.as_str()),
+            (8, "unknown record type 0x06: expected 00 to 05")
+        );
+        let (_, _, message) = error(&(record(4, 0, &[1, 2, 3]) + EOF));
+        assert_eq!(
+            message,
+            "extended linear address (04) record must have 2 data bytes, has 3"
+        );
+        let (_, _, message) = error(&(record(1, 0, &[1]) + EOF));
+        assert_eq!(
+            message,
+            "end-of-file (01) record must have 0 data bytes, has 1"
+        );
+    }
+
+    #[test]
+    fn end_of_file_is_required_and_final() {
+        let (line, _, message) = error(&record(0, 0, &[1]));
+        assert_eq!(
+            (line, message.as_str()),
+            (2, "missing end-of-file record (:00000001FF)")
+        );
+        let text = String::from(EOF) + &record(0, 0, &[1]);
+        assert_eq!(
+            error(&text),
+            (
+                2,
+                1,
+                "data after the end-of-file record (line 1)".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn records_running_past_4g_are_errors() {
+        let text = record(4, 0, &[0xFF, 0xFF]) + &record(0, 0xFFFE, &[1, 2, 3]) + EOF;
+        let (line, column, message) = error(&text);
+        assert_eq!((line, column), (2, 4));
+        assert!(
+            message.contains("runs past the end of the 32-bit address space"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn overlapping_records_with_different_bytes_name_the_later_record() {
+        let text = record(0, 0x10, &[1, 2, 3, 4])
+            + &record(0, 0x20, &[9])
+            + &record(0, 0x12, &[3, 5])
+            + EOF;
+        let (line, column, message) = error(&text);
+        assert_eq!((line, column), (3, 4));
+        assert!(
+            message.contains("first difference at 0x00000013 (0x04 vs 0x05)"),
+            "{message}"
+        );
+        // The same bytes twice are fine.
+        let text = record(0, 0x10, &[1, 2]) + &record(0, 0x10, &[1, 2]) + EOF;
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn conflicting_start_addresses_are_errors() {
+        let text = record(5, 0, &[0, 0, 0, 1]) + &record(5, 0, &[0, 0, 0, 2]) + EOF;
+        let (line, _, message) = error(&text);
+        assert_eq!(line, 2);
+        assert!(
+            message.contains("line 1 already gave 0x00000001"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn writer_emits_04_at_each_64k_boundary_and_splits_records_there() {
+        let mut image = Image::new();
+        image
+            .insert(0x0800_FFF8, &[0x11; 16], OverlapPolicy::Error)
+            .unwrap();
+        image.set_start_address(Some(StartAddress::Linear {
+            address: 0x0800_0189,
+        }));
+        let text = String::from_utf8(write(&image, RecordLength::default())).unwrap();
+        let expected = record(4, 0, &[0x08, 0x00])
+            + &record(0, 0xFFF8, &[0x11; 8])
+            + &record(4, 0, &[0x08, 0x01])
+            + &record(0, 0x0000, &[0x11; 8])
+            + &record(5, 0, &[0x08, 0x00, 0x01, 0x89])
+            + EOF;
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn writer_honours_the_record_length() {
+        let mut image = Image::new();
+        image.insert(0, &[7; 600], OverlapPolicy::Error).unwrap();
+        let text = write(&image, RecordLength::new(255).unwrap());
+        let lines: Vec<_> = text
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(lines.len(), 4, "255 + 255 + 90 bytes, then EOF");
+        assert!(lines[0].starts_with(b":FF0000"));
+        assert!(lines[2].starts_with(b":5A01FE"));
+        assert!(RecordLength::new(0).is_none());
+    }
+}

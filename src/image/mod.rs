@@ -393,3 +393,151 @@ pub enum InsertError {
     #[error("data at {} runs past the end of the 32-bit address space", format_range(.0))]
     BeyondAddressSpace(Range<u64>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(parts: &[(u32, &[u8])]) -> Image {
+        let mut image = Image::new();
+        for (address, data) in parts {
+            image.insert(*address, data, OverlapPolicy::Error).unwrap();
+        }
+        image
+    }
+
+    fn layout(image: &Image) -> Vec<(u32, Vec<u8>)> {
+        image
+            .segments()
+            .map(|s| (s.address, s.data.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn adjacent_and_bridging_inserts_coalesce_into_one_segment() {
+        let mut img = image(&[(0x10, &[1, 2]), (0x14, &[5])]);
+        assert_eq!(img.segments().len(), 2);
+        img.insert(0x12, &[3, 4], OverlapPolicy::Error).unwrap();
+        assert_eq!(layout(&img), vec![(0x10, vec![1, 2, 3, 4, 5])]);
+        img.insert(0x0E, &[9, 9], OverlapPolicy::Error).unwrap();
+        assert_eq!(layout(&img), vec![(0x0E, vec![9, 9, 1, 2, 3, 4, 5])]);
+    }
+
+    #[test]
+    fn identical_policy_accepts_equal_bytes_and_names_the_first_difference() {
+        let mut img = image(&[(0x100, &[1, 2, 3, 4])]);
+        img.insert(0x102, &[3, 4, 5], OverlapPolicy::Identical)
+            .unwrap();
+        assert_eq!(layout(&img), vec![(0x100, vec![1, 2, 3, 4, 5])]);
+
+        let before = img.clone();
+        let err = img
+            .insert(0x0FF, &[0, 1, 2, 7, 4], OverlapPolicy::Identical)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            InsertError::Overlap(Overlap {
+                range: 0x100..0x104,
+                first_difference: Some(Difference {
+                    address: 0x102,
+                    existing: 3,
+                    new: 7
+                }),
+            })
+        );
+        assert_eq!(img, before, "a failed insert leaves the image unchanged");
+    }
+
+    #[test]
+    fn error_policy_rejects_even_identical_overlap_but_not_adjacency() {
+        let mut img = image(&[(0x100, &[1, 2])]);
+        let err = img.insert(0x101, &[2], OverlapPolicy::Error).unwrap_err();
+        assert!(matches!(
+            err,
+            InsertError::Overlap(Overlap {
+                first_difference: None,
+                ..
+            })
+        ));
+        img.insert(0x102, &[3], OverlapPolicy::Error).unwrap();
+        img.insert(0x0FF, &[0], OverlapPolicy::Error).unwrap();
+        assert_eq!(layout(&img), vec![(0x0FF, vec![0, 1, 2, 3])]);
+    }
+
+    #[test]
+    fn first_and_last_policies_pick_the_winner() {
+        let base = image(&[(0x10, &[1, 1, 1]), (0x20, &[2, 2])]);
+        let mut first = base.clone();
+        first
+            .insert(0x11, &[9; 0x10], OverlapPolicy::First)
+            .unwrap();
+        let mut last = base.clone();
+        last.insert(0x11, &[9; 0x10], OverlapPolicy::Last).unwrap();
+        let mut expect_first = vec![1, 1, 1];
+        expect_first.extend([9; 0x0D]);
+        expect_first.extend([2, 2]);
+        assert_eq!(layout(&first), vec![(0x10, expect_first)]);
+        let mut expect_last = vec![1];
+        expect_last.extend([9; 0x10]);
+        expect_last.extend([2]);
+        assert_eq!(layout(&last), vec![(0x10, expect_last)]);
+    }
+
+    #[test]
+    fn data_may_end_exactly_at_the_top_of_the_address_space_but_not_past_it() {
+        let mut img = Image::new();
+        img.insert(0xFFFF_FFFE, &[1, 2], OverlapPolicy::Error)
+            .unwrap();
+        assert_eq!(img.extent(), Some(0xFFFF_FFFE..ADDRESS_SPACE_END));
+        let err = img
+            .insert(0xFFFF_FFFF, &[1, 2], OverlapPolicy::Last)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            InsertError::BeyondAddressSpace(0xFFFF_FFFF..0x1_0000_0001)
+        );
+    }
+
+    #[test]
+    fn slice_cuts_segments_at_the_range_bounds() {
+        let img = image(&[(0x10, &[1, 2, 3, 4]), (0x20, &[5, 6, 7, 8])]);
+        let cut = img.slice(0x12..0x22);
+        assert_eq!(layout(&cut), vec![(0x12, vec![3, 4]), (0x20, vec![5, 6])]);
+        assert!(img.slice(0x14..0x20).is_empty());
+    }
+
+    #[test]
+    fn fill_gaps_flattens_with_the_fill_byte() {
+        let mut img = image(&[(0x10, &[1]), (0x13, &[2])]);
+        assert_eq!(img.gaps().collect::<Vec<_>>(), vec![0x11..0x13]);
+        img.fill_gaps(0xAA);
+        assert_eq!(layout(&img), vec![(0x10, vec![1, 0xAA, 0xAA, 2])]);
+        assert_eq!(img.total_size(), 4);
+    }
+
+    #[test]
+    fn crc32_is_that_of_the_bytes_in_address_order() {
+        // Inserted out of order; the CRC follows addresses.
+        let img = image(&[(0x20, b"56789"), (0x10, b"1234")]);
+        assert_eq!(img.crc32(), 0xCBF4_3926, "CRC-32 of \"123456789\"");
+    }
+
+    #[test]
+    fn merge_failure_leaves_the_target_unchanged() {
+        let mut target = image(&[(0x10, &[1, 2])]);
+        let other = image(&[(0x00, &[7]), (0x11, &[3])]);
+        let before = target.clone();
+        assert!(target.merge(&other, OverlapPolicy::Identical).is_err());
+        assert_eq!(target, before);
+    }
+
+    #[test]
+    fn segment_start_address_is_cs_times_16_plus_ip() {
+        let start = StartAddress::Segment {
+            cs: 0x1234,
+            ip: 0x0010,
+        };
+        assert_eq!(start.address(), 0x12350);
+        assert_eq!(start.to_string(), "0x00012350 (1234:0010)");
+    }
+}

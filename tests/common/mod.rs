@@ -1,0 +1,96 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use mcu_build::image::{Image, OverlapPolicy};
+use object::Endianness;
+use object::elf;
+use object::write::elf::{FileHeader, ProgramHeader, Writer};
+
+/// One program header of a test ELF.
+pub struct TestSegment<'a> {
+    pub kind: u32,
+    pub paddr: u64,
+    pub vaddr: u64,
+    pub data: &'a [u8],
+    pub memsz: u64,
+}
+
+impl<'a> TestSegment<'a> {
+    /// A PT_LOAD whose load and run addresses are equal and that has no .bss.
+    pub fn load(address: u64, data: &'a [u8]) -> Self {
+        TestSegment {
+            kind: elf::PT_LOAD,
+            paddr: address,
+            vaddr: address,
+            data,
+            memsz: data.len() as u64,
+        }
+    }
+}
+
+/// Builds an executable ELF of either class and byte order, with the
+/// segments' file bytes laid out one after another.
+pub fn build_elf(
+    is_64: bool,
+    big_endian: bool,
+    entry: u64,
+    segments: &[TestSegment<'_>],
+) -> Vec<u8> {
+    let endian = if big_endian {
+        Endianness::Big
+    } else {
+        Endianness::Little
+    };
+    let mut buffer = Vec::new();
+    let mut writer = Writer::new(endian, is_64, &mut buffer);
+    writer.reserve_file_header();
+    writer.reserve_program_headers(segments.len() as u32);
+    let offsets: Vec<usize> = segments
+        .iter()
+        .map(|s| writer.reserve(s.data.len(), 1))
+        .collect();
+    writer
+        .write_file_header(&FileHeader {
+            os_abi: 0,
+            abi_version: 0,
+            e_type: elf::ET_EXEC,
+            e_machine: elf::EM_ARM,
+            e_entry: entry,
+            e_flags: 0,
+        })
+        .unwrap();
+    writer.write_align_program_headers();
+    for (segment, offset) in segments.iter().zip(&offsets) {
+        writer.write_program_header(&ProgramHeader {
+            p_type: segment.kind,
+            p_flags: elf::PF_R,
+            p_offset: *offset as u64,
+            p_vaddr: segment.vaddr,
+            p_paddr: segment.paddr,
+            p_filesz: segment.data.len() as u64,
+            p_memsz: segment.memsz,
+            p_align: 1,
+        });
+    }
+    for segment in segments {
+        writer.write(segment.data);
+    }
+    buffer
+}
+
+/// An image from (address, bytes) pairs that must not overlap.
+pub fn image_of(parts: &[(u32, Vec<u8>)]) -> Image {
+    let mut image = Image::new();
+    for (address, data) in parts {
+        image.insert(*address, data, OverlapPolicy::Error).unwrap();
+    }
+    image
+}
+
+/// The image's segments as owned (address, bytes) pairs, for comparisons.
+pub fn layout(image: &Image) -> Vec<(u32, Vec<u8>)> {
+    image
+        .segments()
+        .map(|s| (s.address, s.data.to_vec()))
+        .collect()
+}
