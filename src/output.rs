@@ -19,6 +19,19 @@ pub struct WriteError {
 
 /// Writes `bytes` to `path` atomically (temporary file + rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomically_with(path, |out| out.write_all(bytes))
+}
+
+/// Streams what `produce` writes to `path` atomically: into a temporary file
+/// in the same directory, renamed over `path` only once `produce` succeeded.
+///
+/// There is no fsync: like cargo and the linkers, mcu-build protects readers
+/// and failed runs from partial files, not the disk from power loss, and an
+/// fsync of a multi-megabyte image would dominate the time of `hex merge`.
+pub fn write_atomically_with(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let err = |error| WriteError {
         path: path.to_owned(),
         error,
@@ -27,12 +40,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".mcu-build-")
         .tempfile_in(dir)
         .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    produce(&mut out).map_err(err)?;
+    let tmp = out.into_inner().map_err(|e| err(e.into_error()))?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
@@ -50,6 +64,20 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_failing_producer_leaves_the_old_file_and_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.hex");
+        std::fs::write(&path, b"old").unwrap();
+        let result = write_atomically_with(&path, |out| {
+            out.write_all(b"partial")?;
+            Err(std::io::Error::other("encoder failed"))
+        });
+        assert!(result.unwrap_err().to_string().contains("encoder failed"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -83,8 +83,11 @@ proptest! {
         }
         let (a, b) = (image_of(&a), image_of(&b));
         let merged = |first: &Image, second: &Image| {
-            let inputs = [Input { name: "first", image: first }, Input { name: "second", image: second }];
-            merge::merge(&inputs, OverlapPolicy::Error, EntryChoice::None).unwrap().image
+            let inputs = vec![
+                Input { name: "first".into(), image: first.clone() },
+                Input { name: "second".into(), image: second.clone() },
+            ];
+            merge::merge(inputs, OverlapPolicy::Error, EntryChoice::None).unwrap().image
         };
         let ab = merged(&a, &b);
         prop_assert_eq!(&ab, &merged(&b, &a));

@@ -179,15 +179,15 @@ impl MergeArgs {
             let files = load_all(&self.inputs)?;
             inputs = files.len();
             let names: Vec<String> = files.iter().map(|f| f.spec.to_string()).collect();
-            let merge_inputs: Vec<merge::Input<'_>> = files
-                .iter()
+            let merge_inputs = files
+                .into_iter()
                 .zip(&names)
                 .map(|(file, name)| merge::Input {
-                    name,
-                    image: &file.image,
+                    name: name.clone(),
+                    image: file.image,
                 })
                 .collect();
-            let merged = merge::merge(&merge_inputs, self.overlap, self.entry)?;
+            let merged = merge::merge(merge_inputs, self.overlap, self.entry)?;
             warn_about_differing_starts(&merged, &names);
             Ok(merged.image)
         })?;

@@ -6,6 +6,8 @@
 //! address at 0x20000000 in a flash image at 0x08000000) would otherwise
 //! produce a file of hundreds of MiB.
 
+use std::io::{self, Write};
+
 use super::{Image, OverlapPolicy, format_range};
 
 /// The default limit on a single gap in a written binary: 16 MiB.
@@ -55,11 +57,39 @@ pub enum BinWriteError {
     },
 }
 
-/// Lays out `image` from its lowest address, gaps filled with `fill`. The
-/// file's first byte is at `image.extent().start`.
-pub fn write(image: &Image, fill: u8, max_gap: u64) -> Result<Vec<u8>, BinWriteError> {
-    if let Some(gap) = image.gaps().find(|g| g.end - g.start > max_gap) {
-        return Err(BinWriteError::GapTooLarge { gap, max_gap });
+/// Refuses an image with a gap larger than `max_gap` bytes.
+pub fn check_gaps(image: &Image, max_gap: u64) -> Result<(), BinWriteError> {
+    match image.gaps().find(|g| g.end - g.start > max_gap) {
+        Some(gap) => Err(BinWriteError::GapTooLarge { gap, max_gap }),
+        None => Ok(()),
     }
-    Ok(image.flatten(fill))
+}
+
+/// Streams `image` from its lowest address, gaps filled with `fill`; the
+/// first byte written is that at `image.extent().start`. Check the gaps
+/// first with [`check_gaps`].
+pub fn write_to(image: &Image, fill: u8, out: &mut impl Write) -> io::Result<()> {
+    let fill_chunk = [fill; 4096];
+    let mut end: Option<u64> = None;
+    for segment in image.segments() {
+        if let Some(end) = end {
+            let mut gap = u64::from(segment.address) - end;
+            while gap > 0 {
+                let n = gap.min(fill_chunk.len() as u64) as usize;
+                out.write_all(&fill_chunk[..n])?;
+                gap -= n as u64;
+            }
+        }
+        out.write_all(segment.data)?;
+        end = Some(segment.end());
+    }
+    Ok(())
+}
+
+/// [`check_gaps`] and [`write_to`] into memory.
+pub fn write(image: &Image, fill: u8, max_gap: u64) -> Result<Vec<u8>, BinWriteError> {
+    check_gaps(image, max_gap)?;
+    let mut out = Vec::new();
+    write_to(image, fill, &mut out).expect("writing to a Vec cannot fail");
+    Ok(out)
 }

@@ -7,6 +7,8 @@
 //! `p_filesz` bytes are stored; the rest of `p_memsz` is `.bss`, which the
 //! startup code zeroes and which has no bytes in the file.
 
+use std::io::{self, Write};
+
 use object::elf;
 use object::endian::{Endianness, LittleEndian as LE, U16, U32};
 use object::read::elf::{FileHeader, ProgramHeader};
@@ -166,7 +168,7 @@ const SECTION_HEADER_SIZE: usize = size_of::<elf::SectionHeader32<LE>>();
 /// allocated PROGBITS section `.secN` per segment as `objcopy -I ihex`
 /// makes, because GDB's `load` goes by sections while probe-rs goes by
 /// segments. The entry point is the start address (0 when there is none).
-pub fn write(image: &Image) -> Vec<u8> {
+pub fn write_to(image: &Image, out: &mut impl Write) -> io::Result<()> {
     let segments: Vec<_> = image.segments().collect();
     let count = segments.len();
 
@@ -220,11 +222,10 @@ pub fn write(image: &Image) -> Vec<u8> {
         e_shstrndx: u16(count as u16 + 1),
     };
 
-    let mut out = Vec::with_capacity(section_headers_at + (count + 2) * SECTION_HEADER_SIZE);
-    out.extend_from_slice(object::bytes_of(&header));
+    out.write_all(object::bytes_of(&header))?;
     for (segment, &at) in segments.iter().zip(&data_at) {
         let size = u32(segment.data.len() as u32);
-        out.extend_from_slice(object::bytes_of(&elf::ProgramHeader32::<LE> {
+        out.write_all(object::bytes_of(&elf::ProgramHeader32::<LE> {
             p_type: u32(elf::PT_LOAD),
             p_offset: u32(at as u32),
             p_vaddr: u32(segment.address),
@@ -233,13 +234,13 @@ pub fn write(image: &Image) -> Vec<u8> {
             p_memsz: size,
             p_flags: u32(elf::PF_R | elf::PF_W | elf::PF_X),
             p_align: u32(1),
-        }));
+        }))?;
     }
     for segment in &segments {
-        out.extend_from_slice(segment.data);
+        out.write_all(segment.data)?;
     }
-    out.extend_from_slice(&names);
-    out.resize(section_headers_at, 0);
+    out.write_all(&names)?;
+    out.write_all(&[0; 3][..section_headers_at - names_at - names.len()])?;
 
     let section = |name, kind, flags, addr, offset: usize, size: usize| elf::SectionHeader32::<LE> {
         sh_name: u32(name),
@@ -253,7 +254,7 @@ pub fn write(image: &Image) -> Vec<u8> {
         sh_addralign: u32(1),
         sh_entsize: u32(0),
     };
-    out.extend_from_slice(object::bytes_of(&section(0, elf::SHT_NULL, 0, 0, 0, 0)));
+    out.write_all(object::bytes_of(&section(0, elf::SHT_NULL, 0, 0, 0, 0)))?;
     let flags = elf::SHF_ALLOC | elf::SHF_WRITE | elf::SHF_EXECINSTR;
     for ((segment, &at), &name) in segments.iter().zip(&data_at).zip(&name_offsets) {
         let header = section(
@@ -264,9 +265,15 @@ pub fn write(image: &Image) -> Vec<u8> {
             at,
             segment.data.len(),
         );
-        out.extend_from_slice(object::bytes_of(&header));
+        out.write_all(object::bytes_of(&header))?;
     }
     let names_header = section(shstrtab_name, elf::SHT_STRTAB, 0, 0, names_at, names.len());
-    out.extend_from_slice(object::bytes_of(&names_header));
+    out.write_all(object::bytes_of(&names_header))
+}
+
+/// [`write_to`] into memory.
+pub fn write(image: &Image) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_to(image, &mut out).expect("writing to a Vec cannot fail");
     out
 }

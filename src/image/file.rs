@@ -204,22 +204,19 @@ pub enum SaveError {
     Write(#[from] WriteError),
 }
 
-/// Encodes `image` in the chosen format.
-pub fn encode(image: &Image, options: &SaveOptions) -> Result<Vec<u8>, BinWriteError> {
-    Ok(match options.format {
-        Format::Hex => ihex::write(image, options.record_length),
-        Format::Elf => elf::write(image),
-        Format::Bin => bin::write(image, options.fill, options.max_gap)?,
-    })
-}
-
 /// Encodes `image` and writes it to `path` atomically: on any error the
 /// destination is left as it was.
 pub fn save(image: &Image, path: &Path, options: &SaveOptions) -> Result<(), SaveError> {
-    let bytes = encode(image, options).map_err(|error| SaveError::Bin {
-        path: path.to_owned(),
-        error,
+    if options.format == Format::Bin {
+        bin::check_gaps(image, options.max_gap).map_err(|error| SaveError::Bin {
+            path: path.to_owned(),
+            error,
+        })?;
+    }
+    output::write_atomically_with(path, |mut out| match options.format {
+        Format::Hex => ihex::write_to(image, options.record_length, &mut out),
+        Format::Elf => elf::write_to(image, &mut out),
+        Format::Bin => bin::write_to(image, options.fill, &mut out),
     })?;
-    output::write_atomically(path, &bytes)?;
     Ok(())
 }

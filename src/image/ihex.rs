@@ -17,6 +17,7 @@
 //! writer are the hot path of `hex merge` (see benches/).
 
 use std::fmt;
+use std::io::{self, Write};
 
 use super::{Image, InsertError, OverlapPolicy, StartAddress};
 
@@ -174,7 +175,8 @@ impl Run {
         if self.bytes.is_empty() {
             return Ok(());
         }
-        let result = image.insert(self.address, &self.bytes, OverlapPolicy::Identical);
+        let bytes = std::mem::take(&mut self.bytes);
+        let result = image.insert_vec(self.address, bytes, OverlapPolicy::Identical);
         if let Err(err) = result {
             let at = match &err {
                 InsertError::Overlap(o) => o
@@ -190,7 +192,6 @@ impl Run {
                 kind: err.into(),
             });
         }
-        self.bytes.clear();
         self.records.clear();
         Ok(())
     }
@@ -421,8 +422,11 @@ impl Default for RecordLength {
 /// Writes `image` as Intel HEX: an 04 record wherever the upper 16 address
 /// bits change (data records never cross a 64 KiB boundary), data records of
 /// `record_length` bytes, the start address (03 or 05) and the EOF record.
-pub fn write(image: &Image, record_length: RecordLength) -> Vec<u8> {
-    let mut out = Vec::with_capacity(image.total_size() as usize * 23 / 8 + 64);
+pub fn write_to(
+    image: &Image,
+    record_length: RecordLength,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let mut upper = 0u16;
     for segment in image.segments() {
         let mut address = segment.address;
@@ -430,12 +434,8 @@ pub fn write(image: &Image, record_length: RecordLength) -> Vec<u8> {
         while !rest.is_empty() {
             let this_upper = (address >> 16) as u16;
             if this_upper != upper {
-                push_record(
-                    &mut out,
-                    0,
-                    RecordType::ExtendedLinearAddress,
-                    &this_upper.to_be_bytes(),
-                );
+                let base = this_upper.to_be_bytes();
+                write_record(out, 0, RecordType::ExtendedLinearAddress, &base)?;
                 upper = this_upper;
             }
             let to_boundary = 0x1_0000 - (address & 0xFFFF) as usize;
@@ -443,48 +443,72 @@ pub fn write(image: &Image, record_length: RecordLength) -> Vec<u8> {
                 .len()
                 .min(usize::from(record_length.0))
                 .min(to_boundary);
-            push_record(&mut out, address as u16, RecordType::Data, &rest[..n]);
+            write_record(out, address as u16, RecordType::Data, &rest[..n])?;
             rest = &rest[n..];
             address = address.wrapping_add(n as u32);
         }
     }
     match image.start_address() {
         Some(StartAddress::Linear { address }) => {
-            push_record(
-                &mut out,
+            write_record(
+                out,
                 0,
                 RecordType::StartLinearAddress,
                 &address.to_be_bytes(),
-            );
+            )?;
         }
         Some(StartAddress::Segment { cs, ip }) => {
-            let mut data = [0u8; 4];
-            data[..2].copy_from_slice(&cs.to_be_bytes());
-            data[2..].copy_from_slice(&ip.to_be_bytes());
-            push_record(&mut out, 0, RecordType::StartSegmentAddress, &data);
+            let [c0, c1] = cs.to_be_bytes();
+            let [i0, i1] = ip.to_be_bytes();
+            write_record(out, 0, RecordType::StartSegmentAddress, &[c0, c1, i0, i1])?;
         }
         None => {}
     }
-    push_record(&mut out, 0, RecordType::EndOfFile, &[]);
+    write_record(out, 0, RecordType::EndOfFile, &[])
+}
+
+/// [`write_to`] into memory.
+pub fn write(image: &Image, record_length: RecordLength) -> Vec<u8> {
+    let mut out = Vec::with_capacity(image.total_size() as usize * 23 / 8 + 64);
+    write_to(image, record_length, &mut out).expect("writing to a Vec cannot fail");
     out
 }
 
-fn push_record(out: &mut Vec<u8>, offset: u16, record: RecordType, data: &[u8]) {
+/// The two ASCII hex digits of every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let push_byte = |out: &mut Vec<u8>, b: u8| {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0xF)]);
-    };
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0xF]];
+        i += 1;
+    }
+    table
+};
+
+/// Formats one record in a stack buffer and writes it in one call: this is
+/// the inner loop of every HEX output.
+fn write_record(
+    out: &mut impl Write,
+    offset: u16,
+    record: RecordType,
+    data: &[u8],
+) -> io::Result<()> {
+    // ':' + 2 digits for each of LL AAAA TT, up to 255 data bytes, CC + '\n'.
+    let mut line = [0u8; 1 + 2 * (4 + 255 + 1) + 1];
     let [hi, lo] = offset.to_be_bytes();
     let header = [data.len() as u8, hi, lo, record as u8];
     let mut sum = 0u8;
-    out.push(b':');
+    line[0] = b':';
+    let mut at = 1;
     for &b in header.iter().chain(data) {
         sum = sum.wrapping_add(b);
-        push_byte(out, b);
+        line[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+        at += 2;
     }
-    push_byte(out, sum.wrapping_neg());
-    out.push(b'\n');
+    line[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(sum.wrapping_neg())]);
+    line[at + 2] = b'\n';
+    out.write_all(&line[..at + 3])
 }
 
 #[cfg(test)]

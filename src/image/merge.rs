@@ -4,6 +4,7 @@
 //! (by default the first input's, so the kernel goes first).
 
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 
 use super::{Image, Overlap, OverlapPolicy, StartAddress, format_range};
@@ -37,10 +38,10 @@ impl FromStr for EntryChoice {
 }
 
 /// One input to a merge: its name (for messages) and its image.
-#[derive(Clone, Copy, Debug)]
-pub struct Input<'a> {
-    pub name: &'a str,
-    pub image: &'a Image,
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub name: String,
+    pub image: Image,
 }
 
 /// The merged image and where its start address came from.
@@ -83,30 +84,13 @@ impl fmt::Display for MergeConflict {
 }
 
 /// Merges `inputs` in order under `policy`, with the start address chosen by
-/// `entry`.
+/// `entry`. The inputs' data is moved, not copied, where it does not touch
+/// other data, so that merging needs little more memory than the inputs.
 pub fn merge(
-    inputs: &[Input<'_>],
+    inputs: Vec<Input>,
     policy: OverlapPolicy,
     entry: EntryChoice,
 ) -> Result<Merged, MergeConflict> {
-    let mut image = Image::new();
-    for (index, input) in inputs.iter().enumerate() {
-        image.merge(input.image, policy).map_err(|overlap| {
-            let at = overlap
-                .first_difference
-                .map_or(overlap.range.start as u32, |d| d.address);
-            let earlier = inputs[..index]
-                .iter()
-                .find(|earlier| earlier.image.byte_at(at).is_some())
-                .map_or("an earlier input", |earlier| earlier.name);
-            MergeConflict {
-                earlier: earlier.to_owned(),
-                later: input.name.to_owned(),
-                overlap,
-            }
-        })?;
-    }
-
     let starts: Vec<(usize, StartAddress)> = inputs
         .iter()
         .enumerate()
@@ -117,6 +101,29 @@ pub fn merge(
         EntryChoice::Last => starts.last().copied(),
         EntryChoice::None | EntryChoice::Address(_) => None,
     };
+
+    let mut image = Image::new();
+    // Where each merged input had data: an overlap names the earlier input.
+    let mut merged: Vec<(String, Vec<Range<u64>>)> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let ranges: Vec<Range<u64>> = input.image.ranges().collect();
+        image.merge(input.image, policy).map_err(|overlap| {
+            let at = overlap
+                .first_difference
+                .map_or(overlap.range.start, |d| u64::from(d.address));
+            let earlier = merged
+                .iter()
+                .find(|(_, ranges)| ranges.iter().any(|r| r.contains(&at)))
+                .map_or("an earlier input", |(name, _)| name.as_str());
+            MergeConflict {
+                earlier: earlier.to_owned(),
+                later: input.name.clone(),
+                overlap,
+            }
+        })?;
+        merged.push((input.name, ranges));
+    }
+
     image.set_start_address(match entry {
         EntryChoice::Address(address) => Some(StartAddress::Linear { address }),
         _ => chosen.map(|(_, start)| start),

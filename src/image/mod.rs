@@ -210,20 +210,53 @@ impl Image {
         data: &[u8],
         policy: OverlapPolicy,
     ) -> Result<(), InsertError> {
-        if data.is_empty() {
-            return Ok(());
-        }
+        self.insert_vec(address, data.to_vec(), policy)
+    }
+
+    /// [`Image::insert`] that takes ownership of the bytes, so that data
+    /// landing apart from existing segments is moved rather than copied.
+    pub fn insert_vec(
+        &mut self,
+        address: u32,
+        data: Vec<u8>,
+        policy: OverlapPolicy,
+    ) -> Result<(), InsertError> {
+        let touching = self.prepare_insert(address, &data, policy)?;
+        self.place(address, data, &touching, policy);
+        Ok(())
+    }
+
+    /// Checks that `data` fits the address space and that its overlaps obey
+    /// `policy`; returns the segments it touches (overlaps or is adjacent to).
+    fn prepare_insert(
+        &self,
+        address: u32,
+        data: &[u8],
+        policy: OverlapPolicy,
+    ) -> Result<Vec<u32>, InsertError> {
         let start = u64::from(address);
         let end = start + data.len() as u64;
         if end > ADDRESS_SPACE_END {
             return Err(InsertError::BeyondAddressSpace(start..end));
         }
-        // Segments that overlap or touch [start, end): they all merge into one.
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
         let touching = self.touching(start.saturating_sub(1)..end + 1);
         self.check_overlaps(&touching, address, data, policy)?;
+        Ok(touching)
+    }
 
-        self.splice(address, data, &touching, policy);
-        Ok(())
+    /// Moves `data` in as a segment of its own when it touches nothing,
+    /// otherwise splices it into its neighbours.
+    fn place(&mut self, address: u32, data: Vec<u8>, touching: &[u32], policy: OverlapPolicy) {
+        match (data.is_empty(), touching.is_empty()) {
+            (true, _) => {}
+            (false, true) => {
+                self.segments.insert(address, data);
+            }
+            (false, false) => self.splice(address, &data, touching, policy),
+        }
     }
 
     /// Puts `data` at `address`, coalescing it with the `touching` segments
@@ -307,16 +340,18 @@ impl Image {
         Ok(())
     }
 
-    /// Inserts every segment of `other` under `policy`. The start address of
-    /// `self` is kept. On error `self` is unchanged.
-    pub fn merge(&mut self, other: &Image, policy: OverlapPolicy) -> Result<(), Overlap> {
+    /// Moves every segment of `other` in under `policy`. The start address
+    /// of `self` is kept. On error `self` is unchanged.
+    pub fn merge(&mut self, other: Image, policy: OverlapPolicy) -> Result<(), Overlap> {
         // Check everything first so that a failure leaves `self` untouched.
         for seg in other.segments() {
             self.check_overlaps(&self.touching(seg.range()), seg.address, seg.data, policy)?;
         }
-        for seg in other.segments() {
-            let touching = self.touching(seg.range().start.saturating_sub(1)..seg.end() + 1);
-            self.splice(seg.address, seg.data, &touching, policy);
+        for (address, data) in other.segments {
+            let start = u64::from(address);
+            let end = start + data.len() as u64;
+            let touching = self.touching(start.saturating_sub(1)..end + 1);
+            self.place(address, data, &touching, policy);
         }
         Ok(())
     }
@@ -361,27 +396,16 @@ impl Image {
             .map(|(a, b)| a.end()..u64::from(b.address))
     }
 
-    /// The bytes from the lowest to one past the highest address, gaps
-    /// filled with `fill` (empty for an empty image).
-    pub fn flatten(&self, fill: u8) -> Vec<u8> {
-        let Some(extent) = self.extent() else {
-            return Vec::new();
-        };
-        let mut flat = vec![fill; (extent.end - extent.start) as usize];
-        for seg in self.segments() {
-            let at = (u64::from(seg.address) - extent.start) as usize;
-            flat[at..at + seg.data.len()].copy_from_slice(seg.data);
-        }
-        flat
-    }
-
     /// Fills every gap between the first and the last segment with `fill`,
     /// leaving one segment.
     pub fn fill_gaps(&mut self, fill: u8) {
-        if let Some(extent) = self.extent() {
-            let flat = self.flatten(fill);
-            self.segments = BTreeMap::from([(extent.start as u32, flat)]);
+        let Some(extent) = self.extent() else { return };
+        let mut flat = vec![fill; (extent.end - extent.start) as usize];
+        for (address, data) in std::mem::take(&mut self.segments) {
+            let at = (u64::from(address) - extent.start) as usize;
+            flat[at..at + data.len()].copy_from_slice(&data);
         }
+        self.segments.insert(extent.start as u32, flat);
     }
 }
 
@@ -527,7 +551,7 @@ mod tests {
         let mut target = image(&[(0x10, &[1, 2])]);
         let other = image(&[(0x00, &[7]), (0x11, &[3])]);
         let before = target.clone();
-        assert!(target.merge(&other, OverlapPolicy::Identical).is_err());
+        assert!(target.merge(other, OverlapPolicy::Identical).is_err());
         assert_eq!(target, before);
     }
 
