@@ -8,5 +8,6 @@
 pub mod image;
 pub mod number;
 pub mod output;
+pub mod syscall;
 
 pub mod cli;

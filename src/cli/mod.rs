@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod hex;
+mod syscalls;
 
 /// Build, verify, merge and run protected (MPU-isolated) firmware.
 #[derive(Debug, Parser)]
@@ -26,6 +27,9 @@ enum Command {
     /// Merge, inspect, convert and compare Intel HEX, ELF and raw binary images.
     #[command(subcommand)]
     Hex(hex::HexCommand),
+    /// Generate system-call proxies and stubs (C or Rust) from a NuttX syscall.csv.
+    #[command(subcommand)]
+    Syscalls(syscalls::SyscallsCommand),
 }
 
 /// An error in how the command was called (exit status 2), found after
@@ -39,6 +43,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Hex(cmd) => cmd.run(),
+            Command::Syscalls(cmd) => cmd.run(),
         }
     }
 }

@@ -1,0 +1,123 @@
+//! `mcu-build syscalls list` and `syscalls gen` as a user runs them:
+//! output, messages and exit codes.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const REAL_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/testdata/nuttx/syscall.csv"
+);
+
+fn mcu_build() -> Command {
+    Command::cargo_bin("mcu-build").unwrap()
+}
+
+#[test]
+fn list_numbers_exit_as_8_with_reserved_8() {
+    let output = mcu_build()
+        .args(["syscalls", "list", "--csv", REAL_CSV, "--reserved", "8"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with(" NR  NAME"), "{header}");
+    let first = lines.next().unwrap();
+    let cells: Vec<&str> = first.split_whitespace().collect();
+    assert_eq!(&cells[..4], ["8", "_exit", "noreturn", "int"]);
+    let open = text.lines().find(|l| l.contains(" open ")).unwrap();
+    assert!(
+        open.contains("FAR const char *, int, ...(mode_t)"),
+        "{open}"
+    );
+    let pipe2 = text.lines().find(|l| l.contains(" pipe2 ")).unwrap();
+    assert!(pipe2.ends_with("defined(CONFIG_PIPES) && CONFIG_DEV_PIPE_SIZE > 0"));
+    assert!(text.ends_with("221 system calls, numbers 8..=228 (SYS_maxsyscall 229)\n"));
+}
+
+#[test]
+fn list_json_has_every_call_with_its_number() {
+    let output = mcu_build()
+        .args([
+            "syscalls",
+            "list",
+            "--csv",
+            REAL_CSV,
+            "--reserved",
+            "0",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["reserved"], 0);
+    assert_eq!(json["count"], 221);
+    let calls = json["syscalls"].as_array().unwrap();
+    assert_eq!(calls.len(), 221);
+    assert_eq!(calls[0]["name"], "_exit");
+    assert_eq!(calls[0]["number"], 0);
+    assert_eq!(calls[0]["condition"], serde_json::Value::Null);
+    let prctl = calls.iter().find(|c| c["name"] == "prctl").unwrap();
+    assert_eq!(
+        prctl["parameters"],
+        serde_json::json!(["int", "uintptr_t", "uintptr_t"])
+    );
+    assert_eq!(prctl["fixed_parameters"], 1);
+    for (i, call) in calls.iter().enumerate() {
+        assert_eq!(call["number"], i);
+    }
+}
+
+#[test]
+fn a_malformed_csv_fails_with_its_place_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(
+        &csv,
+        "\"close\",\"unistd.h\",\"\",\"int\",\"int\"\n\"read\",\"unistd.h\"\n",
+    )
+    .unwrap();
+    mcu_build()
+        .args(["syscalls", "list", "--csv"])
+        .arg(&csv)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{}:2:18: expected at least 4 fields (name, header, condition, return type), found 2",
+            csv.display()
+        )));
+}
+
+#[test]
+fn a_missing_csv_is_an_error_naming_it() {
+    mcu_build()
+        .args(["syscalls", "list", "--csv", "/nonexistent/syscall.csv"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot read /nonexistent/syscall.csv",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    mcu_build().args(["syscalls", "list"]).assert().code(2);
+    mcu_build()
+        .args(["syscalls", "list", "--csv", REAL_CSV, "--reserved", "-1"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn help_has_examples() {
+    for sub in ["list"] {
+        mcu_build()
+            .args(["syscalls", sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
+    }
+}
