@@ -26,9 +26,15 @@ pub const ABI_VERSION: u32 = 1;
 
 /// The user blob header. All addresses are absolute; every `*_start`/`*_end`
 /// pair is half-open.
+///
+/// `Address` is `u32` everywhere the header is read. The user blob
+/// instantiates it with a pointer type instead, because a Rust static can
+/// only take the address of a linker symbol as a pointer, never as an
+/// integer; on the 32-bit targets both have the same layout, which the user
+/// blob asserts at compile time.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UserspaceHeader {
+pub struct UserspaceHeader<Address = u32> {
     /// [`MAGIC`].
     pub magic: u32,
     /// [`ABI_VERSION`] of the blob.
@@ -36,24 +42,24 @@ pub struct UserspaceHeader {
     /// `size_of::<UserspaceHeader>()` as the blob was built.
     pub header_size: u32,
     /// Address of the first instruction, with the Thumb bit set.
-    pub entry: u32,
+    pub entry: Address,
     /// Code and read-only data, in user flash after the header.
-    pub text_start: u32,
-    pub text_end: u32,
+    pub text_start: Address,
+    pub text_end: Address,
     /// Where the initial `.data` bytes are stored in user flash.
-    pub data_load: u32,
+    pub data_load: Address,
     /// Where `.data` runs, in user SRAM.
-    pub data_start: u32,
-    pub data_end: u32,
+    pub data_start: Address,
+    pub data_end: Address,
     /// `.bss`, zeroed by the kernel before the blob starts.
-    pub bss_start: u32,
-    pub bss_end: u32,
+    pub bss_start: Address,
+    pub bss_end: Address,
     /// The user heap, in user SRAM.
-    pub heap_start: u32,
-    pub heap_end: u32,
+    pub heap_start: Address,
+    pub heap_end: Address,
     /// The user process stack; it grows down from `stack_end`.
-    pub stack_start: u32,
-    pub stack_end: u32,
+    pub stack_start: Address,
+    pub stack_end: Address,
     /// [`crc32`] of the flash bytes from the end of the header to the end
     /// of the `.data` load image.
     pub crc32: u32,
