@@ -1,0 +1,276 @@
+//! MemManage, BusFault, UsageFault and HardFault: report, stop the user
+//! blob, keep the kernel.
+//!
+//! The hardware rule: unless SHCSR enables MemManage, BusFault and
+//! UsageFault, every fault escalates to HardFault and loses its cause. With
+//! them enabled, the cause is in CFSR (MMFSR, BFSR and UFSR bytes), the
+//! address in MMFAR or BFAR when their VALID bit says so, and the exception
+//! frame on the faulting stack holds the PC of the faulting instruction. A
+//! fault taken from Thread mode on the process stack (EXC_RETURN bit 2 and
+//! bit 3 set) is the user blob's: the handler records it, clears CFSR, makes
+//! Thread mode privileged again and returns to the kernel's Thread-mode
+//! context on the main stack, which finds the record where `svc` left it
+//! (see [`crate::process`]). Any other fault is the kernel's own, and ends
+//! the run.
+
+use core::arch::{asm, global_asm};
+use core::cell::UnsafeCell;
+use core::fmt;
+
+use firmware_abi::exit_status::KERNEL_PANIC;
+
+use crate::layout::USER_FLASH;
+use crate::register::Register;
+use crate::thumb::{self, Direction};
+use crate::{cpu, kprintln, semihosting, user_memory};
+
+// SAFETY: the architected System Control Block registers.
+const SHCSR: Register = unsafe { Register::at(0xE000_ED24) };
+// SAFETY: as above.
+const CFSR: Register = unsafe { Register::at(0xE000_ED28) };
+// SAFETY: as above.
+const HFSR: Register = unsafe { Register::at(0xE000_ED2C) };
+// SAFETY: as above.
+const MMFAR: Register = unsafe { Register::at(0xE000_ED34) };
+// SAFETY: as above.
+const BFAR: Register = unsafe { Register::at(0xE000_ED38) };
+
+const SHCSR_MEMFAULTENA: u32 = 1 << 16;
+const SHCSR_BUSFAULTENA: u32 = 1 << 17;
+const SHCSR_USGFAULTENA: u32 = 1 << 18;
+
+// CFSR bits.
+const IACCVIOL: u32 = 1 << 0;
+const DACCVIOL: u32 = 1 << 1;
+const MUNSTKERR: u32 = 1 << 3;
+const MSTKERR: u32 = 1 << 4;
+const MMARVALID: u32 = 1 << 7;
+const IBUSERR: u32 = 1 << 8;
+const PRECISERR: u32 = 1 << 9;
+const IMPRECISERR: u32 = 1 << 10;
+const UNSTKERR: u32 = 1 << 11;
+const STKERR: u32 = 1 << 12;
+const BFARVALID: u32 = 1 << 15;
+const UNDEFINSTR: u32 = 1 << 16;
+const INVSTATE: u32 = 1 << 17;
+const INVPC: u32 = 1 << 18;
+const NOCP: u32 = 1 << 19;
+const STKOF: u32 = 1 << 20;
+const UNALIGNED: u32 = 1 << 24;
+const DIVBYZERO: u32 = 1 << 25;
+const STACKING_ERRORS: u32 = MUNSTKERR | MSTKERR | UNSTKERR | STKERR;
+
+// HFSR bits.
+const VECTTBL: u32 = 1 << 1;
+const FORCED: u32 = 1 << 30;
+
+/// EXC_RETURN bits 3 (return to Thread mode) and 2 (process stack).
+const EXC_RETURN_THREAD_PSP: u32 = 0b1100;
+const EXC_RETURN_PSP: u32 = 0b0100;
+
+/// Routes faults to their own handlers instead of HardFault.
+pub fn enable() {
+    SHCSR.modify(|shcsr| shcsr | SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA);
+}
+
+/// What the fault status registers said, captured in the handler.
+#[derive(Clone, Copy, Debug)]
+pub struct Fault {
+    /// Exception number: 3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault.
+    exception: u32,
+    cfsr: u32,
+    hfsr: u32,
+    mmfar: u32,
+    bfar: u32,
+    /// PC of the faulting instruction, from the exception frame, when the
+    /// frame was stacked completely inside user SRAM.
+    pc: Option<u32>,
+}
+
+/// The user fault the last trap recorded.
+///
+/// Written only by the fault handler while the user blob runs, read only by
+/// the kernel's Thread-mode context after the trap; both run on one core
+/// and never at the same time, which is why a bare cell suffices.
+struct FaultSlot(UnsafeCell<Option<Fault>>);
+
+// SAFETY: see the type's doc: accesses never overlap in time.
+unsafe impl Sync for FaultSlot {}
+
+static USER_FAULT: FaultSlot = FaultSlot(UnsafeCell::new(None));
+
+/// Takes the fault the user blob's last trap recorded, if it was a fault
+/// and not a system call.
+pub fn take_user_fault() -> Option<Fault> {
+    // SAFETY: called from the kernel's Thread-mode context while the user
+    // blob does not run, so the fault handler cannot be writing.
+    unsafe { (*USER_FAULT.0.get()).take() }
+}
+
+// The four fault vectors share one trampoline: it passes EXC_RETURN and the
+// process stack pointer to `on_fault` and returns through whatever
+// EXC_RETURN that gives back. `push {r4, lr}` keeps the stack 8-byte
+// aligned for the call, as the AAPCS requires.
+global_asm!(
+    ".section .text.fault_trampoline,\"ax\",%progbits",
+    ".global fault_trampoline",
+    ".type fault_trampoline,%function",
+    ".thumb_func",
+    "fault_trampoline:",
+    "    push {{r4, lr}}",
+    "    mov r0, lr",
+    "    mrs r1, psp",
+    "    bl {on_fault}",
+    "    pop {{r1, r2}}",
+    "    bx r0",
+    on_fault = sym on_fault,
+);
+
+unsafe extern "C" {
+    /// The entry of the fault vectors.
+    pub fn fault_trampoline();
+}
+
+/// Records a user fault and returns the EXC_RETURN that resumes the kernel;
+/// ends the run on a kernel fault.
+extern "C" fn on_fault(exc_return: u32, psp: u32) -> u32 {
+    let from_user = exc_return & EXC_RETURN_THREAD_PSP == EXC_RETURN_THREAD_PSP;
+    let fault = capture(if from_user { Some(psp) } else { None });
+    if !from_user {
+        kprintln!("panic: kernel fault: {}", fault.describe());
+        semihosting::exit(KERNEL_PANIC);
+    }
+    // SAFETY: the user blob was running, so the kernel's Thread-mode
+    // context is suspended and cannot be reading the slot.
+    unsafe { *USER_FAULT.0.get() = Some(fault) };
+    cpu::thread_mode_privileged();
+    exc_return & !EXC_RETURN_PSP
+}
+
+/// Reads and clears the fault status; reads the user's stacked PC from
+/// `user_frame` when given.
+fn capture(user_frame: Option<u32>) -> Fault {
+    let exception: u32;
+    // SAFETY: reading IPSR has no side effects.
+    unsafe { asm!("mrs {}, IPSR", out(reg) exception, options(nomem, nostack, preserves_flags)) };
+    let cfsr = CFSR.read();
+    let fault = Fault {
+        exception: exception & 0x1FF,
+        cfsr,
+        hfsr: HFSR.read(),
+        mmfar: MMFAR.read(),
+        bfar: BFAR.read(),
+        pc: user_frame
+            .filter(|_| cfsr & STACKING_ERRORS == 0)
+            .and_then(stacked_pc),
+    };
+    // The status bits are write-one-to-clear; the next fault starts clean.
+    CFSR.write(cfsr);
+    HFSR.write(fault.hfsr);
+    fault
+}
+
+/// The PC word of the exception frame at `frame` (r0-r3, r12, lr, pc, xpsr).
+fn stacked_pc(frame: u32) -> Option<u32> {
+    const FRAME_SIZE: u32 = 8 * 4;
+    const PC: usize = 6 * 4;
+    user_memory::read(frame, FRAME_SIZE, |frame| {
+        u32::from_le_bytes([frame[PC], frame[PC + 1], frame[PC + 2], frame[PC + 3]])
+    })
+    .ok()
+}
+
+impl Fault {
+    /// A one-line account of the fault, for the console.
+    pub fn describe(&self) -> impl fmt::Display + '_ {
+        Description(self)
+    }
+
+    fn name(&self) -> &'static str {
+        match self.exception {
+            3 => "HardFault",
+            4 => "MemManage",
+            5 => "BusFault",
+            6 => "UsageFault",
+            _ => "unexpected exception",
+        }
+    }
+
+    /// Load or store, from the faulting instruction when it is user code.
+    fn direction(&self) -> &'static str {
+        let first_halfword = self.pc.and_then(|pc| {
+            user_memory::read(pc, 2, |bytes| u16::from_le_bytes([bytes[0], bytes[1]])).ok()
+        });
+        let inside_user_text = self.pc.is_some_and(|pc| USER_FLASH.contains(pc, 2));
+        match first_halfword
+            .filter(|_| inside_user_text)
+            .and_then(thumb::direction)
+        {
+            Some(Direction::Read) => "data read",
+            Some(Direction::Write) => "data write",
+            None => "data access",
+        }
+    }
+}
+
+struct Description<'a>(&'a Fault);
+
+impl fmt::Display for Description<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fault = self.0;
+        let cfsr = fault.cfsr;
+        write!(f, "{}: ", fault.name())?;
+        if cfsr & IACCVIOL != 0 {
+            write!(f, "instruction fetch denied by the MPU")?;
+        } else if cfsr & DACCVIOL != 0 && cfsr & MMARVALID != 0 {
+            write!(
+                f,
+                "{} at {:#010x} denied by the MPU",
+                fault.direction(),
+                fault.mmfar
+            )?;
+        } else if cfsr & DACCVIOL != 0 {
+            write!(f, "{} denied by the MPU", fault.direction())?;
+        } else if cfsr & (MSTKERR | STKERR) != 0 {
+            write!(
+                f,
+                "exception stacking failed (stack pointer outside its memory)"
+            )?;
+        } else if cfsr & (MUNSTKERR | UNSTKERR) != 0 {
+            write!(f, "exception unstacking failed")?;
+        } else if cfsr & IBUSERR != 0 {
+            write!(f, "instruction fetch bus error")?;
+        } else if cfsr & PRECISERR != 0 && cfsr & BFARVALID != 0 {
+            write!(f, "{} bus error at {:#010x}", fault.direction(), fault.bfar)?;
+        } else if cfsr & (PRECISERR | IMPRECISERR) != 0 {
+            write!(f, "data bus error (imprecise, no address)")?;
+        } else if let Some(cause) = usage_fault_cause(cfsr) {
+            write!(f, "{cause}")?;
+        } else if fault.hfsr & VECTTBL != 0 {
+            write!(f, "vector table read failed")?;
+        } else if fault.hfsr & FORCED != 0 {
+            write!(f, "escalated fault")?;
+        } else {
+            write!(f, "no cause recorded")?;
+        }
+        match fault.pc {
+            Some(pc) => write!(f, " (pc {pc:#010x})"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn usage_fault_cause(cfsr: u32) -> Option<&'static str> {
+    [
+        (UNDEFINSTR, "undefined instruction"),
+        (INVSTATE, "invalid state (no Thumb bit)"),
+        (INVPC, "invalid exception return"),
+        (NOCP, "coprocessor access"),
+        (STKOF, "stack overflow (stack limit)"),
+        (UNALIGNED, "unaligned access"),
+        (DIVBYZERO, "division by zero"),
+    ]
+    .into_iter()
+    .find(|&(bit, _)| cfsr & bit != 0)
+    .map(|(_, cause)| cause)
+}
