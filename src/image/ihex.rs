@@ -207,9 +207,14 @@ pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
     let mut run = Run::default();
     let mut bytes = Vec::with_capacity(64);
 
-    for (index, raw_line) in text.split(|&b| b == b'\n').enumerate() {
+    let mut line_start = 0;
+    for (index, line_end) in memchr::memchr_iter(b'\n', text)
+        .chain([text.len()])
+        .enumerate()
+    {
         let line = index + 1;
-        let content = raw_line.trim_ascii_end();
+        let content = text[line_start..line_end].trim_ascii_end();
+        line_start = line_end + 1;
         if content.is_empty() {
             continue;
         }
@@ -344,7 +349,7 @@ pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
     }
     run.flush(&mut image)?;
     if eof_line.is_none() {
-        let lines = text.split(|&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', text).count() + 1;
         return Err(HexError {
             line: lines,
             column: 1,
@@ -367,20 +372,24 @@ fn decode_record(content: &[u8], out: &mut Vec<u8>) -> Result<(), (usize, HexErr
         return Err((1, HexErrorKind::MissingColon(first_char(content))));
     }
     let digits = &content[1..];
-    for (i, pair) in digits.chunks(2).enumerate() {
+    // Decode optimistically (this is the hot loop of every HEX read); an
+    // invalid digit has value 0xFF, which leaves high bits in `invalid`.
+    let mut invalid = 0u8;
+    out.extend(digits.chunks_exact(2).map(|pair| {
         let hi = HEX_VALUE[usize::from(pair[0])];
-        let lo = pair.get(1).map_or(0, |&c| HEX_VALUE[usize::from(c)]);
-        if hi == 0xFF || lo == 0xFF {
-            let bad = if hi == 0xFF { 0 } else { 1 };
-            let column = 2 + 2 * i + bad;
-            return Err((
-                column,
-                HexErrorKind::NotHexDigit(first_char(&digits[2 * i + bad..])),
-            ));
-        }
-        out.push(hi << 4 | lo);
+        let lo = HEX_VALUE[usize::from(pair[1])];
+        invalid |= hi | lo;
+        hi << 4 | (lo & 0xF)
+    }));
+    let odd = digits.len() % 2 == 1;
+    if invalid & 0xF0 != 0 || (odd && HEX_VALUE[usize::from(digits[digits.len() - 1])] == 0xFF) {
+        let i = digits
+            .iter()
+            .position(|&c| HEX_VALUE[usize::from(c)] == 0xFF)
+            .expect("an invalid digit was seen");
+        return Err((2 + i, HexErrorKind::NotHexDigit(first_char(&digits[i..]))));
     }
-    if digits.len() % 2 == 1 {
+    if odd {
         return Err((content.len(), HexErrorKind::OddDigitCount(digits.len())));
     }
     if digits.len() < 10 {
