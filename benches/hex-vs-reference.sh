@@ -20,7 +20,7 @@ need arm-none-eabi-objcopy || apt-get install -y -qq binutils-arm-none-eabi >/de
 need hexmerge.py || pip install -q intelhex >/dev/null 2>&1
 
 cargo build --release -q
-mcu=$PWD/target/release/mcu-build
+mcu=${CARGO_TARGET_DIR:-$PWD/target}/release/mcu-build
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
