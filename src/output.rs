@@ -44,7 +44,7 @@ pub fn write_atomically_with(
         .prefix(".mcu-build-")
         .tempfile_in(dir)
         .map_err(err)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
     produce(&mut out).map_err(err)?;
     let tmp = out.into_inner().map_err(|e| err(e.into_error()))?;
     tmp.persist(path).map_err(|e| err(e.error))?;

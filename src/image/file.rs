@@ -2,6 +2,7 @@
 //! format from the content, loading, and saving atomically.
 
 use std::fmt;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -138,25 +139,37 @@ pub enum LoadError {
 }
 
 /// Loads `spec`: a raw binary at its base when one is given, otherwise ELF or
-/// Intel HEX as detected from the content.
+/// Intel HEX as detected from the content. HEX is parsed as it is read.
 pub fn load(spec: &InputSpec) -> Result<LoadedFile, LoadError> {
     let path = spec.path.clone();
-    let content = std::fs::read(&spec.path).map_err(|error| LoadError::Io {
-        path: path.clone(),
+    let io_error = |error| LoadError::Io {
+        path: spec.path.clone(),
         error,
-    })?;
-    let (format, image, details) = match (spec.base, Format::detect(&content)) {
+    };
+    let mut reader = std::fs::File::open(&spec.path)
+        .map(|file| BufReader::with_capacity(1 << 16, file))
+        .map_err(io_error)?;
+    let detected = Format::detect(reader.fill_buf().map_err(io_error)?);
+    let read_all = |mut reader: BufReader<std::fs::File>| {
+        let mut content = Vec::new();
+        reader
+            .read_to_end(&mut content)
+            .map(|_| content)
+            .map_err(io_error)
+    };
+    let (format, image, details) = match (spec.base, detected) {
         (Some(base), _) => {
-            let image =
-                bin::read(&content, base).map_err(|error| LoadError::Bin { path, error })?;
+            let image = bin::read(&read_all(reader)?, base)
+                .map_err(|error| LoadError::Bin { path, error })?;
             (Format::Bin, image, Details::Bin { base })
         }
         (None, Some(Format::Elf)) => {
-            let file = elf::read(&content).map_err(|error| LoadError::Elf { path, error })?;
+            let file =
+                elf::read(&read_all(reader)?).map_err(|error| LoadError::Elf { path, error })?;
             (Format::Elf, file.image, Details::Elf(file.info))
         }
         (None, Some(Format::Hex)) => {
-            let file = ihex::read(&content).map_err(|error| LoadError::Hex { path, error })?;
+            let file = ihex::read_from(reader).map_err(|error| LoadError::Hex { path, error })?;
             let details = Details::Hex {
                 records: file.records,
             };

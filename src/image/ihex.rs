@@ -17,7 +17,7 @@
 //! writer are the hot path of `hex merge` (see benches/).
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 
 use super::{Image, InsertError, OverlapPolicy, StartAddress};
 
@@ -75,6 +75,8 @@ pub enum HexErrorKind {
     DataAfterEof { eof_line: usize },
     #[error("missing end-of-file record (:00000001FF)")]
     MissingEof,
+    #[error("cannot read: {0}")]
+    Io(String),
     #[error("{record} record gives {new}, but line {first_line} already gave {first}")]
     ConflictingStart {
         record: RecordType,
@@ -197,8 +199,14 @@ impl Run {
     }
 }
 
-/// Parses Intel HEX text.
+/// Parses Intel HEX text held in memory.
 pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
+    read_from(text)
+}
+
+/// Parses Intel HEX text from `reader` one line at a time, so that the text
+/// of a large file is never held in memory whole, only its data.
+pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
     let mut image = Image::new();
     let mut records = RecordCounts::default();
     let mut addressing = Addressing::Linear(0);
@@ -207,14 +215,22 @@ pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
     let mut run = Run::default();
     let mut bytes = Vec::with_capacity(64);
 
-    let mut line_start = 0;
-    for (index, line_end) in memchr::memchr_iter(b'\n', text)
-        .chain([text.len()])
-        .enumerate()
-    {
-        let line = index + 1;
-        let content = text[line_start..line_end].trim_ascii_end();
-        line_start = line_end + 1;
+    let mut text = Vec::with_capacity(128);
+    let mut line = 0;
+    loop {
+        text.clear();
+        let read = reader
+            .read_until(b'\n', &mut text)
+            .map_err(|error| HexError {
+                line: line + 1,
+                column: 1,
+                kind: HexErrorKind::Io(error.to_string()),
+            })?;
+        if read == 0 {
+            break;
+        }
+        line += 1;
+        let content = text.trim_ascii_end();
         if content.is_empty() {
             continue;
         }
@@ -349,9 +365,8 @@ pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
     }
     run.flush(&mut image)?;
     if eof_line.is_none() {
-        let lines = memchr::memchr_iter(b'\n', text).count() + 1;
         return Err(HexError {
-            line: lines,
+            line: line + 1,
             column: 1,
             kind: HexErrorKind::MissingEof,
         });
