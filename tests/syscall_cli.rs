@@ -102,6 +102,66 @@ fn a_missing_csv_is_an_error_naming_it() {
         ));
 }
 
+/// Modification times of the files in `dir`, by name.
+fn mtimes(dir: &std::path::Path) -> Vec<(String, std::time::SystemTime)> {
+    let mut times: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            (name, e.metadata().unwrap().modified().unwrap())
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+#[test]
+fn gen_rewrites_nothing_when_nothing_changed_and_removes_stale_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("proxies");
+    let generate = |csv: &std::path::Path| {
+        mcu_build()
+            .args([
+                "syscalls", "gen", "--lang", "c", "--side", "proxies", "--csv",
+            ])
+            .arg(csv)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success()
+    };
+    generate(REAL_CSV.as_ref()).stderr(format!(
+        "221 system calls: wrote 223 of 223 files in {} (0 unchanged)\n",
+        out.display()
+    ));
+    let before = mtimes(&out);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    generate(REAL_CSV.as_ref()).stderr(predicate::str::contains("wrote 0 of 223 files"));
+    assert_eq!(mtimes(&out), before);
+    assert!(
+        std::fs::read_to_string(out.join("PROXY_open.c"))
+            .unwrap()
+            .starts_with(&format!(
+                "/* Generated from {REAL_CSV} by mcu-build; do not edit. */\n"
+            ))
+    );
+
+    // Drop `open` from the CSV: its proxy goes, a hand-written file stays.
+    std::fs::write(out.join("PROXY_mine.c"), "int mine;\n").unwrap();
+    let csv = dir.path().join("syscall.csv");
+    let text = std::fs::read_to_string(REAL_CSV).unwrap();
+    let without_open: String = text
+        .lines()
+        .filter(|l| !l.starts_with("\"open\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&csv, without_open).unwrap();
+    generate(&csv).stderr(predicate::str::contains("removed 1 stale"));
+    assert!(!out.join("PROXY_open.c").exists());
+    assert!(out.join("PROXY_mine.c").exists());
+}
+
 #[test]
 fn usage_errors_exit_2() {
     mcu_build().args(["syscalls", "list"]).assert().code(2);
@@ -113,7 +173,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn help_has_examples() {
-    for sub in ["list"] {
+    for sub in ["gen", "list"] {
         mcu_build()
             .args(["syscalls", sub, "--help"])
             .assert()

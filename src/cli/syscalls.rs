@@ -7,10 +7,27 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::syscall::{self, DEFAULT_RESERVED, Numbering, Syscall};
+use super::UsageError;
+use crate::syscall::{
+    self, DEFAULT_RESERVED, GenerateOptions, Language, Numbering, PointerChecks, Side, Syscall,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum SyscallsCommand {
+    /// Generate proxies (user side) and stubs (kernel side) in C or Rust.
+    #[command(after_help = "Examples:
+  # NuttX: per-call PROXY_*.c and STUB_*.c, numbering header and tables
+  mcu-build syscalls gen --csv syscall/syscall.csv --lang c --side proxies --out build/proxies
+  mcu-build syscalls gen --csv syscall/syscall.csv --lang c --side stubs --out build/stubs
+  # a small project: all proxies in one file, all stubs in another
+  mcu-build syscalls gen --csv syscall.csv --lang c --out gen --single-file
+  # Rust: syscall_numbers.rs, syscall_user.rs and syscall_kernel.rs, with
+  # the pointer checks declared in a sidecar file
+  mcu-build syscalls gen --csv syscall.csv --lang rust --checks syscall-checks.toml --out src/gen
+
+Files are rewritten only when their content changes, so make and cargo
+rebuild nothing after a run that changed nothing.")]
+    Gen(GenArgs),
     /// List the system calls of a syscall.csv: number, name, parameters, condition.
     #[command(after_help = "Examples:
   mcu-build syscalls list --csv nuttx/syscall/syscall.csv
@@ -21,6 +38,7 @@ pub enum SyscallsCommand {
 impl SyscallsCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
+            SyscallsCommand::Gen(args) => args.run(),
             SyscallsCommand::List(args) => args.run(),
         }
     }
@@ -35,6 +53,66 @@ struct TableArgs {
     /// First call number (CONFIG_SYS_RESERVED); ARM protected builds reserve 0..7.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_RESERVED)]
     reserved: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    #[command(flatten)]
+    table: TableArgs,
+    /// Language of the generated code.
+    #[arg(long, value_enum)]
+    lang: Language,
+    /// Which side of the trap to generate.
+    #[arg(long, value_enum, default_value_t = Side::Both)]
+    side: Side,
+    /// Output directory, created if missing.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// C only: all proxies in syscall_proxies.c and all stubs in syscall_stubs.c.
+    #[arg(long)]
+    single_file: bool,
+    /// Sidecar TOML file declaring checked pointer parameters (see the docs
+    /// of mcu_build::syscall::checks); stubs validate them before the call.
+    #[arg(long, value_name = "FILE")]
+    checks: Option<PathBuf>,
+}
+
+impl GenArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        if self.single_file && self.lang != Language::C {
+            return Err(UsageError(
+                "--single-file is for --lang c; the Rust output is one module per side".into(),
+            )
+            .into());
+        }
+        let table = syscall::csv::read(&self.table.csv)?;
+        let checks = match &self.checks {
+            Some(path) => syscall::checks::read(path, &table)?,
+            None => PointerChecks::none(),
+        };
+        let options = GenerateOptions {
+            language: self.lang,
+            side: self.side,
+            single_file: self.single_file,
+            reserved: self.table.reserved,
+            source_name: self.table.csv.display().to_string(),
+        };
+        let files = syscall::generate(&table, &checks, &options)?;
+        let summary = syscall::write_changed(&self.out, &files, |name| options.may_produce(name))?;
+        let removed = match summary.removed {
+            0 => String::new(),
+            n => format!(", removed {n} stale"),
+        };
+        eprintln!(
+            "{} system calls: wrote {} of {} files in {} ({} unchanged{removed})",
+            table.entries.len(),
+            summary.written,
+            files.len(),
+            self.out.display(),
+            summary.unchanged,
+        );
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -8,10 +8,18 @@
 //! the real call. Everything here is derived from the one CSV, so the
 //! numbering, the proxies, the stubs and the lookup tables cannot disagree.
 
+mod c;
+pub mod checks;
 pub mod csv;
+mod generate;
 pub mod model;
 pub mod numbering;
 mod position;
+pub mod value_class;
+mod write;
 
+pub use checks::{Access, Extent, PointerCheck, PointerChecks};
+pub use generate::{GenerateOptions, GeneratedFile, Language, Side, generate};
 pub use model::{Param, ParamType, ReturnType, Syscall, SyscallTable};
 pub use numbering::{DEFAULT_RESERVED, Numbering, NumberingError};
+pub use write::{WriteFilesError, WriteSummary, write_changed};

@@ -1,0 +1,18 @@
+/* Generated from syscall.csv by mcu-build; do not edit. */
+
+#include <nuttx/config.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <syscall.h>
+
+int open(FAR const char * parm1, int parm2, ...)
+{
+  va_list ap;
+  mode_t parm3;
+
+  va_start(ap, parm2);
+  parm3 = va_arg(ap, mode_t);
+  va_end(ap);
+
+  return (int)sys_call3((unsigned int)SYS_open, (uintptr_t)parm1, (uintptr_t)parm2, (uintptr_t)parm3);
+}

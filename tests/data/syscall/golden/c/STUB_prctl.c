@@ -1,0 +1,10 @@
+/* Generated from syscall.csv by mcu-build; do not edit. */
+
+#include <nuttx/config.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+
+uintptr_t STUB_prctl(int nbr, uintptr_t parm1, uintptr_t parm2, uintptr_t parm3)
+{
+  return (uintptr_t)prctl((int)parm1, (uintptr_t)parm2, (uintptr_t)parm3);
+}
