@@ -6,6 +6,7 @@
 //! them and renders the results. Nothing in the library prints.
 
 pub mod image;
+pub mod mpu;
 pub mod number;
 pub mod output;
 pub mod syscall;
