@@ -14,8 +14,8 @@
 use core::fmt;
 use core::mem::{offset_of, size_of};
 
-use crate::crc32::crc32;
-use crate::partition::Partition;
+use super::crc32::crc32;
+use super::partition::Partition;
 
 /// `b"MCUU"` read as a little-endian word: a blob that does not start with
 /// it was not built against this ABI at all.
@@ -115,7 +115,7 @@ impl UserspaceHeader {
     }
 
     /// The header as it is stored in flash.
-    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+    pub fn to_bytes(self) -> [u8; Self::SIZE] {
         let mut bytes = [0u8; Self::SIZE];
         for (chunk, word) in bytes.chunks_exact_mut(4).zip(self.to_words()) {
             chunk.copy_from_slice(&word.to_le_bytes());
