@@ -25,6 +25,8 @@
 
 pub mod armv7m;
 pub mod armv8m;
+pub mod baseline;
+pub mod verify;
 
 use std::fmt;
 use std::ops::Range;
