@@ -192,7 +192,6 @@ impl Board {
                 const AP_FULL_ACCESS: u32 = 0b011;
                 // TEX[5:3] S[2] C[1] B[0], shifted into RASR[21:16].
                 const NORMAL_WRITE_THROUGH: u32 = 0b00_0010; // TEX 000, C
-
                 const NORMAL_WRITE_BACK: u32 = 0b00_1011; // TEX 001, C, B
                 let regions = [
                     armv7m_region(self.user_flash, AP_READ_ONLY, false, NORMAL_WRITE_THROUGH),

@@ -32,7 +32,7 @@ use crate::syscall_proxies::exit;
 
 /// Exit status of a blob that panicked or was asked for a scenario it does
 /// not have.
-const FAILURE: u32 = 1;
+pub const FAILURE: u32 = 1;
 
 /// The entry point the header names.
 #[unsafe(no_mangle)]

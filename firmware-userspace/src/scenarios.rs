@@ -12,7 +12,7 @@ use firmware_abi::errno::EFAULT;
 
 use crate::memory_map::{kernel_flash, kernel_sram, user_flash, user_sram};
 use crate::syscall_proxies::{exit, uptime_ms, write};
-use crate::{println, probe};
+use crate::{FAILURE, println, probe};
 
 /// One attack.
 pub struct Scenario {
@@ -152,10 +152,10 @@ fn syscall_kernel_pointer(name: &str) -> ! {
         println!("{name}: every bad pointer refused with -EFAULT");
         exit(0)
     }
-    exit(1)
+    exit(FAILURE)
 }
 
 fn breached(name: &str, value: u32) -> ! {
     println!("{name}: access went through (value {value:#010x}): isolation is broken");
-    exit(1)
+    exit(FAILURE)
 }
