@@ -213,7 +213,7 @@ pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
     let mut start: Option<(StartAddress, usize)> = None;
     let mut eof_line = None;
     let mut run = Run::default();
-    let mut bytes = Vec::with_capacity(64);
+    let mut buffer = [0u8; MAX_RECORD_BYTES];
 
     let mut text = Vec::with_capacity(128);
     let mut line = 0;
@@ -242,19 +242,9 @@ pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
             });
         }
         let at = |column: usize, kind| HexError { line, column, kind };
-        decode_record(content, &mut bytes).map_err(|(column, kind)| at(column, kind))?;
-
-        let declared = usize::from(bytes[0]);
+        let bytes =
+            decode_record(content, &mut buffer).map_err(|(column, kind)| at(column, kind))?;
         let data = &bytes[4..bytes.len() - 1];
-        if data.len() != declared {
-            return Err(at(
-                2,
-                HexErrorKind::ByteCount {
-                    declared,
-                    actual: data.len(),
-                },
-            ));
-        }
         let checksum_column = content.len() - 1;
         let found = bytes[bytes.len() - 1];
         let expected = bytes[..bytes.len() - 1]
@@ -379,38 +369,49 @@ fn be16(two: &[u8]) -> u16 {
     u16::from_be_bytes([two[0], two[1]])
 }
 
-/// Decodes `:` and the hex pairs of one record into `out`; on error returns
-/// the 1-based column and the problem.
-fn decode_record(content: &[u8], out: &mut Vec<u8>) -> Result<(), (usize, HexErrorKind)> {
-    out.clear();
+/// The most bytes a record can hold: LL AAAA TT, 255 data bytes and CC.
+const MAX_RECORD_BYTES: usize = 4 + 255 + 1;
+
+/// Decodes `:` and the hex pairs of one record into `out` and returns the
+/// decoded bytes; on error returns the 1-based column and the problem.
+fn decode_record<'a>(
+    content: &[u8],
+    out: &'a mut [u8; MAX_RECORD_BYTES],
+) -> Result<&'a [u8], (usize, HexErrorKind)> {
     if content[0] != b':' {
         return Err((1, HexErrorKind::MissingColon(first_char(content))));
     }
     let digits = &content[1..];
+    let pairs = digits.len() / 2;
     // Decode optimistically (this is the hot loop of every HEX read); an
     // invalid digit has value 0xFF, which leaves high bits in `invalid`.
     let mut invalid = 0u8;
-    out.extend(digits.chunks_exact(2).map(|pair| {
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
         let hi = HEX_VALUE[usize::from(pair[0])];
         let lo = HEX_VALUE[usize::from(pair[1])];
         invalid |= hi | lo;
-        hi << 4 | (lo & 0xF)
-    }));
-    let odd = digits.len() % 2 == 1;
-    if invalid & 0xF0 != 0 || (odd && HEX_VALUE[usize::from(digits[digits.len() - 1])] == 0xFF) {
+        *byte = hi << 4 | (lo & 0xF);
+    }
+    let undecoded = &digits[2 * pairs.min(MAX_RECORD_BYTES)..];
+    if invalid & 0xF0 != 0 || undecoded.iter().any(|&c| HEX_VALUE[usize::from(c)] == 0xFF) {
         let i = digits
             .iter()
             .position(|&c| HEX_VALUE[usize::from(c)] == 0xFF)
             .expect("an invalid digit was seen");
         return Err((2 + i, HexErrorKind::NotHexDigit(first_char(&digits[i..]))));
     }
-    if odd {
+    if digits.len() % 2 == 1 {
         return Err((content.len(), HexErrorKind::OddDigitCount(digits.len())));
     }
-    if digits.len() < 10 {
+    if pairs < 5 {
         return Err((content.len(), HexErrorKind::TooShort(digits.len())));
     }
-    Ok(())
+    let declared = usize::from(out[0]);
+    if pairs != declared + 5 {
+        let actual = pairs - 5;
+        return Err((2, HexErrorKind::ByteCount { declared, actual }));
+    }
+    Ok(&out[..pairs])
 }
 
 /// The character starting at `bytes` (lossily, for messages).
@@ -451,6 +452,7 @@ pub fn write_to(
     record_length: RecordLength,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    let line = &mut [0; size_of::<RecordBuffer>()];
     let mut upper = 0u16;
     for segment in image.segments() {
         let mut address = segment.address;
@@ -459,7 +461,7 @@ pub fn write_to(
             let this_upper = (address >> 16) as u16;
             if this_upper != upper {
                 let base = this_upper.to_be_bytes();
-                write_record(out, 0, RecordType::ExtendedLinearAddress, &base)?;
+                write_record(out, line, 0, RecordType::ExtendedLinearAddress, &base)?;
                 upper = this_upper;
             }
             let to_boundary = 0x1_0000 - (address & 0xFFFF) as usize;
@@ -467,7 +469,7 @@ pub fn write_to(
                 .len()
                 .min(usize::from(record_length.0))
                 .min(to_boundary);
-            write_record(out, address as u16, RecordType::Data, &rest[..n])?;
+            write_record(out, line, address as u16, RecordType::Data, &rest[..n])?;
             rest = &rest[n..];
             address = address.wrapping_add(n as u32);
         }
@@ -476,6 +478,7 @@ pub fn write_to(
         Some(StartAddress::Linear { address }) => {
             write_record(
                 out,
+                line,
                 0,
                 RecordType::StartLinearAddress,
                 &address.to_be_bytes(),
@@ -484,11 +487,17 @@ pub fn write_to(
         Some(StartAddress::Segment { cs, ip }) => {
             let [c0, c1] = cs.to_be_bytes();
             let [i0, i1] = ip.to_be_bytes();
-            write_record(out, 0, RecordType::StartSegmentAddress, &[c0, c1, i0, i1])?;
+            write_record(
+                out,
+                line,
+                0,
+                RecordType::StartSegmentAddress,
+                &[c0, c1, i0, i1],
+            )?;
         }
         None => {}
     }
-    write_record(out, 0, RecordType::EndOfFile, &[])
+    write_record(out, line, 0, RecordType::EndOfFile, &[])
 }
 
 /// [`write_to`] into memory.
@@ -510,29 +519,40 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
-/// Formats one record in a stack buffer and writes it in one call: this is
+/// Room for the longest record: ':', two digits for each of LL AAAA TT, 255
+/// data bytes and CC, and '\n'.
+type RecordBuffer = [u8; 1 + 2 * (4 + 255 + 1) + 1];
+
+/// Formats one record in `line` and writes it in one call: this is
 /// the inner loop of every HEX output.
 fn write_record(
     out: &mut impl Write,
+    line: &mut RecordBuffer,
     offset: u16,
     record: RecordType,
     data: &[u8],
 ) -> io::Result<()> {
-    // ':' + 2 digits for each of LL AAAA TT, up to 255 data bytes, CC + '\n'.
-    let mut line = [0u8; 1 + 2 * (4 + 255 + 1) + 1];
     let [hi, lo] = offset.to_be_bytes();
     let header = [data.len() as u8, hi, lo, record as u8];
-    let mut sum = 0u8;
+    let sum = data.iter().fold(
+        header.iter().fold(0u8, |s, b| s.wrapping_add(*b)),
+        |s, b| s.wrapping_add(*b),
+    );
     line[0] = b':';
-    let mut at = 1;
-    for &b in header.iter().chain(data) {
-        sum = sum.wrapping_add(b);
-        line[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(b)]);
-        at += 2;
+    // Header, data and checksum in three plain loops: chained iterators do
+    // not vectorise, and this is the inner loop of every HEX output.
+    let (head, body) = line[1..].split_at_mut(2 * header.len());
+    for (pair, &b) in head.chunks_exact_mut(2).zip(&header) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
-    line[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(sum.wrapping_neg())]);
-    line[at + 2] = b'\n';
-    out.write_all(&line[..at + 3])
+    for (pair, &b) in body.chunks_exact_mut(2).zip(data) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+    }
+    let at = 2 * data.len();
+    body[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(sum.wrapping_neg())]);
+    let end = 1 + 2 * (header.len() + data.len() + 1);
+    line[end] = b'\n';
+    out.write_all(&line[..=end])
 }
 
 #[cfg(test)]
@@ -671,6 +691,18 @@ mod tests {
         assert_eq!(
             message,
             "record declares 5 data bytes (LL = 0x05) but holds 4"
+        );
+        // Longer than any record can be: counted, not decoded past the buffer.
+        let long = format!(":01000000{}00\n", "AB".repeat(300));
+        let (_, column, message) = error(&long);
+        assert_eq!(
+            (column, message.as_str()),
+            (2, "record declares 1 data bytes (LL = 0x01) but holds 300")
+        );
+        let (_, column, message) = error(&format!(":01000000{}X0\n", "AB".repeat(300)));
+        assert_eq!(
+            (column, message.as_str()),
+            (610, "expected a hex digit, found 'X'")
         );
         let (_, column, message) = error(&(record(6, 0, &[]) + EOF));
         assert_eq!(
