@@ -163,6 +163,64 @@ fn gen_rewrites_nothing_when_nothing_changed_and_removes_stale_files() {
 }
 
 #[test]
+fn single_file_is_for_c_only() {
+    let dir = tempfile::tempdir().unwrap();
+    mcu_build()
+        .args([
+            "syscalls",
+            "gen",
+            "--lang",
+            "rust",
+            "--single-file",
+            "--csv",
+            REAL_CSV,
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--single-file is for --lang c"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn gen_rust_writes_the_three_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    mcu_build()
+        .args(["syscalls", "gen", "--lang", "rust", "--csv", REAL_CSV])
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 3 of 3 files"));
+    for name in ["syscall_numbers.rs", "syscall_user.rs", "syscall_kernel.rs"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(text.starts_with("// Generated from "), "{name}");
+    }
+}
+
+#[test]
+fn a_bad_checks_file_fails_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks = dir.path().join("checks.toml");
+    std::fs::write(&checks, "[read]\nparm1 = { out = 4 }\n").unwrap();
+    mcu_build()
+        .args([
+            "syscalls", "gen", "--lang", "c", "--csv", REAL_CSV, "--checks",
+        ])
+        .arg(&checks)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{}:2:9: expected a pointer parameter, but parm1 of read has type \"int\"",
+            checks.display()
+        )));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
 fn usage_errors_exit_2() {
     mcu_build().args(["syscalls", "list"]).assert().code(2);
     mcu_build()

@@ -39,9 +39,9 @@ use serde::Deserialize;
 use serde::de::{self, Visitor};
 use toml::Spanned;
 
-use super::model::{ParamType, SyscallTable};
+use super::model::SyscallTable;
 use super::position::line_column;
-use super::value_class::{ValueClass, classify};
+use super::value_class::{ValueClass, class_of};
 
 /// The checks of every system call, by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -235,9 +235,7 @@ pub fn parse(text: &str, file: &Path, table: &SyscallTable) -> Result<PointerChe
             let at = check.span().start;
             let param = param_index(&key).ok_or_else(|| error_at(at, unknown_param(&key)))?;
             let c_type = &syscall.params[param];
-            let is_pointer = !matches!(c_type.kind, ParamType::Union { .. })
-                && classify(c_type.kind.actual()) == ValueClass::Pointer;
-            if !is_pointer {
+            if class_of(c_type) != ValueClass::Pointer {
                 return Err(error_at(
                     at,
                     ChecksErrorKind::NotAPointer {
@@ -256,9 +254,7 @@ pub fn parse(text: &str, file: &Path, table: &SyscallTable) -> Result<PointerChe
                         .filter(|&l| l != param)
                         .ok_or_else(|| error_at(at, unknown_param(&length_key)))?;
                     let length_param = &syscall.params[length];
-                    let is_integer = !matches!(length_param.kind, ParamType::Union { .. })
-                        && classify(length_param.kind.actual()).is_integer();
-                    if !is_integer {
+                    if !class_of(length_param).is_integer() {
                         return Err(error_at(
                             at,
                             ChecksErrorKind::LengthNotInteger {

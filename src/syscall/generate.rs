@@ -1,15 +1,17 @@
 //! What to generate, and the generated files as text in memory.
 
-use super::c;
 use super::checks::PointerChecks;
 use super::model::SyscallTable;
 use super::numbering::{Numbering, NumberingError};
+use super::{c, rust};
 
 /// The language of the generated code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Language {
     /// NuttX-compatible `PROXY_*.c` / `STUB_*.c` and C tables.
     C,
+    /// A `no_std` user module and a kernel module with a trait and `dispatch`.
+    Rust,
 }
 
 /// Which side of the trap to generate.
@@ -76,6 +78,7 @@ pub fn generate(
     let banner = Banner::new(&options.source_name);
     Ok(match options.language {
         Language::C => c::files(&numbering, checks, options, &banner),
+        Language::Rust => rust::files(&numbering, checks, options, &banner),
     })
 }
 
@@ -103,6 +106,11 @@ impl Banner {
     pub fn c(&self) -> String {
         format!("/* {} */\n", self.text)
     }
+
+    /// `// ...` and a newline.
+    pub fn rust(&self) -> String {
+        format!("// {}\n", self.text)
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +123,10 @@ mod tests {
         assert_eq!(
             banner.c(),
             "/* Generated from a*\\/b?c.csv by mcu-build; do not edit. */\n"
+        );
+        assert_eq!(
+            banner.rust(),
+            "// Generated from a*\\/b?c.csv by mcu-build; do not edit.\n"
         );
     }
 }

@@ -15,6 +15,7 @@ mod generate;
 pub mod model;
 pub mod numbering;
 mod position;
+mod rust;
 pub mod value_class;
 mod write;
 

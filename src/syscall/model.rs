@@ -41,6 +41,27 @@ impl Syscall {
         self.fixed_params < self.params.len()
     }
 
+    /// The C prototype without parameter names, for documentation:
+    /// `int open(FAR const char *, int, ...)`.
+    pub fn prototype(&self) -> String {
+        let mut params: Vec<&str> = self.params[..self.fixed_params]
+            .iter()
+            .map(|p| p.kind.formal())
+            .collect();
+        if self.is_variadic() {
+            params.push("...");
+        }
+        if params.is_empty() {
+            params.push("void");
+        }
+        format!(
+            "{} {}({})",
+            self.returns.as_csv(),
+            self.name,
+            params.join(", ")
+        )
+    }
+
     /// The parameters that come after `...`, read with `va_arg` by the proxy.
     pub fn optional_params(&self) -> &[Param] {
         &self.params[self.fixed_params..]

@@ -9,6 +9,8 @@
 //! Widths are those of the ARM EABI (ILP32, unsigned `char`), the ABI the
 //! registers follow, whatever the host.
 
+use super::model::{Param, ParamType};
+
 /// The class of a C type, as far as the system-call ABI is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueClass {
@@ -19,6 +21,9 @@ pub enum ValueClass {
     Unsigned(Width),
     /// `bool`: any non-zero register is true.
     Bool,
+    /// A union, passed as one of its members: the register is passed on
+    /// unchanged and is neither a pointer to check nor a length.
+    Union,
     /// A typedef this classification cannot see through (`pid_t`, `mode_t`,
     /// `off_t`, `mqd_t`, ...): the register value is passed on unchanged.
     Opaque,
@@ -48,6 +53,14 @@ impl ValueClass {
 const QUALIFIERS: &[&str] = &[
     "FAR", "NEAR", "DSEG", "CODE", "IPTR", "const", "volatile", "restrict",
 ];
+
+/// Classifies a parameter: its actual type, or [`ValueClass::Union`].
+pub fn class_of(param: &Param) -> ValueClass {
+    match param.kind {
+        ParamType::Union { .. } => ValueClass::Union,
+        ref kind => classify(kind.actual()),
+    }
+}
 
 /// Classifies a C type as the CSV spells it.
 pub fn classify(c_type: &str) -> ValueClass {
