@@ -5,10 +5,11 @@
 #   - merging two 1 MiB images, HEX in and HEX out, against srec_cat and
 #     Python intelhex's hexmerge.py;
 #   - ELF with 4 MiB of data to HEX, against arm-none-eabi-objcopy -O ihex;
-#   - peak memory (max RSS) of each, against the image size.
+#   - peak memory (max RSS) of each, against the image size;
+#   - instructions executed (valgrind), which a busy machine does not skew.
 # Every pair of outputs is checked equal with srec_cmp before timing.
 #
-# Needs: hyperfine, srecord, binutils-arm-none-eabi, python3 (installs
+# Needs: hyperfine, srecord, binutils-arm-none-eabi, valgrind, python3 (installs
 # what is missing with apt-get / pip). Usage: benches/hex-vs-reference.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ need hyperfine || apt-get install -y -qq hyperfine >/dev/null
 need srec_cat || apt-get install -y -qq srecord >/dev/null
 need arm-none-eabi-objcopy || apt-get install -y -qq binutils-arm-none-eabi >/dev/null
 need hexmerge.py || pip install -q intelhex >/dev/null 2>&1
+need valgrind || apt-get install -y -qq valgrind >/dev/null
 
 cargo build --release -q
 mcu=${CARGO_TARGET_DIR:-$PWD/target}/release/mcu-build
@@ -63,9 +65,25 @@ rss_srec=$(rss srec_cat kernel.hex -intel user.hex -intel -o m-srec.hex -intel)
 rss_elf=$(rss "$mcu" hex convert big.elf -o e-ours.hex)
 rss_objcopy=$(rss arm-none-eabi-objcopy -O ihex big.elf e-objcopy.hex)
 
-python3 - "$rss_merge" "$rss_srec" "$rss_elf" "$rss_objcopy" <<'PY'
+# Instructions executed (valgrind callgrind): unlike wall time, the same on a
+# busy machine as on an idle one.
+instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+        sed -n 's/.*Collected : //p'
+}
+if need valgrind; then
+    ins_merge=$(instructions "$mcu" hex merge kernel.hex user.hex -o m-ours.hex)
+    ins_srec=$(instructions srec_cat kernel.hex -intel user.hex -intel -o m-srec.hex -intel)
+    ins_elf=$(instructions "$mcu" hex convert big.elf -o e-ours.hex)
+    ins_objcopy=$(instructions arm-none-eabi-objcopy -O ihex big.elf e-objcopy.hex)
+else
+    ins_merge=0 ins_srec=0 ins_elf=0 ins_objcopy=0
+fi
+
+python3 - "$rss_merge" "$rss_srec" "$rss_elf" "$rss_objcopy" \
+    "$ins_merge" "$ins_srec" "$ins_elf" "$ins_objcopy" <<'PY'
 import json, sys
-rss_merge, rss_srec, rss_elf, rss_objcopy = map(int, sys.argv[1:])
+rss_merge, rss_srec, rss_elf, rss_objcopy, ins_merge, ins_srec, ins_elf, ins_objcopy = map(int, sys.argv[1:])
 def means(path):
     return {r["command"]: r["mean"] for r in json.load(open(path))["results"]}
 m, e = means("merge.json"), means("elf.json")
@@ -80,4 +98,10 @@ print("| peak memory (max RSS) | mcu-build | reference | mcu-build / image size 
 print("|---|---|---|---|")
 print(f"| merge, 2 MiB image | {rss_merge / 1024:.1f} MiB | srec_cat {rss_srec / 1024:.1f} MiB | {rss_merge / 2048:.2f}x |")
 print(f"| ELF -> HEX, 4 MiB image | {rss_elf / 1024:.1f} MiB | objcopy {rss_objcopy / 1024:.1f} MiB | {rss_elf / 4096:.2f}x |")
+if ins_merge:
+    print()
+    print("| instructions (callgrind) | mcu-build | reference | ratio (reference / mcu-build) |")
+    print("|---|---|---|---|")
+    print(f"| merge 2 x 1 MiB HEX -> HEX | {ins_merge / 1e6:.0f} M | srec_cat {ins_srec / 1e6:.0f} M | {ins_srec / ins_merge:.1f}x |")
+    print(f"| ELF (4 MiB of data) -> HEX | {ins_elf / 1e6:.0f} M | objcopy {ins_objcopy / 1e6:.0f} M | {ins_objcopy / ins_elf:.1f}x |")
 PY
