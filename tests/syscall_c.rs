@@ -80,6 +80,26 @@ fn proxies_and_stubs_of_real_entries_match_the_golden_text() {
     );
 }
 
+/// Stubs of real entries with the checks of nuttx-checks.toml: a buffer
+/// whose length is another argument, and strings.
+#[test]
+fn checked_stubs_of_real_entries_match_the_golden_text() {
+    let checks_path = Path::new(DATA).join("nuttx-checks.toml");
+    let files = generate(Path::new(REAL_CSV), Some(&checks_path), false);
+    let golden_dir = Path::new(DATA).join("golden/c/checked");
+    let bless = std::env::var_os("MCU_BUILD_BLESS").is_some();
+    for file_name in ["STUB_read.c", "STUB_readlink.c", "STUB_mount.c"] {
+        let generated = file(&files, file_name);
+        if bless {
+            std::fs::write(golden_dir.join(file_name), generated).unwrap();
+        }
+        let golden = std::fs::read_to_string(golden_dir.join(file_name)).unwrap();
+        assert_eq!(generated, golden, "{file_name} differs from golden");
+    }
+    // Unchecked stubs keep NuttX's text exactly.
+    assert!(!file(&files, "STUB_close.c").contains("syscall_checks.h"));
+}
+
 #[test]
 fn numbers_and_tables_come_from_the_same_numbering() {
     let files = generate(Path::new(REAL_CSV), None, false);

@@ -146,9 +146,11 @@ fn round_trip_modules_build_for_cortex_m() {
     }
 }
 
-/// All 221 calls of the real NuttX CSV make valid Rust on both targets.
+/// All 221 calls of the real NuttX CSV, with the checks of
+/// nuttx-checks.toml, make valid Rust on both targets.
 #[test]
 fn real_csv_modules_build_for_cortex_m() {
-    let dir = generate_into_temp(Path::new(REAL_CSV), None);
+    let checks_path = Path::new(DATA).join("nuttx-checks.toml");
+    let dir = generate_into_temp(Path::new(REAL_CSV), Some(&checks_path));
     build_for_targets(dir.path());
 }
