@@ -5,7 +5,9 @@
 //! input and output; the `mcu-build` binary only parses arguments, calls
 //! them and renders the results. Nothing in the library prints.
 
+pub mod board;
 pub mod image;
+pub mod layout;
 pub mod mpu;
 pub mod number;
 pub mod output;

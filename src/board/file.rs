@@ -1,0 +1,464 @@
+//! The board file format: TOML structures as written, and their validation
+//! into a [`Board`].
+//!
+//! Addresses and sizes may be TOML integers (`0x08000000`, `1048576`) or
+//! strings in the forms [`crate::number`] reads (`"1M"`, `"128K"`), because
+//! memory sizes are written that way in datasheets.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Board, Memory, Mpu};
+use crate::layout::request::{
+    KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, USER_FLASH, USER_SRAM,
+};
+use crate::mpu::{ADDRESS_SPACE_END, Arch, MAX_REGIONS, MemoryKind};
+use crate::number;
+
+/// A board could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    #[error("cannot read {}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {}{message}", path.display(), describe_key(key))]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        /// The dotted key at fault, e.g. `memory[1].length`; empty for a
+        /// syntax error outside any key.
+        key: String,
+        message: String,
+    },
+    #[error("no bundled board {name:?}; the bundled boards are {}; or give --board-file", known.join(", "))]
+    Unknown { name: String, known: Vec<String> },
+}
+
+fn describe_key(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawBoard {
+    name: String,
+    description: String,
+    cpu: String,
+    probe_rs_chip: Option<String>,
+    qemu_machine: Option<String>,
+    mpu: RawMpu,
+    memory: Vec<RawMemory>,
+    partitions: RawPartitions,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMpu {
+    kind: Spanned<RawMpuKind>,
+    regions: Option<Spanned<u8>>,
+    kernel_regions: Option<Spanned<u8>>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawMpuKind {
+    Armv7m,
+    Armv8m,
+    None,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMemory {
+    name: Spanned<String>,
+    kind: MemoryKind,
+    origin: Spanned<RawNumber>,
+    length: Spanned<RawNumber>,
+}
+
+/// A number as written: a TOML integer or a string such as `"128K"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawNumber {
+    Integer(u64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPartitions {
+    kernel_flash: RawPartition,
+    user_flash: RawPartition,
+    kernel_sram: RawPartition,
+    user_sram: RawPartition,
+    kernel_heap: Spanned<RawNumber>,
+    #[serde(default)]
+    extra: Vec<RawPartition>,
+}
+
+/// A partition; `name` only in `extra`, the standard ones are named by
+/// their key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPartition {
+    name: Option<Spanned<String>>,
+    memory: Spanned<String>,
+    size: Spanned<RawNumber>,
+    origin: Option<Spanned<RawNumber>>,
+}
+
+/// Turns byte spans into errors naming the line, column and key.
+struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Source<'_> {
+    fn error(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> BoardError {
+        let (line, column) = line_column(self.text, span.start);
+        BoardError::Invalid {
+            path: self.path.to_owned(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn number(&self, value: &Spanned<RawNumber>, key: &str) -> Result<u64, BoardError> {
+        match value.get_ref() {
+            RawNumber::Integer(n) => Ok(*n),
+            RawNumber::Text(text) => {
+                number::parse_u64(text).map_err(|e| self.error(value.span(), key, e.to_string()))
+            }
+        }
+    }
+
+    fn address(&self, value: &Spanned<RawNumber>, key: &str) -> Result<u32, BoardError> {
+        let n = self.number(value, key)?;
+        u32::try_from(n).map_err(|_| {
+            self.error(
+                value.span(),
+                key,
+                format!("{n:#x} is beyond the 32-bit address space"),
+            )
+        })
+    }
+
+    fn size(&self, value: &Spanned<RawNumber>, key: &str) -> Result<Size, BoardError> {
+        match value.get_ref() {
+            RawNumber::Text(text) if text.trim() == "rest" => Ok(Size::Rest),
+            _ => Ok(Size::Bytes(self.number(value, key)?)),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// The dotted key at byte `offset`, for errors the TOML deserializer
+/// reports by position only: the enclosing `[table]` or `[[array]]` header,
+/// then the key of the line (and, for an offset inside an inline table, the
+/// innermost key before it).
+fn key_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let header = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let prefix = &text[line_start..offset];
+    let mut keys: Vec<&str> = header.into_iter().collect();
+    let key_at_offset = || {
+        text[offset..line_end]
+            .split('=')
+            .next()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && !k.starts_with('['))
+    };
+    match prefix.split_once('=') {
+        Some((outer, rest)) => {
+            keys.push(outer.trim());
+            let (head, value) = rest.rsplit_once('=').unwrap_or(("", rest));
+            if value.contains([',', '{']) {
+                // The offset is on a key of an inline table.
+                keys.extend(key_at_offset());
+            } else {
+                let inner = head.rsplit(['{', ',']).next().unwrap_or(head).trim();
+                keys.extend(Some(inner).filter(|k| !k.is_empty()));
+            }
+        }
+        // The offset is on the key itself (an unknown or duplicate key).
+        None => keys.extend(key_at_offset()),
+    }
+    keys.join(".")
+}
+
+pub(super) fn parse(text: &str, path: &Path) -> Result<Board, BoardError> {
+    let source = Source { text, path };
+    let raw: RawBoard = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let key = key_at(text, span.start);
+        source.error(span, key, e.message().trim().to_owned())
+    })?;
+    validate(raw, &source)
+}
+
+fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
+    let mpu = validate_mpu(&raw.mpu, source)?;
+    let memories = validate_memories(&raw.memory, source)?;
+    let partitions = validate_partitions(&raw.partitions, &memories, source)?;
+    Ok(Board {
+        name: raw.name,
+        description: raw.description,
+        cpu: raw.cpu,
+        mpu,
+        memories,
+        probe_rs_chip: raw.probe_rs_chip,
+        qemu_machine: raw.qemu_machine,
+        partitions,
+    })
+}
+
+fn validate_mpu(raw: &RawMpu, source: &Source<'_>) -> Result<Option<Mpu>, BoardError> {
+    let arch = match raw.kind.get_ref() {
+        RawMpuKind::Armv7m => Arch::Armv7m,
+        RawMpuKind::Armv8m => Arch::Armv8m,
+        RawMpuKind::None => return Ok(None),
+    };
+    let Some(regions_value) = &raw.regions else {
+        return Err(source.error(
+            raw.kind.span(),
+            "mpu.regions",
+            format!("an {arch} MPU needs `regions`, the number of regions the core has"),
+        ));
+    };
+    let regions = *regions_value.get_ref();
+    if !(1..=MAX_REGIONS).contains(&regions) {
+        return Err(source.error(
+            regions_value.span(),
+            "mpu.regions",
+            format!("expected 1 to {MAX_REGIONS} regions, found {regions}"),
+        ));
+    }
+    let kernel_regions = raw.kernel_regions.as_ref().map_or(0, |k| *k.get_ref());
+    if let Some(k) = raw
+        .kernel_regions
+        .as_ref()
+        .filter(|_| kernel_regions >= regions)
+    {
+        return Err(source.error(
+            k.span(),
+            "mpu.kernel-regions",
+            format!(
+                "the kernel keeps {kernel_regions} of {regions} regions, leaving none for user partitions"
+            ),
+        ));
+    }
+    Ok(Some(Mpu {
+        arch,
+        regions,
+        kernel_regions,
+    }))
+}
+
+fn validate_memories(raw: &[RawMemory], source: &Source<'_>) -> Result<Vec<Memory>, BoardError> {
+    let mut memories: Vec<Memory> = Vec::new();
+    for (i, m) in raw.iter().enumerate() {
+        let key = |field: &str| format!("memory[{i}].{field}");
+        let origin = source.address(&m.origin, &key("origin"))?;
+        let length = source.number(&m.length, &key("length"))?;
+        if length == 0 || u64::from(origin) + length > ADDRESS_SPACE_END {
+            return Err(source.error(
+                m.length.span(),
+                key("length"),
+                format!("{length:#x} bytes at {origin:#010x} is empty or runs past the 32-bit address space"),
+            ));
+        }
+        let memory = Memory {
+            name: m.name.get_ref().clone(),
+            kind: m.kind,
+            origin,
+            length,
+        };
+        if let Some(other) = memories.iter().find(|o| o.name == memory.name) {
+            return Err(source.error(
+                m.name.span(),
+                key("name"),
+                format!("memory {:?} is named twice", other.name),
+            ));
+        }
+        if let Some(other) = memories
+            .iter()
+            .find(|o| u64::from(o.origin) < memory.end() && u64::from(memory.origin) < o.end())
+        {
+            return Err(source.error(
+                m.origin.span(),
+                key("origin"),
+                format!("memory {:?} overlaps memory {:?}", memory.name, other.name),
+            ));
+        }
+        memories.push(memory);
+    }
+    if memories.is_empty() {
+        return Err(source.error(0..0, "memory", "the board has no [[memory]]"));
+    }
+    Ok(memories)
+}
+
+fn validate_partitions(
+    raw: &RawPartitions,
+    memories: &[Memory],
+    source: &Source<'_>,
+) -> Result<Request, BoardError> {
+    let standard = [
+        (KERNEL_FLASH, Owner::Kernel, &raw.kernel_flash),
+        (USER_FLASH, Owner::User, &raw.user_flash),
+        (KERNEL_SRAM, Owner::Kernel, &raw.kernel_sram),
+        (USER_SRAM, Owner::User, &raw.user_sram),
+    ];
+    let mut partitions: Vec<PartitionRequest> = Vec::new();
+    for (name, owner, p) in standard {
+        let key = format!("partitions.{name}");
+        if let Some(given) = &p.name {
+            return Err(source.error(
+                given.span(),
+                format!("{key}.name"),
+                "the standard partitions are named by their key; `name` is for `extra` partitions",
+            ));
+        }
+        let request = partition(name, owner, p, &key, memories, source)?;
+        add(&mut partitions, request, p, &key, source)?;
+    }
+    for (i, p) in raw.extra.iter().enumerate() {
+        let key = format!("partitions.extra[{i}]");
+        let Some(name) = &p.name else {
+            return Err(source.error(
+                p.memory.span(),
+                format!("{key}.name"),
+                "an extra partition needs a name",
+            ));
+        };
+        if partitions.iter().any(|q| &q.name == name.get_ref()) {
+            return Err(source.error(
+                name.span(),
+                format!("{key}.name"),
+                format!("partition {:?} is named twice", name.get_ref()),
+            ));
+        }
+        let request = partition(name.get_ref(), Owner::User, p, &key, memories, source)?;
+        add(&mut partitions, request, p, &key, source)?;
+    }
+    let kernel_heap = source.number(&raw.kernel_heap, "partitions.kernel-heap")?;
+    Ok(Request {
+        partitions,
+        kernel_heap,
+    })
+}
+
+/// Appends `request`, refusing a second `rest` partition in one memory:
+/// which of the two would get the space is not something to guess.
+fn add(
+    partitions: &mut Vec<PartitionRequest>,
+    request: PartitionRequest,
+    raw: &RawPartition,
+    key: &str,
+    source: &Source<'_>,
+) -> Result<(), BoardError> {
+    let clash = partitions
+        .iter()
+        .find(|q| request.size == Size::Rest && q.size == Size::Rest && q.memory == request.memory);
+    if let Some(other) = clash {
+        return Err(source.error(
+            raw.size.span(),
+            format!("{key}.size"),
+            format!(
+                "{} already takes the rest of memory {:?}; only one partition per memory can",
+                other.name, other.memory
+            ),
+        ));
+    }
+    partitions.push(request);
+    Ok(())
+}
+
+fn partition(
+    name: &str,
+    owner: Owner,
+    raw: &RawPartition,
+    key: &str,
+    memories: &[Memory],
+    source: &Source<'_>,
+) -> Result<PartitionRequest, BoardError> {
+    let memory = &raw.memory;
+    if !memories.iter().any(|m| &m.name == memory.get_ref()) {
+        let known: Vec<&str> = memories.iter().map(|m| m.name.as_str()).collect();
+        return Err(source.error(
+            memory.span(),
+            format!("{key}.memory"),
+            format!(
+                "no memory {:?} on this board; it has {}",
+                memory.get_ref(),
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(PartitionRequest {
+        name: name.to_owned(),
+        owner,
+        memory: memory.get_ref().clone(),
+        size: source.size(&raw.size, &format!("{key}.size"))?,
+        origin: raw
+            .origin
+            .as_ref()
+            .map(|o| source.address(o, &format!("{key}.origin")))
+            .transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_lines_and_character_columns() {
+        assert_eq!(line_column("a\nbc = 1\n", 4), (2, 3));
+        assert_eq!(line_column("", 0), (1, 1));
+    }
+
+    #[test]
+    fn keys_come_from_the_header_and_the_line() {
+        let text = "[mpu]\nkind = \"armv7m\"\nbogus = 3\n";
+        assert_eq!(key_at(text, text.find("bogus").unwrap()), "mpu.bogus");
+        let inline = "[partitions]\nuser-flash = { memory = \"flash\", size = 12x }\n";
+        assert_eq!(
+            key_at(inline, inline.find("12x").unwrap()),
+            "partitions.user-flash.size"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Boards: a chip's memories and MPU, and the default partitions of a
+//! protected build on it.
+//!
+//! A board is described in TOML (see the bundled files in `boards/`, which
+//! are compiled into the binary). The file is read in two steps, as Hubris
+//! reads its configuration: serde into plain structures that mirror the
+//! text (unknown keys refused), then validation into [`Board`], whose
+//! invariants hold by construction: memories inside the 32-bit address
+//! space, non-empty and disjoint; the region count within what the MPU
+//! supports; partitions in memories that exist. Every error names the file,
+//! the line and column, and the key.
+
+mod file;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::layout::request::Request;
+use crate::mpu::{Arch, MemoryKind};
+
+pub use file::BoardError;
+
+/// A chip's memory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Memory {
+    pub name: String,
+    pub kind: MemoryKind,
+    pub origin: u32,
+    pub length: u64,
+}
+
+impl Memory {
+    /// One past the last address.
+    pub fn end(&self) -> u64 {
+        u64::from(self.origin) + self.length
+    }
+}
+
+/// The MPU of the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Mpu {
+    pub arch: Arch,
+    /// Regions the hardware has (per security state on ARMv8-M with
+    /// TrustZone).
+    pub regions: u8,
+    /// Regions the kernel keeps for itself; the user partitions get the rest.
+    pub kernel_regions: u8,
+}
+
+/// A validated board.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Board {
+    pub name: String,
+    pub description: String,
+    pub cpu: String,
+    /// `None` for a core without an MPU, which cannot run a protected build.
+    pub mpu: Option<Mpu>,
+    pub memories: Vec<Memory>,
+    /// The chip name probe-rs knows it by, for `mcu-build flash`.
+    pub probe_rs_chip: Option<String>,
+    /// The QEMU machine that emulates it, for `mcu-build run`.
+    pub qemu_machine: Option<String>,
+    /// The partitions `mcu-build layout` plans when asked for nothing else.
+    pub partitions: Request,
+}
+
+impl Board {
+    pub fn memory(&self, name: &str) -> Option<&Memory> {
+        self.memories.iter().find(|m| m.name == name)
+    }
+}
+
+/// The board used when none is named.
+pub const DEFAULT_BOARD: &str = "qemu-mps2-an386";
+
+/// The boards compiled into the binary: name and TOML text.
+const BUNDLED: [(&str, &str); 5] = [
+    ("nrf52840", include_str!("boards/nrf52840.toml")),
+    (
+        "qemu-mps2-an386",
+        include_str!("boards/qemu-mps2-an386.toml"),
+    ),
+    (
+        "qemu-mps2-an505",
+        include_str!("boards/qemu-mps2-an505.toml"),
+    ),
+    (
+        "stm32f4discovery",
+        include_str!("boards/stm32f4discovery.toml"),
+    ),
+    ("stm32h743", include_str!("boards/stm32h743.toml")),
+];
+
+/// The names of the bundled boards, in alphabetical order.
+pub fn bundled_names() -> impl Iterator<Item = &'static str> {
+    BUNDLED.iter().map(|(name, _)| *name)
+}
+
+/// A bundled board by name.
+pub fn bundled(name: &str) -> Result<Board, BoardError> {
+    let (_, text) =
+        BUNDLED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| BoardError::Unknown {
+                name: name.to_owned(),
+                known: bundled_names().map(str::to_owned).collect(),
+            })?;
+    parse(text, &bundled_path(name))
+}
+
+/// The path bundled boards are reported under in errors.
+fn bundled_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("<bundled>/{name}.toml"))
+}
+
+/// Reads a board file.
+pub fn load(path: &Path) -> Result<Board, BoardError> {
+    let text = std::fs::read_to_string(path).map_err(|error| BoardError::Io {
+        path: path.to_owned(),
+        error,
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates board TOML; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Board, BoardError> {
+    file::parse(text, path)
+}

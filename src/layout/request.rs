@@ -1,0 +1,79 @@
+//! What a build asks of the layout: which partitions, in which memory, how
+//! large, and optionally where.
+//!
+//! A board file carries a default request (its `[partitions]` table) so
+//! that `mcu-build layout` works with no other input; a project may ask for
+//! other sizes. The request is validated when it is read (names unique,
+//! memories known, at most one `rest` per memory), so the planner only has
+//! to find addresses.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Who a partition belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Owner {
+    /// The privileged kernel: reached through the default memory map, never
+    /// granted to unprivileged code.
+    Kernel,
+    /// The unprivileged user blob: granted exactly, by MPU regions.
+    User,
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Owner::Kernel => "kernel",
+            Owner::User => "user",
+        })
+    }
+}
+
+/// How large a partition is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Size {
+    /// Exactly this many bytes.
+    Bytes(u64),
+    /// Whatever its memory has left once the other partitions are placed.
+    Rest,
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Size::Bytes(n) => write!(f, "{n} bytes"),
+            Size::Rest => f.write_str("rest"),
+        }
+    }
+}
+
+/// One partition as requested.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PartitionRequest {
+    pub name: String,
+    pub owner: Owner,
+    /// The name of the board memory it lives in.
+    pub memory: String,
+    pub size: Size,
+    /// A fixed first address; otherwise the planner chooses.
+    pub origin: Option<u32>,
+}
+
+/// The standard partition names of a protected build.
+pub const KERNEL_FLASH: &str = "kernel-flash";
+pub const USER_FLASH: &str = "user-flash";
+pub const KERNEL_SRAM: &str = "kernel-sram";
+pub const USER_SRAM: &str = "user-sram";
+
+/// Every partition of a build: kernel flash, user flash, kernel SRAM, user
+/// SRAM (data, bss and user heap), then any extra user partitions such as a
+/// heap in CCM; and the size of the kernel heap, which lives at the top of
+/// kernel SRAM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub partitions: Vec<PartitionRequest>,
+    pub kernel_heap: u64,
+}
