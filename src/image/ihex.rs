@@ -137,6 +137,22 @@ const HEX_VALUE: [u8; 256] = {
     table
 };
 
+/// Value of every pair of ASCII hex digits (first digit in the high byte of
+/// the index), or 0x100 when either is not a hex digit: one load per byte in
+/// the hot loop of every HEX read.
+static PAIR_VALUE: [u16; 1 << 16] = {
+    let mut table = [0x100u16; 1 << 16];
+    let mut i = 0;
+    while i < 1 << 16 {
+        let (hi, lo) = (HEX_VALUE[i >> 8], HEX_VALUE[i & 0xFF]);
+        if hi != 0xFF && lo != 0xFF {
+            table[i] = (hi << 4 | lo) as u16;
+        }
+        i += 1;
+    }
+    table
+};
+
 /// A contiguous run of data records not yet inserted into the image, with
 /// the line of each record so that an overlap can name the exact record.
 #[derive(Default)]
@@ -204,37 +220,80 @@ pub fn read(text: &[u8]) -> Result<HexFile, HexError> {
     read_from(text)
 }
 
-/// Parses Intel HEX text from `reader` one line at a time, so that the text
-/// of a large file is never held in memory whole, only its data.
+/// Parses Intel HEX text from `reader`, so that the text of a large file is
+/// never held in memory whole, only its data. Lines are found in the
+/// reader's buffer; only a line split across two reads is copied.
 pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
-    let mut image = Image::new();
-    let mut records = RecordCounts::default();
-    let mut addressing = Addressing::Linear(0);
-    let mut start: Option<(StartAddress, usize)> = None;
-    let mut eof_line = None;
-    let mut run = Run::default();
-    let mut buffer = [0u8; MAX_RECORD_BYTES];
-
-    let mut text = Vec::with_capacity(128);
-    let mut line = 0;
+    let mut parser = Parser::new();
+    let mut split_line = Vec::new();
     loop {
-        text.clear();
-        let read = reader
-            .read_until(b'\n', &mut text)
-            .map_err(|error| HexError {
-                line: line + 1,
-                column: 1,
-                kind: HexErrorKind::Io(error.to_string()),
-            })?;
-        if read == 0 {
+        let chunk = reader.fill_buf().map_err(|error| HexError {
+            line: parser.line + 1,
+            column: 1,
+            kind: HexErrorKind::Io(error.to_string()),
+        })?;
+        if chunk.is_empty() {
             break;
         }
-        line += 1;
+        let mut line_start = 0;
+        for line_end in memchr::memchr_iter(b'\n', chunk) {
+            let line = &chunk[line_start..line_end];
+            line_start = line_end + 1;
+            if split_line.is_empty() {
+                parser.line(line)?;
+            } else {
+                split_line.extend_from_slice(line);
+                parser.line(&split_line)?;
+                split_line.clear();
+            }
+        }
+        split_line.extend_from_slice(&chunk[line_start..]);
+        let consumed = chunk.len();
+        reader.consume(consumed);
+    }
+    if !split_line.is_empty() {
+        parser.line(&split_line)?;
+    }
+    parser.finish()
+}
+
+/// The state of a HEX read between lines.
+struct Parser {
+    /// The number of the line last read (1-based).
+    line: usize,
+    image: Image,
+    records: RecordCounts,
+    addressing: Addressing,
+    start: Option<(StartAddress, usize)>,
+    eof_line: Option<usize>,
+    run: Run,
+    /// The decoded bytes of the current record.
+    buffer: [u8; MAX_RECORD_BYTES],
+}
+
+impl Parser {
+    fn new() -> Self {
+        Parser {
+            line: 0,
+            image: Image::new(),
+            records: RecordCounts::default(),
+            addressing: Addressing::Linear(0),
+            start: None,
+            eof_line: None,
+            run: Run::default(),
+            buffer: [0; MAX_RECORD_BYTES],
+        }
+    }
+
+    /// Takes the next line (without its '\n').
+    fn line(&mut self, text: &[u8]) -> Result<(), HexError> {
+        self.line += 1;
+        let line = self.line;
         let content = text.trim_ascii_end();
         if content.is_empty() {
-            continue;
+            return Ok(());
         }
-        if let Some(eof_line) = eof_line {
+        if let Some(eof_line) = self.eof_line {
             return Err(HexError {
                 line,
                 column: 1,
@@ -243,7 +302,7 @@ pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
         }
         let at = |column: usize, kind| HexError { line, column, kind };
         let bytes =
-            decode_record(content, &mut buffer).map_err(|(column, kind)| at(column, kind))?;
+            decode_record(content, &mut self.buffer).map_err(|(column, kind)| at(column, kind))?;
         let data = &bytes[4..bytes.len() - 1];
         let checksum_column = content.len() - 1;
         let found = bytes[bytes.len() - 1];
@@ -283,10 +342,10 @@ pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
         };
         match record {
             RecordType::Data => {
-                records.data += 1;
+                self.records.data += 1;
                 // Where the record starts, and the segment base its data wraps to
-                // after offset 0xFFFF (segment addressing only).
-                let (address, wrap) = match addressing {
+                // after offset 0xFFFF (segment self.addressing only).
+                let (address, wrap) = match self.addressing {
                     Addressing::Linear(base) => {
                         let first = u64::from(base) + u64::from(offset);
                         let range = first..first + data.len() as u64;
@@ -300,42 +359,44 @@ pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
                 let until_wrap = 0x1_0000 - usize::from(offset);
                 match wrap {
                     Some(base) if data.len() > until_wrap => {
-                        run.append(&mut image, address, &data[..until_wrap], line)?;
-                        run.append(&mut image, base, &data[until_wrap..], line)?;
+                        self.run
+                            .append(&mut self.image, address, &data[..until_wrap], line)?;
+                        self.run
+                            .append(&mut self.image, base, &data[until_wrap..], line)?;
                     }
-                    _ => run.append(&mut image, address, data, line)?,
+                    _ => self.run.append(&mut self.image, address, data, line)?,
                 }
             }
             RecordType::EndOfFile => {
                 expect_len(0)?;
-                records.end_of_file += 1;
-                eof_line = Some(line);
+                self.records.end_of_file += 1;
+                self.eof_line = Some(line);
             }
             RecordType::ExtendedSegmentAddress => {
                 expect_len(2)?;
-                records.extended_segment_address += 1;
-                addressing = Addressing::Segment(u32::from(be16(data)) << 4);
+                self.records.extended_segment_address += 1;
+                self.addressing = Addressing::Segment(u32::from(be16(data)) << 4);
             }
             RecordType::ExtendedLinearAddress => {
                 expect_len(2)?;
-                records.extended_linear_address += 1;
-                addressing = Addressing::Linear(u32::from(be16(data)) << 16);
+                self.records.extended_linear_address += 1;
+                self.addressing = Addressing::Linear(u32::from(be16(data)) << 16);
             }
             RecordType::StartSegmentAddress | RecordType::StartLinearAddress => {
                 expect_len(4)?;
                 let new = if record == RecordType::StartSegmentAddress {
-                    records.start_segment_address += 1;
+                    self.records.start_segment_address += 1;
                     StartAddress::Segment {
                         cs: be16(&data[..2]),
                         ip: be16(&data[2..]),
                     }
                 } else {
-                    records.start_linear_address += 1;
+                    self.records.start_linear_address += 1;
                     StartAddress::Linear {
                         address: u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
                     }
                 };
-                match start {
+                match self.start {
                     Some((first, first_line)) if first != new => {
                         return Err(at(
                             10,
@@ -348,21 +409,28 @@ pub fn read_from(mut reader: impl BufRead) -> Result<HexFile, HexError> {
                         ));
                     }
                     Some(_) => {}
-                    None => start = Some((new, line)),
+                    None => self.start = Some((new, line)),
                 }
             }
         }
+        Ok(())
     }
-    run.flush(&mut image)?;
-    if eof_line.is_none() {
-        return Err(HexError {
-            line: line + 1,
-            column: 1,
-            kind: HexErrorKind::MissingEof,
-        });
+
+    fn finish(mut self) -> Result<HexFile, HexError> {
+        self.run.flush(&mut self.image)?;
+        if self.eof_line.is_none() {
+            return Err(HexError {
+                line: self.line + 1,
+                column: 1,
+                kind: HexErrorKind::MissingEof,
+            });
+        }
+        self.image.set_start_address(self.start.map(|(s, _)| s));
+        Ok(HexFile {
+            image: self.image,
+            records: self.records,
+        })
     }
-    image.set_start_address(start.map(|(s, _)| s));
-    Ok(HexFile { image, records })
 }
 
 fn be16(two: &[u8]) -> u16 {
@@ -384,16 +452,15 @@ fn decode_record<'a>(
     let digits = &content[1..];
     let pairs = digits.len() / 2;
     // Decode optimistically (this is the hot loop of every HEX read); an
-    // invalid digit has value 0xFF, which leaves high bits in `invalid`.
-    let mut invalid = 0u8;
+    // invalid pair leaves bit 8 set in `invalid`.
+    let mut invalid = 0u16;
     for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let hi = HEX_VALUE[usize::from(pair[0])];
-        let lo = HEX_VALUE[usize::from(pair[1])];
-        invalid |= hi | lo;
-        *byte = hi << 4 | (lo & 0xF);
+        let value = PAIR_VALUE[usize::from(pair[0]) << 8 | usize::from(pair[1])];
+        invalid |= value;
+        *byte = value as u8;
     }
     let undecoded = &digits[2 * pairs.min(MAX_RECORD_BYTES)..];
-    if invalid & 0xF0 != 0 || undecoded.iter().any(|&c| HEX_VALUE[usize::from(c)] == 0xFF) {
+    if invalid > 0xFF || undecoded.iter().any(|&c| HEX_VALUE[usize::from(c)] == 0xFF) {
         let i = digits
             .iter()
             .position(|&c| HEX_VALUE[usize::from(c)] == 0xFF)
@@ -599,6 +666,27 @@ mod tests {
         assert_eq!(file.records.extended_linear_address, 1);
         assert_eq!(file.records.start_linear_address, 1);
         assert_eq!(file.records.end_of_file, 1);
+    }
+
+    #[test]
+    fn lines_split_across_reads_parse_the_same() {
+        let mut image = Image::new();
+        image
+            .insert(0x0800_FFF0, &[0x3C; 100], OverlapPolicy::Error)
+            .unwrap();
+        let text = write(&image, RecordLength::default());
+        for capacity in [1, 7, 43, 44, 45, 4096] {
+            let reader = std::io::BufReader::with_capacity(capacity, &text[..]);
+            assert_eq!(
+                read_from(reader).unwrap().image,
+                image,
+                "capacity {capacity}"
+            );
+        }
+        // And a last line without '\n'.
+        let unterminated = &text[..text.len() - 1];
+        let reader = std::io::BufReader::with_capacity(5, unterminated);
+        assert_eq!(read_from(reader).unwrap().image, image);
     }
 
     #[test]
