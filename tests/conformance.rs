@@ -103,21 +103,22 @@ fn build_firmware(dir: &Dir) -> PathBuf {
     elf
 }
 
+/// `arm-none-eabi-objcopy -O FORMAT IN OUT`.
+fn objcopy(format: &str, input: &str, output: &str) {
+    run("arm-none-eabi-objcopy", &["-O", format, input, output]);
+}
+
+/// `mcu-build hex convert IN -o OUT EXTRA...`.
+fn convert(input: &str, output: &str, extra: &[&str]) {
+    mcu_build(&[&["hex", "convert", input, "-o", output], extra].concat());
+}
+
 #[test]
 fn elf_to_hex_matches_objcopy() {
     let dir = Dir::new();
     let elf = build_firmware(&dir);
-    run(
-        "arm-none-eabi-objcopy",
-        &["-O", "ihex", elf.to_str().unwrap(), &dir.arg("objcopy.hex")],
-    );
-    mcu_build(&[
-        "hex",
-        "convert",
-        elf.to_str().unwrap(),
-        "-o",
-        &dir.arg("ours.hex"),
-    ]);
+    objcopy("ihex", elf.to_str().unwrap(), &dir.arg("objcopy.hex"));
+    convert(elf.to_str().unwrap(), &dir.arg("ours.hex"), &[]);
     assert_same_hex(&dir.path("ours.hex"), &dir.path("objcopy.hex"));
 }
 
@@ -126,28 +127,14 @@ fn elf_to_bin_matches_objcopy() {
     let dir = Dir::new();
     let elf = build_firmware(&dir);
     // objcopy fills gaps with zeros.
-    run(
-        "arm-none-eabi-objcopy",
-        &[
-            "-O",
-            "binary",
-            elf.to_str().unwrap(),
-            &dir.arg("objcopy.bin"),
-        ],
-    );
-    mcu_build(&[
-        "hex",
-        "convert",
+    objcopy("binary", elf.to_str().unwrap(), &dir.arg("objcopy.bin"));
+    convert(
         elf.to_str().unwrap(),
-        "-o",
         &dir.arg("ours.bin"),
-        "--fill",
-        "0",
-    ]);
-    let (ours, theirs) = (
-        fs::read(dir.path("ours.bin")).unwrap(),
-        fs::read(dir.path("objcopy.bin")).unwrap(),
+        &["--fill", "0"],
     );
+    let ours = fs::read(dir.path("ours.bin")).unwrap();
+    let theirs = fs::read(dir.path("objcopy.bin")).unwrap();
     assert_eq!(ours.len(), theirs.len());
     assert!(ours == theirs, "binaries differ");
 }
@@ -156,31 +143,9 @@ fn elf_to_bin_matches_objcopy() {
 fn our_elf_output_is_read_by_objcopy_as_the_same_image() {
     let dir = Dir::new();
     let elf = build_firmware(&dir);
-    run(
-        "arm-none-eabi-objcopy",
-        &[
-            "-O",
-            "ihex",
-            elf.to_str().unwrap(),
-            &dir.arg("reference.hex"),
-        ],
-    );
-    mcu_build(&[
-        "hex",
-        "convert",
-        elf.to_str().unwrap(),
-        "-o",
-        &dir.arg("ours.elf"),
-    ]);
-    run(
-        "arm-none-eabi-objcopy",
-        &[
-            "-O",
-            "ihex",
-            &dir.arg("ours.elf"),
-            &dir.arg("roundtrip.hex"),
-        ],
-    );
+    objcopy("ihex", elf.to_str().unwrap(), &dir.arg("reference.hex"));
+    convert(elf.to_str().unwrap(), &dir.arg("ours.elf"), &[]);
+    objcopy("ihex", &dir.arg("ours.elf"), &dir.arg("roundtrip.hex"));
     assert_same_hex(&dir.path("roundtrip.hex"), &dir.path("reference.hex"));
 }
 
@@ -245,13 +210,7 @@ fn hex_from_srec_cat_in_every_addressing_mode_reads_the_same() {
         // Each tool rewrites the file as linear HEX; the two must agree.
         let ours = dir.path(&format!("{name}.ours.hex"));
         let theirs = dir.path(&format!("{name}.srec.hex"));
-        mcu_build(&[
-            "hex",
-            "convert",
-            hex.to_str().unwrap(),
-            "-o",
-            ours.to_str().unwrap(),
-        ]);
+        convert(hex.to_str().unwrap(), ours.to_str().unwrap(), &[]);
         run(
             "srec_cat",
             &[
@@ -273,13 +232,7 @@ fn segment_wrap_matches_srec_cat() {
     let dir = Dir::new();
     let hex = dir.path("wrap.hex");
     fs::write(&hex, ":020000021000EC\n:04FFFE000102030AEF\n:00000001FF\n").unwrap();
-    mcu_build(&[
-        "hex",
-        "convert",
-        hex.to_str().unwrap(),
-        "-o",
-        &dir.arg("ours.hex"),
-    ]);
+    convert(hex.to_str().unwrap(), &dir.arg("ours.hex"), &[]);
     run(
         "srec_cat",
         &[
@@ -305,15 +258,11 @@ fn our_hex_output_is_read_by_srec_cat_as_the_same_image() {
     );
     for length in ["1", "16", "255"] {
         let ours = dir.path(&format!("ours{length}.hex"));
-        mcu_build(&[
-            "hex",
-            "convert",
+        convert(
             hex.to_str().unwrap(),
-            "-o",
             ours.to_str().unwrap(),
-            "--record-length",
-            length,
-        ]);
+            &["--record-length", length],
+        );
         assert_same_hex(&ours, &hex);
     }
 }
