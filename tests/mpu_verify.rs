@@ -30,7 +30,7 @@ fn nuttx_outward_subregion_rounding_is_an_over_grant_of_the_exact_bytes() {
     let nuttx = nuttx_registers(partition.start..partition.end, MemoryKind::Ram, n);
     let report = verify(
         &[(n, Registers::Armv7m(nuttx))],
-        &[partition.clone()],
+        std::slice::from_ref(&partition),
         BUDGET,
     );
     assert_eq!(

@@ -167,6 +167,24 @@ impl Arch {
         })
     }
 
+    /// The largest range inside `range` that `max_regions` regions grant
+    /// exactly, or `None` if no non-empty one is.
+    pub fn largest_inside(self, range: Range<u64>, max_regions: usize) -> Option<Suggestion> {
+        match self {
+            Arch::Armv7m => armv7m::largest_inside(range, max_regions),
+            Arch::Armv8m => armv8m::largest_inside(range, max_regions),
+        }
+    }
+
+    /// The smallest range around `range` that `max_regions` regions grant
+    /// exactly, or `None` if there is none.
+    pub fn smallest_around(self, range: Range<u64>, max_regions: usize) -> Option<Suggestion> {
+        match self {
+            Arch::Armv7m => armv7m::smallest_around(range, max_regions),
+            Arch::Armv8m => armv8m::smallest_around(range, max_regions),
+        }
+    }
+
     /// How many regions the exact cover of `range` needs, or `None` when
     /// no number of regions covers it exactly (a bound not on 32 bytes).
     pub fn regions_needed(self, range: Range<u64>) -> Option<usize> {
@@ -317,15 +335,9 @@ pub struct Nearest {
 impl CoverError {
     pub fn nearest(&self) -> Nearest {
         let range = self.start..self.end;
-        match self.arch {
-            Arch::Armv7m => Nearest {
-                inside: armv7m::largest_inside(range.clone(), self.max_regions),
-                around: armv7m::smallest_around(range, self.max_regions),
-            },
-            Arch::Armv8m => Nearest {
-                inside: armv8m::largest_inside(range.clone(), self.max_regions),
-                around: armv8m::smallest_around(range, self.max_regions),
-            },
+        Nearest {
+            inside: self.arch.largest_inside(range.clone(), self.max_regions),
+            around: self.arch.smallest_around(range, self.max_regions),
         }
     }
 }
