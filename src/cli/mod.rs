@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod boards;
 mod hex;
+mod layout;
+mod mpu;
 mod syscalls;
 
 /// Build, verify, merge and run protected (MPU-isolated) firmware.
@@ -27,6 +30,21 @@ enum Command {
     /// Merge, inspect, convert and compare Intel HEX, ELF and raw binary images.
     #[command(subcommand)]
     Hex(hex::HexCommand),
+    /// List the bundled boards: CPU, MPU, memories, probe-rs chip, QEMU machine.
+    #[command(after_help = "Examples:
+  mcu-build boards
+  mcu-build boards --json")]
+    Boards(boards::BoardsArgs),
+    /// Plan the partitions of a board and print the memory map with its MPU regions.
+    #[command(after_help = "Examples:
+  mcu-build layout
+  mcu-build layout --board stm32f4discovery --svg layout.svg
+  mcu-build layout --board-file myboard.toml --json
+  mcu-build layout --board qemu-mps2-an505 --compare")]
+    Layout(layout::LayoutArgs),
+    /// Compute exact MPU region covers and verify layouts and ELF files against the MPU.
+    #[command(subcommand)]
+    Mpu(mpu::MpuCommand),
     /// Generate system-call proxies and stubs (C or Rust) from a NuttX syscall.csv.
     #[command(subcommand)]
     Syscalls(syscalls::SyscallsCommand),
@@ -43,6 +61,9 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Hex(cmd) => cmd.run(),
+            Command::Boards(args) => args.run(),
+            Command::Layout(args) => args.run(),
+            Command::Mpu(cmd) => cmd.run(),
             Command::Syscalls(cmd) => cmd.run(),
         }
     }

@@ -7,3 +7,6 @@ pub mod request;
 
 pub use plan::Plan;
 pub use planner::{PlanError, plan};
+pub mod compare;
+pub mod elf_check;
+pub mod svg;

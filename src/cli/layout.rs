@@ -1,0 +1,108 @@
+//! `mcu-build layout`: plan the partitions of a board and show the map.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::boards::BoardChoice;
+use crate::layout::{self, Plan, compare, svg};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct LayoutArgs {
+    #[command(flatten)]
+    board: BoardChoice,
+    /// Print the plan as JSON (the stable form later steps consume).
+    #[arg(long, conflicts_with = "compare")]
+    json: bool,
+    /// Also draw the memory map as an SVG picture.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Compare the alignment cost with one power-of-two region per partition
+    /// (Tock, Zephyr) and with NuttX's one region with outward subregions.
+    #[arg(long)]
+    compare: bool,
+}
+
+impl LayoutArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let board = self.board.load()?;
+        let plan = layout::plan(&board, &board.partitions)?;
+        if let Some(path) = &self.svg {
+            output::write_atomically(path, svg::render(&plan).as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else if self.compare {
+            print!("{}", compare::render(&[compare::compare(&plan)]));
+        } else {
+            print!("{}", render(&plan));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The human form: one line per partition, one per MPU region under it.
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({} MPU: {} of {} regions for user partitions)",
+        plan.board,
+        plan.arch,
+        plan.programmed().len(),
+        plan.budget.for_user()
+    );
+    let _ = writeln!(
+        out,
+        "{:<16} {:<6} {:<10} {:<10} {:<10} {:>10}  access",
+        "partition", "owner", "memory", "start", "end", "size"
+    );
+    for p in &plan.partitions {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<6} {:<10} {:#010x} {:#010x} {:>10}  {}",
+            p.name,
+            p.owner.to_string(),
+            p.memory,
+            p.start,
+            p.end,
+            p.size,
+            p.access
+        );
+        for r in &p.regions {
+            let granted: Vec<String> = r
+                .granted
+                .iter()
+                .map(|g| format!("{:#010x}..{:#010x}", g.start, g.end))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  region {:<2} {}  grants {}",
+                r.number,
+                r.registers,
+                granted.join(", ")
+            );
+        }
+    }
+    let heap = plan.kernel_heap;
+    let _ = writeln!(
+        out,
+        "kernel heap      {:#010x}..{:#010x} ({} bytes)",
+        heap.start,
+        heap.end,
+        heap.len()
+    );
+    if let Some(mair0) = plan.mair0 {
+        let _ = writeln!(out, "MAIR0            {mair0:#010x}");
+    }
+    let _ = writeln!(
+        out,
+        "alignment loss   {} bytes ({:.2}% of the memories used)",
+        plan.loss.bytes, plan.loss.percent
+    );
+    out
+}
