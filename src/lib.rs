@@ -6,6 +6,7 @@
 //! them and renders the results. Nothing in the library prints.
 
 pub mod board;
+pub mod build;
 pub mod image;
 pub mod layout;
 pub mod mpu;

@@ -11,6 +11,8 @@ mod boards;
 mod hex;
 mod layout;
 mod mpu;
+mod progress;
+mod protect;
 mod syscalls;
 
 /// Build, verify, merge and run protected (MPU-isolated) firmware.
@@ -48,6 +50,29 @@ enum Command {
     /// Generate system-call proxies and stubs (C or Rust) from a NuttX syscall.csv.
     #[command(subcommand)]
     Syscalls(syscalls::SyscallsCommand),
+    /// Build a protected image from mcu-build.toml: both passes, inspection,
+    /// MPU verification, merge, build.json.
+    #[command(after_help = "Examples:
+  # the bundled firmware, for the board in mcu-build.toml
+  mcu-build protect
+  # another board, machine-readable progress
+  mcu-build protect --board qemu-mps2-an505 --message-format json
+  # an external project
+  mcu-build protect --config examples/c-blob/mcu-build.toml
+
+Outputs go to target/mcu-build/<board>/ under the project root: user.elf/.hex,
+kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
+    Protect(protect::ProtectArgs),
+    /// Pass 1 only: build, inspect and seal the user blob (user.elf/.hex).
+    #[command(after_help = "Examples:
+  mcu-build pass1
+  mcu-build pass1 --board qemu-mps2-an505")]
+    Pass1(protect::Pass1Args),
+    /// Pass 2 only: build and inspect the kernel against the sealed user.elf.
+    #[command(after_help = "Examples:
+  mcu-build pass1 && mcu-build pass2
+  mcu-build pass2 --message-format json")]
+    Pass2(protect::Pass2Args),
 }
 
 /// An error in how the command was called (exit status 2), found after
@@ -65,6 +90,9 @@ impl Cli {
             Command::Layout(args) => args.run(),
             Command::Mpu(cmd) => cmd.run(),
             Command::Syscalls(cmd) => cmd.run(),
+            Command::Protect(args) => args.run(),
+            Command::Pass1(args) => args.run(),
+            Command::Pass2(args) => args.run(),
         }
     }
 }

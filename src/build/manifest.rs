@@ -1,0 +1,133 @@
+//! `build.json`: what a protected build was made from and what it made.
+//!
+//! It records the plan (partitions, sizes, MPU regions with register
+//! values), the verifier's verdict, each blob's sections and use of its
+//! partitions, the sealed user header, and the SHA-256 of every input and
+//! output. It holds no time stamp and only paths relative to the project
+//! root, so that two builds of the same inputs write the same bytes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use firmware_abi::UserspaceHeader;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::inspect::{Inspection, SectionExtent};
+use super::plan::{Owner, Plan};
+use crate::mpu::verify::Report;
+
+/// A file and its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileDigest {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// The digest of `content`, named by `path` relative to `root`.
+    pub fn of(path: &Path, root: &Path, content: &[u8]) -> FileDigest {
+        let shown = path.strip_prefix(root).unwrap_or(path);
+        FileDigest {
+            path: shown.display().to_string(),
+            bytes: content.len() as u64,
+            sha256: format!("{:x}", Sha256::digest(content)),
+        }
+    }
+}
+
+/// One blob in the manifest.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BlobSummary {
+    pub sections: Vec<SectionExtent>,
+    /// Bytes in use per partition, from its start to the end of its last
+    /// section.
+    pub used: BTreeMap<&'static str, u64>,
+    /// Bytes stored in flash.
+    pub flash_bytes: u64,
+}
+
+impl BlobSummary {
+    pub fn new(inspection: &Inspection, owner: Owner, plan: &Plan) -> BlobSummary {
+        BlobSummary {
+            sections: inspection.sections.clone(),
+            used: plan
+                .owned_by(owner)
+                .map(|p| (p.name, inspection.used(p)))
+                .collect(),
+            flash_bytes: inspection.image.total_size(),
+        }
+    }
+}
+
+/// The header fields, in hexadecimal as a reference manual shows them.
+fn header_fields(header: &UserspaceHeader) -> BTreeMap<&'static str, String> {
+    let h = header;
+    [
+        ("magic", h.magic),
+        ("abi-version", h.abi_version),
+        ("header-size", h.header_size),
+        ("entry", h.entry),
+        ("text-start", h.text_start),
+        ("text-end", h.text_end),
+        ("data-load", h.data_load),
+        ("data-start", h.data_start),
+        ("data-end", h.data_end),
+        ("bss-start", h.bss_start),
+        ("bss-end", h.bss_end),
+        ("heap-start", h.heap_start),
+        ("heap-end", h.heap_end),
+        ("stack-start", h.stack_start),
+        ("stack-end", h.stack_end),
+        ("crc32", h.crc32),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name, format!("{value:#010x}")))
+    .collect()
+}
+
+/// The whole manifest.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Manifest<'a> {
+    pub mcu_build: &'static str,
+    pub plan: &'a Plan,
+    pub verification: &'a Report,
+    pub user: BlobSummary,
+    pub user_header: BTreeMap<&'static str, String>,
+    pub kernel: BlobSummary,
+    pub inputs: Vec<FileDigest>,
+    pub outputs: Vec<FileDigest>,
+}
+
+impl<'a> Manifest<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        verification: &'a Report,
+        user: &Inspection,
+        header: &UserspaceHeader,
+        kernel: &Inspection,
+        inputs: Vec<FileDigest>,
+        outputs: Vec<FileDigest>,
+    ) -> Manifest<'a> {
+        Manifest {
+            mcu_build: env!("CARGO_PKG_VERSION"),
+            plan,
+            verification,
+            user: BlobSummary::new(user, Owner::User, plan),
+            user_header: header_fields(header),
+            kernel: BlobSummary::new(kernel, Owner::Kernel, plan),
+            inputs,
+            outputs,
+        }
+    }
+
+    /// The JSON text, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("the manifest serialises");
+        text.push('\n');
+        text
+    }
+}

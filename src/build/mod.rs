@@ -1,0 +1,65 @@
+//! `protect`: from `mcu-build.toml` to a verified, merged protected image.
+//!
+//! ```text
+//! config -> plan -> generate memory.ld -> pass 1 (user blob) -> inspect, seal
+//!        -> generate layout.rs -> pass 2 (kernel) -> inspect
+//!        -> verify the MPU table -> merge -> combined.hex/.bin/.elf, build.json
+//! ```
+//!
+//! One file per step; [`protect`] strings them together. The library never
+//! prints: progress goes to a [`Reporter`] the caller provides.
+
+pub mod board;
+pub mod config;
+pub mod generate;
+pub mod inspect;
+pub mod manifest;
+pub mod pass;
+pub mod plan;
+pub mod protect;
+pub mod seal;
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The steps a reporter hears about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Place the partitions and plan the MPU regions.
+    Plan,
+    /// Build, inspect and seal the user blob.
+    Pass1,
+    /// Build and inspect the kernel.
+    Pass2,
+    /// Check the MPU table against the partitions and the blobs.
+    Verify,
+    /// Merge the blobs and write the combined image and build.json.
+    Merge,
+    /// Build the flat (unprotected) variant.
+    Flat,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Plan => "plan",
+            Step::Pass1 => "pass 1 (user blob)",
+            Step::Pass2 => "pass 2 (kernel)",
+            Step::Verify => "verify",
+            Step::Merge => "merge",
+            Step::Flat => "flat build",
+        })
+    }
+}
+
+/// Receives progress. The CLI renders it as bars, lines or JSON.
+pub trait Reporter {
+    /// `step` begins.
+    fn started(&mut self, step: Step);
+    /// A line the build tool of `step` printed.
+    fn output(&mut self, step: Step, line: &str);
+    /// `step` succeeded; `summary` says what it produced.
+    fn finished(&mut self, step: Step, summary: &str);
+}

@@ -1,0 +1,277 @@
+//! Running one pass: a cargo build of a package, or a shell command, with
+//! the generated directory in `MCU_BUILD_GEN_DIR`.
+//!
+//! The pass's output is captured, not inherited: the library never prints.
+//! Every line goes to the caller as it arrives (for progress), and the last
+//! lines go into the error when the pass fails. A linker's "overflowed by N
+//! bytes" becomes its own error naming the partition, because that is the
+//! most common failure of a protected build: a blob that outgrew its
+//! partition.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+use super::config::Pass;
+
+/// Where and for what a pass runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The project root: shell commands run here, paths start here.
+    pub root: &'a Path,
+    /// `MCU_BUILD_GEN_DIR`, absolute.
+    pub gen_dir: &'a Path,
+    /// The Rust target triple (also given to shell commands as
+    /// `MCU_BUILD_TARGET`).
+    pub rust_target: &'a str,
+    /// Cargo's target directory for cargo passes.
+    pub cargo_target_dir: &'a Path,
+    /// The board name, for shell commands as `MCU_BUILD_BOARD`.
+    pub board: &'a str,
+}
+
+/// How many lines of a failed pass's output the error keeps.
+const TAIL_LINES: usize = 40;
+
+/// A pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error("cannot start `{command}` in {}: {error}", dir.display())]
+    Spawn {
+        command: String,
+        dir: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "{partition} overflows by {bytes} bytes: the blob does not fit its partition \
+         (the linker says: {line})"
+    )]
+    Overflow {
+        partition: String,
+        bytes: u64,
+        line: String,
+    },
+    #[error("`{command}` failed ({status}); its last lines:\n{tail}")]
+    Failed {
+        command: String,
+        status: String,
+        tail: String,
+    },
+    #[error("`{command}` succeeded but left no {}", artifact.display())]
+    NoArtifact { command: String, artifact: PathBuf },
+}
+
+/// Runs `pass` and returns the path of the ELF it built. `on_line` sees
+/// every line the pass prints, stdout and stderr interleaved as they come.
+pub fn run(
+    pass: &Pass,
+    context: &Context,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<PathBuf, PassError> {
+    let (mut command, artifact) = command(pass, context);
+    command
+        .env("MCU_BUILD_GEN_DIR", context.gen_dir)
+        .env("MCU_BUILD_BOARD", context.board)
+        .env("MCU_BUILD_TARGET", context.rust_target);
+    let shown = describe(pass);
+    let dir = command.get_current_dir().unwrap_or(context.root).to_owned();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| PassError::Spawn {
+            command: shown.clone(),
+            dir,
+            error,
+        })?;
+    let (sender, lines) = mpsc::channel();
+    let readers = [
+        forward(child.stdout.take().expect("piped"), sender.clone()),
+        forward(child.stderr.take().expect("piped"), sender),
+    ];
+    let mut tail = VecDeque::with_capacity(TAIL_LINES);
+    for line in lines {
+        on_line(&line);
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+    for reader in readers {
+        reader.join().expect("a line reader does not panic");
+    }
+    let status = child.wait().map_err(|error| PassError::Spawn {
+        command: shown.clone(),
+        dir: context.root.to_owned(),
+        error,
+    })?;
+    if !status.success() {
+        if let Some(overflow) = tail.iter().find_map(|line| overflow(line)) {
+            return Err(overflow);
+        }
+        return Err(PassError::Failed {
+            command: shown,
+            status: status.to_string(),
+            tail: Vec::from(tail).join("\n"),
+        });
+    }
+    if !artifact.is_file() {
+        return Err(PassError::NoArtifact {
+            command: shown,
+            artifact,
+        });
+    }
+    Ok(artifact)
+}
+
+/// The command line of a pass, as shown in messages.
+pub fn describe(pass: &Pass) -> String {
+    match pass {
+        Pass::Cargo { package, bin } => format!(
+            "cargo build --release --bin {bin} (in {})",
+            package.display()
+        ),
+        Pass::Shell { command, .. } => command.clone(),
+    }
+}
+
+/// The process to run and where its artifact will be.
+fn command(pass: &Pass, context: &Context) -> (Command, PathBuf) {
+    match pass {
+        Pass::Cargo { package, bin } => {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let mut command = Command::new(cargo);
+            command
+                .current_dir(context.root.join(package))
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    context.rust_target,
+                    "--bin",
+                ])
+                .arg(bin)
+                .env("CARGO_TARGET_DIR", context.cargo_target_dir);
+            let artifact = context
+                .cargo_target_dir
+                .join(context.rust_target)
+                .join("release")
+                .join(bin);
+            (command, artifact)
+        }
+        Pass::Shell { command, artifact } => {
+            let mut shell = Command::new("sh");
+            shell.current_dir(context.root).arg("-c").arg(command);
+            (shell, context.root.join(artifact))
+        }
+    }
+}
+
+/// Sends the lines `stream` produces until it closes.
+fn forward(
+    stream: impl Read + Send + 'static,
+    sender: mpsc::Sender<String>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line).trim_end().to_owned();
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// The partition and byte count of a linker's overflow message: GNU ld
+/// says "region `KERNEL_FLASH' overflowed by 1234 bytes", LLD "section
+/// '.text' will not fit in region 'KERNEL_FLASH': overflowed by 1234 bytes".
+fn overflow(line: &str) -> Option<PassError> {
+    let (before, after) = line.split_once("overflowed by ")?;
+    let bytes = after.split_whitespace().next()?.parse().ok()?;
+    let region = before.split_once("region ")?.1;
+    let region = region
+        .trim_start_matches(['`', '\''])
+        .split(['\'', '`'])
+        .next()?;
+    Some(PassError::Overflow {
+        partition: region.to_lowercase().replace('_', "-"),
+        bytes,
+        line: line.trim().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_overflow_of_both_linkers() {
+        for line in [
+            "  = note: rust-lld: error: section '.text' will not fit in region 'KERNEL_FLASH': overflowed by 4321 bytes",
+            "arm-none-eabi-ld: nuttx section `.text' will not fit in region `KERNEL_FLASH'",
+            "arm-none-eabi-ld: region `KERNEL_FLASH' overflowed by 4321 bytes",
+        ] {
+            match overflow(line) {
+                Some(PassError::Overflow {
+                    partition, bytes, ..
+                }) => {
+                    assert_eq!(
+                        (partition.as_str(), bytes),
+                        ("kernel-flash", 4321),
+                        "{line}"
+                    );
+                }
+                None => assert!(!line.contains("overflowed"), "{line}"),
+                Some(other) => panic!("{other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_failing_command_reports_its_last_lines_and_every_line_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = Pass::Shell {
+            command: "echo one; echo two >&2; exit 3".into(),
+            artifact: "out.elf".into(),
+        };
+        let context = Context {
+            root: dir.path(),
+            gen_dir: dir.path(),
+            rust_target: "thumbv7em-none-eabi",
+            cargo_target_dir: dir.path(),
+            board: "qemu-mps2-an386",
+        };
+        let mut seen = Vec::new();
+        let error = run(&pass, &context, &mut |line| seen.push(line.to_owned())).unwrap_err();
+        seen.sort();
+        assert_eq!(seen, ["one", "two"]);
+        let message = error.to_string();
+        assert!(message.contains("exit status: 3"), "{message}");
+        assert!(
+            message.contains("one") && message.contains("two"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_command_that_leaves_no_artifact_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = Pass::Shell {
+            command: "test \"$MCU_BUILD_BOARD\" = qemu-mps2-an386".into(),
+            artifact: "out.elf".into(),
+        };
+        let context = Context {
+            root: dir.path(),
+            gen_dir: dir.path(),
+            rust_target: "thumbv7em-none-eabi",
+            cargo_target_dir: dir.path(),
+            board: "qemu-mps2-an386",
+        };
+        let error = run(&pass, &context, &mut |_| {}).unwrap_err();
+        assert!(matches!(error, PassError::NoArtifact { .. }), "{error}");
+    }
+}

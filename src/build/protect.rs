@@ -1,0 +1,436 @@
+//! The protected build, step by step: [`pass1`], [`pass2`] and [`protect`]
+//! (both passes, verification, merge and manifest).
+//!
+//! Outputs go to `target/mcu-build/<board>/` under the project root and are
+//! written atomically, and only when their bytes change. When a step
+//! fails, the outputs of that step and every later one are removed, so a
+//! stale combined image can never pass for this build's.
+
+use std::path::{Path, PathBuf};
+
+use firmware_abi::UserspaceHeader;
+
+use super::board::{self, Board, UnknownBoard};
+use super::config::{self, Config, ConfigError, Pass};
+use super::generate;
+use super::inspect::{self, InspectError, Inspection};
+use super::manifest::{FileDigest, Manifest};
+use super::pass::{self, PassError};
+use super::plan::{self, Owner, Plan, PlanError};
+use super::seal::{self, SealError};
+use super::{Reporter, Step};
+use crate::image::bin::{self, BinWriteError};
+use crate::image::ihex::{self, RecordLength};
+use crate::image::merge::{self, EntryChoice, MergeConflict};
+use crate::image::{Image, OverlapPolicy, elf};
+use crate::mpu::verify::{self, Report};
+use crate::output::WriteError;
+
+/// A protected build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtectError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{}: {error}", path.display())]
+    Board { path: PathBuf, error: UnknownBoard },
+    #[error("{}: cannot plan the layout for {board}: {error}", path.display())]
+    Plan {
+        path: PathBuf,
+        board: String,
+        error: PlanError,
+    },
+    #[error("{step}: {error}")]
+    Pass { step: Step, error: PassError },
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(
+        "the MPU table does not grant exactly the user partitions:\n  {}",
+        report.findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
+    )]
+    Verify { report: Report },
+    #[error("merging kernel.elf and user.elf: {error}")]
+    Merge { error: MergeConflict },
+    #[error("{}: {error}", path.display())]
+    Bin { path: PathBuf, error: BinWriteError },
+    #[error("{} is missing: run `mcu-build pass1` first", path.display())]
+    NoUserBlob { path: PathBuf },
+    #[error("{}: no [flat] pass: add one to build the flat variant", path.display())]
+    NoFlatPass { path: PathBuf },
+}
+
+/// A project ready to build: its configuration, board and plan.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub config: Config,
+    pub board: &'static Board,
+    pub plan: Plan,
+    /// `target/mcu-build/<board>/` under the root, absolute.
+    pub out_dir: PathBuf,
+}
+
+impl Project {
+    /// Reads `config_path` and plans the layout, for `board` if given
+    /// instead of the configuration's.
+    pub fn open(config_path: &Path, board: Option<&str>) -> Result<Project, ProtectError> {
+        let mut config = config::load(config_path)?;
+        config.root = std::path::absolute(&config.root).map_err(|error| ConfigError::Io {
+            path: config.root.clone(),
+            error,
+        })?;
+        if let Some(name) = board {
+            config.board = name.to_owned();
+        }
+        let board = board::find(&config.board).map_err(|error| ProtectError::Board {
+            path: config.path.clone(),
+            error,
+        })?;
+        let plan = plan::plan(board, config.sizes.apply(board.defaults)).map_err(|error| {
+            ProtectError::Plan {
+                path: config.path.clone(),
+                board: board.name.to_owned(),
+                error,
+            }
+        })?;
+        let out_dir = config.root.join("target/mcu-build").join(board.name);
+        Ok(Project {
+            config,
+            board,
+            plan,
+            out_dir,
+        })
+    }
+
+    /// The path of output `name` (e.g. `combined.hex`).
+    pub fn output(&self, name: &str) -> PathBuf {
+        self.out_dir.join(name)
+    }
+
+    fn gen_dir(&self) -> PathBuf {
+        self.out_dir.join("gen")
+    }
+
+    /// Runs `pass` as `step`, reporting its output lines.
+    fn run_pass(
+        &self,
+        step: Step,
+        pass: &Pass,
+        reporter: &mut dyn Reporter,
+    ) -> Result<(PathBuf, Vec<u8>), ProtectError> {
+        let gen_dir = self.gen_dir();
+        let cargo_target_dir = self.out_dir.join("cargo");
+        let context = pass::Context {
+            root: &self.config.root,
+            gen_dir: &gen_dir,
+            rust_target: self.board.rust_target,
+            cargo_target_dir: &cargo_target_dir,
+            board: self.board.name,
+        };
+        let artifact = pass::run(pass, &context, &mut |line| reporter.output(step, line))
+            .map_err(|error| ProtectError::Pass { step, error })?;
+        let bytes = std::fs::read(&artifact).map_err(|error| InspectError::Io {
+            path: artifact.clone(),
+            error,
+        })?;
+        Ok((artifact, bytes))
+    }
+
+    fn digest(&self, path: &Path, bytes: &[u8]) -> FileDigest {
+        FileDigest::of(path, &self.config.root, bytes)
+    }
+
+    /// Writes output `name` if its bytes changed; returns its digest.
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<FileDigest, ProtectError> {
+        let path = self.output(name);
+        generate::write_if_changed(&path, bytes)?;
+        Ok(self.digest(&path, bytes))
+    }
+
+    /// Writes `<stem>.elf` (the given bytes) and `<stem>.hex` (`image`).
+    fn write_blob(
+        &self,
+        stem: &str,
+        elf: &[u8],
+        image: &Image,
+    ) -> Result<Vec<FileDigest>, ProtectError> {
+        Ok(vec![
+            self.write(&format!("{stem}.elf"), elf)?,
+            self.write(
+                &format!("{stem}.hex"),
+                &ihex::write(image, RecordLength::default()),
+            )?,
+        ])
+    }
+
+    /// Removes the outputs of a step that failed, and of every later one.
+    fn remove_outputs_from(&self, step: Step) {
+        let stale: &[&str] = match step {
+            Step::Plan | Step::Pass1 => &["user.elf", "user.hex", "kernel.elf", "kernel.hex"],
+            Step::Pass2 => &["kernel.elf", "kernel.hex"],
+            Step::Verify | Step::Merge => &[],
+            Step::Flat => &["flat.elf", "flat.hex"],
+        };
+        let always: &[&str] = match step {
+            Step::Flat => &[],
+            _ => &["combined.hex", "combined.bin", "combined.elf", "build.json"],
+        };
+        for name in stale.iter().chain(always) {
+            // A file that is not there is what we want; any other failure
+            // leaves a file the next successful build replaces.
+            let _ = std::fs::remove_file(self.output(name));
+        }
+    }
+}
+
+/// The sealed user blob of pass 1.
+#[derive(Clone, Debug)]
+pub struct UserBlob {
+    pub inspection: Inspection,
+    pub header: UserspaceHeader,
+    /// Digests of what pass 1 built and wrote.
+    pub inputs: Vec<FileDigest>,
+    pub outputs: Vec<FileDigest>,
+}
+
+/// The kernel of pass 2.
+#[derive(Clone, Debug)]
+pub struct KernelBlob {
+    pub inspection: Inspection,
+    pub inputs: Vec<FileDigest>,
+    pub outputs: Vec<FileDigest>,
+}
+
+/// What `protect` produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub user: UserBlob,
+    pub kernel: KernelBlob,
+    pub verification: Report,
+    /// The digests of every output, build.json last.
+    pub outputs: Vec<FileDigest>,
+}
+
+/// Runs `step` with `work`, reporting its start and finish; on failure
+/// removes the outputs it and later steps would have written.
+fn step<T>(
+    project: &Project,
+    step: Step,
+    reporter: &mut dyn Reporter,
+    work: impl FnOnce(&mut dyn Reporter) -> Result<(T, String), ProtectError>,
+) -> Result<T, ProtectError> {
+    reporter.started(step);
+    match work(reporter) {
+        Ok((value, summary)) => {
+            reporter.finished(step, &summary);
+            Ok(value)
+        }
+        Err(error) => {
+            project.remove_outputs_from(step);
+            Err(error)
+        }
+    }
+}
+
+/// Pass 1: renders the linker scripts, builds the user blob, inspects it
+/// and seals its header; writes user.elf and user.hex.
+pub fn pass1(project: &Project, reporter: &mut dyn Reporter) -> Result<UserBlob, ProtectError> {
+    step(project, Step::Pass1, reporter, |reporter| {
+        std::fs::create_dir_all(project.gen_dir()).map_err(|error| WriteError {
+            path: project.gen_dir(),
+            error,
+        })?;
+        generate::write_linker_scripts(&project.gen_dir(), &project.plan)?;
+        let (artifact, bytes) = project.run_pass(Step::Pass1, &project.config.user, reporter)?;
+        let inputs = vec![project.digest(&artifact, &bytes)];
+        let built = inspect::inspect(&bytes, &artifact, Owner::User, &project.plan)?;
+        let sealed = seal::seal(bytes, &built.image, &artifact, &project.plan)?;
+        let outputs = project.write_blob("user", &sealed.elf, &sealed.image)?;
+        let inspection = Inspection {
+            image: sealed.image,
+            header: Some(sealed.header),
+            ..built
+        };
+        let summary = format!(
+            "user.elf: {} bytes in user-flash, CRC {:#010x}",
+            inspection.used(project.plan.user_flash()),
+            sealed.header.crc32
+        );
+        let blob = UserBlob {
+            inspection,
+            header: sealed.header,
+            inputs,
+            outputs,
+        };
+        Ok((blob, summary))
+    })
+}
+
+/// The user blob an earlier pass 1 wrote, checked again, CRC included:
+/// what `mcu-build pass2` builds the kernel against.
+pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
+    let path = project.output("user.elf");
+    if !path.is_file() {
+        return Err(ProtectError::NoUserBlob { path });
+    }
+    let inspection = inspect::inspect_file(&path, Owner::User, &project.plan)?;
+    let bytes = std::fs::read(&path).map_err(|error| InspectError::Io {
+        path: path.clone(),
+        error,
+    })?;
+    let sealed = seal::seal(bytes, &inspection.image, &path, &project.plan)?;
+    let header = sealed.header;
+    if inspection.header != Some(header) {
+        let error = firmware_abi::HeaderError::Crc {
+            stored: inspection.header.map_or(0, |h| h.crc32),
+            computed: header.crc32,
+        };
+        return Err(SealError::Header { path, error }.into());
+    }
+    let hex = project.output("user.hex");
+    let outputs = vec![
+        project.digest(&path, &sealed.elf),
+        project.digest(&hex, &ihex::write(&sealed.image, RecordLength::default())),
+    ];
+    Ok(UserBlob {
+        inspection,
+        header,
+        inputs: Vec::new(),
+        outputs,
+    })
+}
+
+/// Pass 2: writes layout.rs with the MPU table and the sealed header of
+/// `user`, builds the kernel and inspects it; writes kernel.elf and
+/// kernel.hex.
+pub fn pass2(
+    project: &Project,
+    user: &UserBlob,
+    reporter: &mut dyn Reporter,
+) -> Result<KernelBlob, ProtectError> {
+    step(project, Step::Pass2, reporter, |reporter| {
+        let layout = generate::layout_rs(&project.plan, project.board, &user.header);
+        let layout_path = project.gen_dir().join("layout.rs");
+        generate::write_if_changed(&layout_path, layout.as_bytes())?;
+        let (artifact, bytes) = project.run_pass(Step::Pass2, &project.config.kernel, reporter)?;
+        let inputs = vec![
+            project.digest(&layout_path, layout.as_bytes()),
+            project.digest(&artifact, &bytes),
+        ];
+        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan)?;
+        let outputs = project.write_blob("kernel", &bytes, &inspection.image)?;
+        let summary = format!(
+            "kernel.elf: {} bytes in kernel-flash of {}",
+            inspection.used(project.plan.kernel_flash()),
+            project.plan.kernel_flash().size()
+        );
+        Ok((
+            KernelBlob {
+                inspection,
+                inputs,
+                outputs,
+            },
+            summary,
+        ))
+    })
+}
+
+/// Both passes, the MPU verification, the merge and build.json.
+pub fn protect(project: &Project, reporter: &mut dyn Reporter) -> Result<Outcome, ProtectError> {
+    let user = pass1(project, reporter)?;
+    let kernel = pass2(project, &user, reporter)?;
+    let plan = &project.plan;
+    let verification = step(project, Step::Verify, reporter, |_| {
+        let report = verify::verify(
+            &plan.programmed(),
+            &plan.user_partitions(),
+            plan.region_budget,
+        );
+        if !report.is_ok() {
+            return Err(ProtectError::Verify { report });
+        }
+        let summary = format!(
+            "{} of {} MPU regions grant exactly the user partitions, 0 bytes over-granted",
+            report.regions_used, report.regions_available
+        );
+        Ok((report, summary))
+    })?;
+    let outputs = step(project, Step::Merge, reporter, |_| {
+        merge_and_record(project, &user, &kernel, &verification)
+    })?;
+    Ok(Outcome {
+        user,
+        kernel,
+        verification,
+        outputs,
+    })
+}
+
+/// Merges kernel and user (kernel first, so that its reset entry is the
+/// start address), writes the combined image in three formats and
+/// build.json; returns the digests of all outputs.
+fn merge_and_record(
+    project: &Project,
+    user: &UserBlob,
+    kernel: &KernelBlob,
+    verification: &Report,
+) -> Result<(Vec<FileDigest>, String), ProtectError> {
+    let inputs = vec![
+        merge::Input {
+            name: "kernel.elf".into(),
+            image: kernel.inspection.image.clone(),
+        },
+        merge::Input {
+            name: "user.elf".into(),
+            image: user.inspection.image.clone(),
+        },
+    ];
+    let combined = merge::merge(inputs, OverlapPolicy::Error, EntryChoice::First)
+        .map_err(|error| ProtectError::Merge { error })?
+        .image;
+    let bin_path = project.output("combined.bin");
+    let binary =
+        bin::write(&combined, 0xFF, bin::DEFAULT_MAX_GAP).map_err(|error| ProtectError::Bin {
+            path: bin_path,
+            error,
+        })?;
+    let mut outputs: Vec<FileDigest> = user
+        .outputs
+        .iter()
+        .chain(&kernel.outputs)
+        .cloned()
+        .collect();
+    outputs.push(project.write(
+        "combined.hex",
+        &ihex::write(&combined, RecordLength::default()),
+    )?);
+    outputs.push(project.write("combined.bin", &binary)?);
+    outputs.push(project.write("combined.elf", &elf::write(&combined))?);
+    let config_text = std::fs::read(&project.config.path).map_err(|error| ConfigError::Io {
+        path: project.config.path.clone(),
+        error,
+    })?;
+    let mut inputs = vec![project.digest(&project.config.path, &config_text)];
+    inputs.extend(user.inputs.iter().chain(&kernel.inputs).cloned());
+    let header = user.header;
+    let manifest = Manifest::new(
+        &project.plan,
+        verification,
+        &user.inspection,
+        &header,
+        &kernel.inspection,
+        inputs,
+        outputs.clone(),
+    );
+    outputs.push(project.write("build.json", manifest.to_json().as_bytes())?);
+    let start = combined
+        .start_address()
+        .map_or_else(|| "none".to_owned(), |s| s.to_string());
+    let summary = format!(
+        "combined.hex: {} bytes, start address {start}",
+        combined.total_size()
+    );
+    Ok((outputs, summary))
+}

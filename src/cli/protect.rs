@@ -1,0 +1,173 @@
+//! `mcu-build protect`, `pass1` and `pass2`: build a protected image from
+//! `mcu-build.toml`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::progress::{MessageFormat, Progress};
+use crate::build::manifest::FileDigest;
+use crate::build::protect::{self, Project};
+use crate::build::{Reporter, Step, config};
+
+/// What every build command takes.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// The project's configuration; its directory is the project root.
+    #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
+    config: PathBuf,
+    /// Build for this board instead of the configuration's.
+    #[arg(long, value_name = "NAME")]
+    board: Option<String>,
+    /// `human`: progress on stderr, a summary on stdout; `json`: one JSON
+    /// object per line on stdout.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+}
+
+impl ProjectArgs {
+    /// Opens the project, reporting the plan as the first step.
+    fn open(&self, progress: &mut Progress) -> anyhow::Result<Project> {
+        progress.started(Step::Plan);
+        let project = Project::open(&self.config, self.board.as_deref())?;
+        let plan = &project.plan;
+        let summary = format!(
+            "{}: user flash {:#010x}..{:#010x}, user SRAM {:#010x}..{:#010x}, {} MPU regions",
+            plan.board,
+            plan.user_flash().start,
+            plan.user_flash().end,
+            plan.user_sram().start,
+            plan.user_sram().end,
+            plan.regions.len()
+        );
+        progress.finished(Step::Plan, &summary);
+        Ok(project)
+    }
+}
+
+/// The JSON result line of a build command.
+#[derive(Serialize)]
+#[serde(tag = "event", rename = "result", rename_all = "kebab-case")]
+struct BuildResult<'a> {
+    out_dir: &'a std::path::Path,
+    outputs: &'a [FileDigest],
+}
+
+/// Prints what a build wrote: a list for people, a JSON line for machines.
+fn report_outputs(format: MessageFormat, project: &Project, outputs: &[FileDigest]) {
+    match format {
+        MessageFormat::Json => println!(
+            "{}",
+            serde_json::to_string(&BuildResult {
+                out_dir: &project.out_dir,
+                outputs,
+            })
+            .expect("the result serialises")
+        ),
+        MessageFormat::Human => {
+            for output in outputs {
+                println!(
+                    "{:<44} {:>8} bytes  sha256 {}",
+                    output.path,
+                    output.bytes,
+                    &output.sha256[..16]
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ProtectArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+}
+
+impl ProtectArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let format = self.project.message_format;
+        let mut progress = Progress::new(format);
+        let project = self.project.open(&mut progress)?;
+        let outcome = protect::protect(&project, &mut progress)?;
+        drop(progress);
+        if format == MessageFormat::Human {
+            print!("{}", render_plan(&project, &outcome));
+        }
+        report_outputs(format, &project, &outcome.outputs);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The partitions with their use, and the MPU table.
+fn render_plan(project: &Project, outcome: &protect::Outcome) -> String {
+    use std::fmt::Write as _;
+    let plan = &project.plan;
+    let mut out = format!("{} ({}):\n", plan.board, plan.arch);
+    let _ = writeln!(
+        out,
+        "  {:<13} {:<10}   {:<10}   {:>8} {:>8}",
+        "partition", "start", "end", "size", "used"
+    );
+    for p in &plan.partitions {
+        let inspection = match p.owner {
+            crate::build::plan::Owner::Kernel => &outcome.kernel.inspection,
+            crate::build::plan::Owner::User => &outcome.user.inspection,
+        };
+        let _ = writeln!(
+            out,
+            "  {:<13} {:#010x}   {:#010x}   {:>8} {:>8}",
+            p.name,
+            p.start,
+            p.end,
+            p.size(),
+            inspection.used(p)
+        );
+    }
+    for region in &plan.regions {
+        let _ = writeln!(
+            out,
+            "  MPU region {}: {:<11} {}",
+            region.number, region.partition, region.registers
+        );
+    }
+    out
+}
+
+#[derive(Debug, Args)]
+pub struct Pass1Args {
+    #[command(flatten)]
+    project: ProjectArgs,
+}
+
+impl Pass1Args {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let format = self.project.message_format;
+        let mut progress = Progress::new(format);
+        let project = self.project.open(&mut progress)?;
+        let user = protect::pass1(&project, &mut progress)?;
+        drop(progress);
+        report_outputs(format, &project, &user.outputs);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Pass2Args {
+    #[command(flatten)]
+    project: ProjectArgs,
+}
+
+impl Pass2Args {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let format = self.project.message_format;
+        let mut progress = Progress::new(format);
+        let project = self.project.open(&mut progress)?;
+        let user = protect::sealed_user(&project)?;
+        let kernel = protect::pass2(&project, &user, &mut progress)?;
+        drop(progress);
+        report_outputs(format, &project, &kernel.outputs);
+        Ok(ExitCode::SUCCESS)
+    }
+}
