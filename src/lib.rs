@@ -12,6 +12,7 @@ pub mod layout;
 pub mod mpu;
 pub mod number;
 pub mod output;
+pub mod qemu;
 pub mod syscall;
 
 pub mod cli;

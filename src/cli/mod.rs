@@ -13,6 +13,7 @@ mod layout;
 mod mpu;
 mod progress;
 mod protect;
+mod run;
 mod syscalls;
 
 /// Build, verify, merge and run protected (MPU-isolated) firmware.
@@ -73,6 +74,18 @@ kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
   mcu-build pass1 && mcu-build pass2
   mcu-build pass2 --message-format json")]
     Pass2(protect::Pass2Args),
+    /// Boot an image in QEMU, stream its console, exit with its status.
+    #[command(after_help = "Examples:
+  # the combined.hex of the last protect, the demo
+  mcu-build run
+  # an attack on the isolation: exits 101 when the MPU stops it
+  mcu-build run --scenario read-kernel-sram
+  # any image, on another board, with a shorter limit
+  mcu-build run build/combined.hex --board qemu-mps2-an505 --timeout 10
+
+Exit status: the firmware's (semihosting exit), 1 on a timeout or when QEMU
+cannot run, 2 on a usage error.")]
+    Run(run::RunArgs),
 }
 
 /// An error in how the command was called (exit status 2), found after
@@ -93,6 +106,7 @@ impl Cli {
             Command::Protect(args) => args.run(),
             Command::Pass1(args) => args.run(),
             Command::Pass2(args) => args.run(),
+            Command::Run(args) => args.run(),
         }
     }
 }

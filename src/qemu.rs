@@ -1,0 +1,197 @@
+//! Booting an image in QEMU (`qemu-system-arm`) and reporting how the
+//! firmware ended.
+//!
+//! The image goes in through QEMU's generic loader (`-device
+//! loader,file=...`), which reads Intel HEX and ELF alike; the core then
+//! resets from the vector table the image put in memory, as a chip does.
+//! Semihosting is on, so the firmware can read its command line (the
+//! scenario number) and end the run with an exit status, which becomes
+//! QEMU's. The console (the UART, on QEMU's stdout) streams to the caller
+//! as it comes.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The QEMU binary for 32-bit Arm.
+pub const QEMU: &str = "qemu-system-arm";
+
+/// The scenarios of the bundled user blob, by boot argument: 0 is the
+/// demo, `n` is `firmware-userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
+/// (the blob prints `user: scenario <n>: <name>`, which the tests check).
+pub const SCENARIOS: [&str; 12] = [
+    "demo",
+    "read-kernel-sram",
+    "write-kernel-sram",
+    "read-kernel-flash",
+    "write-user-flash",
+    "execute-user-sram",
+    "write-peripheral",
+    "user-flash-past-end",
+    "user-flash-before-start",
+    "user-sram-past-end",
+    "user-sram-before-start",
+    "syscall-kernel-pointer",
+];
+
+/// The boot argument of scenario `name`.
+pub fn scenario_argument(name: &str) -> Result<u32, RunError> {
+    SCENARIOS
+        .iter()
+        .position(|&known| known == name)
+        .map(|index| index as u32)
+        .ok_or_else(|| RunError::UnknownScenario {
+            name: name.to_owned(),
+        })
+}
+
+/// What to boot and how.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub image: PathBuf,
+    /// `-M` machine, from the board.
+    pub machine: String,
+    pub boot_argument: u32,
+    /// The run is an error if the firmware has not ended by then.
+    pub timeout: Duration,
+}
+
+/// The run did not end with a firmware exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "{QEMU} is not installed: on Debian or Ubuntu `sudo apt-get install qemu-system-arm`, \
+         on macOS `brew install qemu`"
+    )]
+    Missing,
+    #[error("cannot start {QEMU}: {error}")]
+    Spawn { error: std::io::Error },
+    #[error("{} does not exist: run `mcu-build protect` first, or name an image", path.display())]
+    NoImage { path: PathBuf },
+    #[error(
+        "{} did not finish within {} s on {machine}; the firmware may be hung (--timeout sets the limit)",
+        image.display(), timeout.as_secs_f64()
+    )]
+    Timeout {
+        image: PathBuf,
+        machine: String,
+        timeout: Duration,
+    },
+    #[error("{QEMU} was killed by a signal ({status})")]
+    Killed { status: String },
+    #[error("writing the console: {error}")]
+    Console { error: std::io::Error },
+    #[error("no scenario {name:?}; the scenarios are {}", SCENARIOS.join(", "))]
+    UnknownScenario { name: String },
+}
+
+/// Boots the image, copies the console to `console` as it arrives, and
+/// returns the firmware's exit status.
+pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<i32, RunError> {
+    if !options.image.is_file() {
+        return Err(RunError::NoImage {
+            path: options.image.clone(),
+        });
+    }
+    let mut child = command(options)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => RunError::Missing,
+            _ => RunError::Spawn { error },
+        })?;
+    let (sender, chunks) = mpsc::channel();
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+            if sender.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + options.timeout;
+    let result = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match chunks.recv_timeout(left) {
+            Ok(chunk) => {
+                if let Err(error) = console.write_all(&chunk).and_then(|()| console.flush()) {
+                    break Err(RunError::Console { error });
+                }
+            }
+            // QEMU closed its stdout: it is exiting.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                break Err(RunError::Timeout {
+                    image: options.image.clone(),
+                    machine: options.machine.clone(),
+                    timeout: options.timeout,
+                });
+            }
+        }
+    };
+    if result.is_err() {
+        // Already exited or not: either way it must not outlive the run.
+        let _ = child.kill();
+    }
+    let status = child.wait().map_err(|error| RunError::Spawn { error })?;
+    reader.join().expect("the console reader does not panic");
+    result?;
+    status.code().ok_or_else(|| RunError::Killed {
+        status: status.to_string(),
+    })
+}
+
+/// The QEMU command line: no display, the console on stdout, semihosting
+/// with the command line `<image> <boot argument>`.
+fn command(options: &RunOptions) -> Command {
+    let mut qemu = Command::new(QEMU);
+    qemu.args(["-M", &options.machine, "-nographic", "-semihosting-config"])
+        .arg(format!(
+            "enable=on,target=native,arg={},arg={}",
+            program_name(&options.image),
+            options.boot_argument
+        ))
+        .arg("-device")
+        .arg(format!("loader,file={}", options.image.display()));
+    qemu
+}
+
+/// The first word of the semihosting command line: the image's file name,
+/// without commas, which would end QEMU's option value.
+fn program_name(image: &Path) -> String {
+    image.file_name().map_or_else(
+        || "image".to_owned(),
+        |n| n.to_string_lossy().replace(',', "_"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenarios_are_numbered_from_the_demo() {
+        assert_eq!(scenario_argument("demo").unwrap(), 0);
+        assert_eq!(scenario_argument("read-kernel-sram").unwrap(), 1);
+        assert_eq!(scenario_argument("syscall-kernel-pointer").unwrap(), 11);
+        let error = scenario_argument("nope").unwrap_err().to_string();
+        assert!(error.contains("demo, read-kernel-sram"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_image_says_to_run_protect() {
+        let options = RunOptions {
+            image: "/nonexistent/combined.hex".into(),
+            machine: "mps2-an386".into(),
+            boot_argument: 0,
+            timeout: Duration::from_secs(1),
+        };
+        let error = run(&options, &mut Vec::new()).unwrap_err().to_string();
+        assert!(error.contains("mcu-build protect"), "{error}");
+    }
+}
