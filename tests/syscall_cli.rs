@@ -231,9 +231,13 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn help_has_examples() {
-    for sub in ["gen", "list"] {
+    for args in [
+        &["syscalls", "--help"][..],
+        &["syscalls", "gen", "--help"],
+        &["syscalls", "list", "--help"],
+    ] {
         mcu_build()
-            .args(["syscalls", sub, "--help"])
+            .args(args)
             .assert()
             .success()
             .stdout(predicate::str::contains("Examples:"));

@@ -7,6 +7,30 @@
 //! and its arguments, and a kernel-side *stub* that turns the trap back into
 //! the real call. Everything here is derived from the one CSV, so the
 //! numbering, the proxies, the stubs and the lookup tables cannot disagree.
+//!
+//! The steps, each a function the CLI (`mcu-build syscalls`) only calls:
+//! [`csv::read`] parses the file into a [`SyscallTable`]; [`checks::read`]
+//! reads the optional sidecar of checked pointers; [`generate`] turns both
+//! into [`GeneratedFile`]s, numbered by [`Numbering`]; [`write_changed`]
+//! writes those whose bytes changed.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use mcu_build::syscall::{self, GenerateOptions, Language, PointerChecks, Side};
+//!
+//! let table = syscall::csv::read(Path::new("syscall/syscall.csv"))?;
+//! let options = GenerateOptions {
+//!     language: Language::C,
+//!     side: Side::Both,
+//!     single_file: false,
+//!     reserved: syscall::DEFAULT_RESERVED,
+//!     source_name: "syscall/syscall.csv".into(),
+//! };
+//! let files = syscall::generate(&table, &PointerChecks::none(), &options)?;
+//! let summary = syscall::write_changed(Path::new("gen"), &files, |name| options.may_produce(name))?;
+//! println!("{} written, {} unchanged", summary.written, summary.unchanged);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod c;
 pub mod checks;
