@@ -1,12 +1,17 @@
 //! Layout: placing the partitions of a protected build in a board's
 //! memories so that the MPU can grant every user partition exactly.
+//!
+//! [`request`] says what is asked for, [`planner`] finds addresses and
+//! regions, [`plan`] is the result (with its stable JSON form), [`svg`]
+//! draws it, [`elf_check`] checks linked ELF files against it, and
+//! [`compare`] measures it against the usual alternatives.
 
+pub mod compare;
+pub mod elf_check;
 pub mod plan;
 pub mod planner;
 pub mod request;
+pub mod svg;
 
 pub use plan::Plan;
 pub use planner::{PlanError, plan};
-pub mod compare;
-pub mod elf_check;
-pub mod svg;

@@ -498,14 +498,24 @@ fn furthest_block_at(at: u64, start: u64, end: u64) -> (Block, u64) {
         } else {
             let sub = size / u64::from(SUBREGIONS);
             let first = align_up(start.max(base), sub).max(align_down(at, sub));
+            if first > at {
+                // Only when the block starts below `start`: then the first
+                // whole subregion inside the range starts above `at`, and
+                // larger blocks, with larger subregions, do no better.
+                break;
+            }
             let reach = align_down(end.min(block_end), sub);
-            if first > at || reach <= at {
+            if reach <= at {
                 continue;
             }
             let enabled_from = (first - base) / sub;
             let enabled_to = (reach - base) / sub;
             // Bits enabled_from..enabled_to set, at most 8 of them.
             let enabled = ((1u32 << enabled_to) - (1u32 << enabled_from)) as u8;
+            if block_end >= end && reach <= best.1 {
+                // Past the end of the range, larger blocks reach no further.
+                break;
+            }
             (reach, !enabled)
         };
         if reach > best.1 {
