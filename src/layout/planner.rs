@@ -19,8 +19,10 @@
 //! user partitions may use (stopping once the loss is zero), then chooses
 //! the per-memory counts with the least total loss that fit the budget.
 //!
-//! Candidate origins are the free cursor rounded up to every region size;
-//! the tests check the choices against exhaustive search on small memories.
+//! Candidate origins are the free cursor rounded up (or, packing downward,
+//! down) to every region size. For the greedy cover the same candidate set
+//! is checked against brute force (`tests/mpu_armv7m.rs`); for placement it
+//! is a search heuristic, not yet proven to find the least loss.
 
 use std::fmt;
 use std::ops::Range;
