@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = mcu_build::cli::Cli::parse();
     match cli.run() {
         Ok(code) => code,
@@ -17,5 +18,17 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// Lets a closed pipe end the process quietly, as it does `cat` or `grep`:
+/// `mcu-build hex info big.hex | head` must not panic in `println!`. Rust
+/// ignores SIGPIPE by default, turning it into an EPIPE error on write.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in `main`, before any thread exists, so no
+    // other code can be changing signal dispositions concurrently; SIG_DFL is
+    // a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -171,20 +171,11 @@ impl ListArgs {
                     })
                     .collect(),
             };
-            print_stdout(&(serde_json::to_string_pretty(&listing)? + "\n"))?;
+            println!("{}", serde_json::to_string_pretty(&listing)?);
         } else {
-            print_stdout(&render_table(&numbering))?;
+            print!("{}", render_table(&numbering));
         }
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-/// Prints to stdout; a reader that went away (`| head`) is not an error.
-fn print_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        result => Ok(result?),
     }
 }
 
