@@ -20,9 +20,12 @@ mod syscalls;
 #[derive(Debug, Parser)]
 #[command(name = "mcu-build", version, about, long_about = None)]
 #[command(after_help = "Examples:
-  mcu-build hex merge nuttx.hex nuttx_user.hex -o combined.hex
-  mcu-build hex info combined.hex
-  mcu-build hex convert kernel.elf -o kernel.bin")]
+  mcu-build protect                      # build the protected image of mcu-build.toml
+  mcu-build run                          # boot it in QEMU
+  mcu-build layout --board stm32f4discovery --svg map.svg
+  mcu-build mpu cover 0x08020000 896K
+  mcu-build syscalls gen --csv syscall.csv --lang c --out gen/
+  mcu-build hex merge nuttx.hex nuttx_user.hex -o combined.hex")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
