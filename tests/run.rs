@@ -1,0 +1,85 @@
+//! `mcu-build run`: the exit status is the firmware's, a timeout and a
+//! missing QEMU are errors that say what to do.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mcu_build(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcu-build"));
+    command.args(args).current_dir(repository());
+    command
+}
+
+/// The repository's own qemu-mps2-an386 build, made once.
+fn built() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let output = mcu_build(&["protect"]).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+    });
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_exit_status_is_the_firmwares() {
+    built();
+    let demo = mcu_build(&["run"]).output().unwrap();
+    let (console, errors) = text(&demo);
+    assert_eq!(demo.status.code(), Some(0), "{console}{errors}");
+    assert!(
+        console.contains("kernel: user blob exited with status 0"),
+        "{console}"
+    );
+    let attack = mcu_build(&["run", "--scenario", "read-kernel-flash"])
+        .output()
+        .unwrap();
+    assert_eq!(attack.status.code(), Some(101), "{:?}", text(&attack));
+}
+
+#[test]
+fn a_timeout_is_an_error_that_names_the_limit() {
+    built();
+    let output = mcu_build(&["run", "--timeout", "0.000001"])
+        .output()
+        .unwrap();
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains("did not finish within 0.000001 s on mps2-an386"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_missing_qemu_is_explained_with_the_install_command() {
+    built();
+    let output = mcu_build(&["run"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains("sudo apt-get install qemu-system-arm"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn an_unknown_scenario_is_a_usage_error_listing_the_scenarios() {
+    let output = mcu_build(&["run", "--scenario", "nope"]).output().unwrap();
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{errors}");
+    assert!(errors.contains("demo, read-kernel-sram"), "{errors}");
+}
