@@ -128,13 +128,14 @@ impl OutputArgs {
 
 /// Removes an output file of an earlier run; a file that is not there is fine.
 fn remove_stale(path: &std::path::Path) {
-    if let Err(error) = std::fs::remove_file(path) {
-        if error.kind() != std::io::ErrorKind::NotFound {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
             eprintln!(
                 "warning: cannot remove the stale {}: {error}",
                 path.display()
             );
         }
+        _ => {}
     }
 }
 

@@ -52,9 +52,12 @@ enum Command {
     #[command(subcommand)]
     Mpu(mpu::MpuCommand),
     /// Generate system-call proxies and stubs (C or Rust) from a NuttX syscall.csv.
-    #[command(subcommand, after_help = "Examples:
+    #[command(
+        subcommand,
+        after_help = "Examples:
   mcu-build syscalls list --csv syscall/syscall.csv
-  mcu-build syscalls gen --csv syscall/syscall.csv --lang c --out build/syscalls")]
+  mcu-build syscalls gen --csv syscall/syscall.csv --lang c --out build/syscalls"
+    )]
     Syscalls(syscalls::SyscallsCommand),
     /// Build a protected image from mcu-build.toml: both passes, inspection,
     /// MPU verification, merge, build.json.
