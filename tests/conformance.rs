@@ -178,30 +178,50 @@ fn srec_hex(dir: &Dir, name: &str, bytes: &[u8], address: u32, extra: &[&str]) -
 #[test]
 fn hex_from_srec_cat_in_every_addressing_mode_reads_the_same() {
     let dir = Dir::new();
-    // (file, address, length, srec_cat options, the extended address record
-    // type the file must use, if any)
-    let cases: [(&str, u32, usize, &[&str], Option<&str>); 3] = [
+    /// One HEX file written by srec_cat.
+    struct Case {
+        name: &'static str,
+        address: u32,
+        len: usize,
+        options: &'static [&'static str],
+        /// The extended address record type the file must use, if any.
+        extended: Option<&'static str>,
+    }
+    let cases = [
         // i32hex: 04 records, 05 start address.
-        (
-            "linear.hex",
-            0x0800_F000,
-            0x3_0000,
-            &["-execution-start-address=0x08000189"],
-            Some("04"),
-        ),
+        Case {
+            name: "linear.hex",
+            address: 0x0800_F000,
+            len: 0x3_0000,
+            options: &["-execution-start-address=0x08000189"],
+            extended: Some("04"),
+        },
         // i16hex (-address-length=3): 02 records, 03 start address.
-        (
-            "segment.hex",
-            0x1_2340,
-            0x2_0000,
-            &["-address-length=3", "-execution-start-address=0x12345"],
-            Some("02"),
-        ),
+        Case {
+            name: "segment.hex",
+            address: 0x1_2340,
+            len: 0x2_0000,
+            options: &["-address-length=3", "-execution-start-address=0x12345"],
+            extended: Some("02"),
+        },
         // i8hex (-address-length=2): plain 16-bit addresses, no extended records.
-        ("i8hex.hex", 0x0100, 0xF000, &["-address-length=2"], None),
+        Case {
+            name: "i8hex.hex",
+            address: 0x0100,
+            len: 0xF000,
+            options: &["-address-length=2"],
+            extended: None,
+        },
     ];
-    for (name, address, len, extra, extended) in cases {
-        let hex = srec_hex(&dir, name, &blob(len, address), address, extra);
+    for Case {
+        name,
+        address,
+        len,
+        options,
+        extended,
+    } in cases
+    {
+        let hex = srec_hex(&dir, name, &blob(len, address), address, options);
         let text = fs::read_to_string(&hex).unwrap();
         for kind in ["02", "04"] {
             let present = text.lines().any(|l| l.get(7..9) == Some(kind));
