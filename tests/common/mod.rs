@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test crate uses its own subset
 
+use std::path::PathBuf;
+
 use mcu_build::image::{Image, OverlapPolicy};
 use object::Endianness;
 use object::elf;
@@ -93,4 +95,28 @@ pub fn layout(image: &Image) -> Vec<(u32, Vec<u8>)> {
         .segments()
         .map(|s| (s.address, s.data.to_vec()))
         .collect()
+}
+
+/// A temporary directory that tests write their files into.
+pub struct Dir(pub tempfile::TempDir);
+
+impl Dir {
+    pub fn new() -> Self {
+        Dir(tempfile::tempdir().unwrap())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    /// The path of `name` as a command-line argument.
+    pub fn arg(&self, name: &str) -> String {
+        self.path(name).to_str().unwrap().to_owned()
+    }
+
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
 }
