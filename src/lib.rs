@@ -7,6 +7,8 @@
 
 pub mod board;
 pub mod build;
+#[cfg(feature = "flash")]
+pub mod flash;
 pub mod image;
 pub mod layout;
 pub mod mpu;

@@ -8,9 +8,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod boards;
+#[cfg(feature = "flash")]
+mod flash;
 mod hex;
 mod layout;
 mod mpu;
+#[cfg(feature = "flash")]
+mod probes;
 mod progress;
 mod protect;
 mod run;
@@ -22,6 +26,7 @@ mod syscalls;
 #[command(after_help = "Examples:
   mcu-build protect                      # build the protected image of mcu-build.toml
   mcu-build run                          # boot it in QEMU
+  mcu-build flash                        # program it into the board with probe-rs
   mcu-build layout --board stm32f4discovery --svg map.svg
   mcu-build mpu cover 0x08020000 896K
   mcu-build syscalls gen --csv syscall.csv --lang c --out gen/
@@ -94,6 +99,31 @@ kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
 Exit status: the firmware's (semihosting exit), 1 on a timeout or when QEMU
 cannot run, 2 on a usage error.")]
     Run(run::RunArgs),
+    /// Check the image of the last `protect`, then program it with probe-rs.
+    #[cfg(feature = "flash")]
+    #[command(after_help = "Examples:
+  # the usual loop: build, check, program, verify, reset
+  mcu-build protect && mcu-build flash
+  # the safety checks alone, without a probe (for CI)
+  mcu-build flash --check
+  # update the application, keeping the kernel's bytes
+  mcu-build flash --only user
+  # one of several probes, slower clock, connect under reset
+  mcu-build flash --probe 0483:374b --speed 1000 --connect-under-reset
+  # any image, on a chip named directly
+  mcu-build flash app.bin@0x08000000 --chip STM32F407VGTx
+
+Exit status: 0 when the image was programmed (or, with --check, passed the
+checks), 1 when a check or the flash failed, 2 on a usage error.")]
+    Flash(flash::FlashArgs),
+    /// List the connected debug probes (identifier, selector, serial, kind).
+    #[cfg(feature = "flash")]
+    #[command(after_help = "Examples:
+  mcu-build probes
+  mcu-build probes --json
+
+Exit status: 0, also when no probe is connected.")]
+    Probes(probes::ProbesArgs),
 }
 
 /// An error in how the command was called (exit status 2), found after
@@ -115,6 +145,10 @@ impl Cli {
             Command::Pass1(args) => args.run(),
             Command::Pass2(args) => args.run(),
             Command::Run(args) => args.run(),
+            #[cfg(feature = "flash")]
+            Command::Flash(args) => args.run(),
+            #[cfg(feature = "flash")]
+            Command::Probes(args) => args.run(),
         }
     }
 }

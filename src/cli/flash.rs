@@ -1,0 +1,256 @@
+//! `mcu-build flash`: check, then program, the image of the last `protect`.
+
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use probe_rs::probe::DebugProbeSelector;
+use serde::Serialize;
+
+use self::render::Renderer;
+use super::UsageError;
+use super::progress::MessageFormat;
+use crate::board::{self, Board, BoardError};
+use crate::build::config;
+use crate::flash::prepare::{Prepared, Request};
+use crate::flash::program::{self, After, ProgramOptions};
+use crate::flash::progress::{FlashEvent, FlashReporter};
+use crate::flash::record::Part;
+use crate::flash::safety::{self, Outcome, Report};
+use crate::flash::session::{self, ConnectOptions, Protocol};
+use crate::flash::staging::Selection;
+use crate::image::file::InputSpec;
+
+#[derive(Debug, Args)]
+pub struct FlashArgs {
+    /// The image (Intel HEX, ELF, or BIN@ADDR); default: combined.hex of the
+    /// last `protect` for the board. The build.json beside it is checked.
+    #[arg(value_name = "IMAGE")]
+    image: Option<InputSpec>,
+    /// Only run the safety checks, without a probe; exit 1 if one fails.
+    #[arg(long)]
+    check: bool,
+    /// A bundled board; default: the board build.json or mcu-build.toml names.
+    #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
+    board: Option<String>,
+    /// A board file of your own.
+    #[arg(long, value_name = "FILE")]
+    board_file: Option<PathBuf>,
+    /// The chip as probe-rs names it, instead of the board's `probe-rs-chip`.
+    #[arg(long, value_name = "NAME")]
+    chip: Option<String>,
+    /// The project configuration, for the default board and image.
+    #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
+    config: PathBuf,
+    /// Program only this half of the image; the other half's bytes on the
+    /// chip stay as they are, in shared erase sectors too.
+    #[arg(long, value_enum, value_name = "PART", conflicts_with = "chip_erase")]
+    only: Option<Part>,
+    /// Flash even if build.json records a failed MPU verification, changed
+    /// inputs or another board (never data outside the chip's flash).
+    #[arg(long)]
+    force: bool,
+    /// The probe to use, required when several are connected (see
+    /// `mcu-build probes`).
+    #[arg(long, value_name = "VID:PID[:SERIAL]", value_parser = parse_selector)]
+    probe: Option<DebugProbeSelector>,
+    /// Probe clock in kHz; lower it when the target does not respond.
+    #[arg(long, value_name = "KHZ", value_parser = clap::value_parser!(u32).range(1..))]
+    speed: Option<u32>,
+    /// Wire protocol; default: the probe's (SWD on most).
+    #[arg(long, value_enum)]
+    protocol: Option<Protocol>,
+    /// Hold the chip in reset while connecting, for firmware that turns off
+    /// the debug pins or sleeps at once.
+    #[arg(long)]
+    connect_under_reset: bool,
+    /// Erase the whole chip instead of the sectors the image touches.
+    #[arg(long)]
+    chip_erase: bool,
+    /// Do not read back and compare after programming.
+    #[arg(long)]
+    no_verify: bool,
+    /// Read before programming and skip sectors that already hold the same
+    /// bytes.
+    #[arg(long)]
+    preverify: bool,
+    /// Reset and run the new firmware afterwards (the default).
+    #[arg(long, conflicts_with_all = ["halt", "no_reset"])]
+    reset: bool,
+    /// Reset and halt at the reset vector afterwards, for a debugger.
+    #[arg(long, conflicts_with = "no_reset")]
+    halt: bool,
+    /// Leave the core halted as the flash algorithm left it.
+    #[arg(long)]
+    no_reset: bool,
+    /// Permit the destructive unlock sequence of a locked (read-protected)
+    /// chip: it erases ALL of the chip's flash. Without it, a locked chip is
+    /// an error and nothing is erased.
+    #[arg(long)]
+    allow_unlock_erase: bool,
+    /// `human`: bars or lines on stderr, a summary on stdout; `json`: one
+    /// JSON object per line on stdout.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+}
+
+fn parse_selector(text: &str) -> Result<DebugProbeSelector, String> {
+    text.parse()
+        .map_err(|error| format!("{error} (e.g. 0483:374b or 0483:374b:0671FF55)"))
+}
+
+/// The last JSON line.
+#[derive(Serialize)]
+#[serde(tag = "event", rename = "result", rename_all = "kebab-case")]
+struct FlashResult<'a> {
+    check_only: bool,
+    passed: bool,
+    image: &'a str,
+    chip: &'a str,
+    bytes: u64,
+}
+
+impl FlashArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let board = self.board()?;
+        let image = self.image(board.as_ref())?;
+        let selection = self.only.map_or(Selection::All, Selection::Only);
+        let prepared = Prepared::new(Request {
+            image: image.clone(),
+            board,
+            chip: self.chip.clone(),
+            selection,
+            force: self.force,
+        })?;
+        let staging = prepared.staging()?;
+        let mut renderer = Renderer::new(self.message_format);
+        renderer.report(&image, &prepared);
+        if !prepared.report.passed() {
+            return Err(safety::Refused {
+                report: prepared.report.clone(),
+            }
+            .into());
+        }
+        let bytes = staging.bytes();
+        if !self.check {
+            let options = self.connect_options();
+            let (mut session, probe) = session::attach(&prepared.chip, &options)?;
+            renderer.event(FlashEvent::Attached {
+                probe: probe.to_string(),
+                chip: prepared.chip.name.clone(),
+            });
+            program::program(
+                &mut session,
+                &staging,
+                &self.program_options(selection),
+                &mut renderer,
+            )?;
+        }
+        renderer.result(&FlashResult {
+            check_only: self.check,
+            passed: true,
+            image: &image.to_string(),
+            chip: &prepared.chip.name,
+            bytes,
+        });
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// The board given, if any; a bundled name that does not exist is a
+    /// usage error.
+    fn board(&self) -> anyhow::Result<Option<Board>> {
+        if let Some(path) = &self.board_file {
+            return Ok(Some(board::load(path)?));
+        }
+        let Some(name) = &self.board else {
+            return Ok(None);
+        };
+        board::bundled(name).map(Some).map_err(|e| match e {
+            BoardError::Unknown { .. } => UsageError(e.to_string()).into(),
+            other => anyhow::Error::from(other),
+        })
+    }
+
+    /// IMAGE, or combined.hex of the last `protect` for the board.
+    fn image(&self, board: Option<&Board>) -> anyhow::Result<InputSpec> {
+        if let Some(image) = &self.image {
+            return Ok(image.clone());
+        }
+        let config = config::load(&self.config).context(
+            "no IMAGE given, and the project configuration that names the default one cannot \
+             be read",
+        )?;
+        let board = board.map_or(config.board.as_str(), |b| b.name.as_str());
+        let path = config
+            .root
+            .join("target/mcu-build")
+            .join(board)
+            .join("combined.hex");
+        if !path.is_file() {
+            anyhow::bail!(
+                "{} does not exist: run `mcu-build protect{}` first, or give IMAGE",
+                path.display(),
+                self.board
+                    .as_deref()
+                    .map_or(String::new(), |b| format!(" --board {b}"))
+            );
+        }
+        Ok(InputSpec { path, base: None })
+    }
+
+    fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            probe: self.probe.clone(),
+            speed_khz: self.speed,
+            protocol: self.protocol,
+            connect_under_reset: self.connect_under_reset,
+            allow_unlock_erase: self.allow_unlock_erase,
+        }
+    }
+
+    fn program_options(&self, selection: Selection) -> ProgramOptions {
+        let after = if self.halt {
+            After::Halt
+        } else if self.no_reset {
+            After::NoReset
+        } else {
+            After::Reset
+        };
+        ProgramOptions {
+            selection,
+            chip_erase: self.chip_erase,
+            verify: !self.no_verify,
+            preverify: self.preverify,
+            after,
+        }
+    }
+}
+
+/// The human label of an outcome.
+fn label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Passed => "ok",
+        Outcome::Failed => "FAILED",
+        Outcome::Forced => "forced",
+        Outcome::Skipped => "skipped",
+    }
+}
+
+/// The checks as a table.
+fn render_report(report: &Report) -> String {
+    report
+        .checks
+        .iter()
+        .map(|c| {
+            format!(
+                "  {:<8} {:<19} {}\n",
+                label(c.outcome),
+                c.check.to_string(),
+                c.detail
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,295 @@
+//! What `build.json` says about an image, as far as flashing cares: the
+//! partitions of the plan, the verdict of the MPU verifier, and the SHA-256
+//! of every input and output of the build.
+//!
+//! `protect` writes `build.json` beside `combined.hex` in
+//! `<root>/target/mcu-build/<board>/`, with paths relative to the project
+//! root (see [`crate::build::manifest`]). This module reads it back with
+//! its own, smaller types: flashing needs a handful of fields, and fields
+//! it does not know are ignored, so the manifest can grow without breaking
+//! `flash`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The name `protect` gives the manifest.
+pub const FILE_NAME: &str = "build.json";
+
+/// Which half of a protected image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Part {
+    /// The privileged kernel.
+    Kernel,
+    /// The unprivileged user blob.
+    User,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Kernel => "kernel",
+            Part::User => "user",
+        })
+    }
+}
+
+/// One partition of the recorded plan.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Partition {
+    pub name: String,
+    pub owner: Part,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Partition {
+    pub fn range(&self) -> std::ops::Range<u64> {
+        u64::from(self.start)..u64::from(self.end)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Plan {
+    board: String,
+    partitions: Vec<Partition>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Verification {
+    /// Each finding is shown as recorded; flashing only needs to know that
+    /// there is one.
+    findings: Vec<serde_json::Value>,
+}
+
+/// A file and its digest, as recorded.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RecordedFile {
+    /// Relative to the project root.
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Manifest {
+    plan: Plan,
+    verification: Verification,
+    inputs: Vec<RecordedFile>,
+    outputs: Vec<RecordedFile>,
+}
+
+/// A `build.json` read from disk.
+#[derive(Clone, Debug)]
+pub struct BuildRecord {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The project root its relative paths start from, when the file sits
+    /// where `protect` writes it (`<root>/target/mcu-build/<board>/`).
+    pub root: Option<PathBuf>,
+    manifest: Manifest,
+}
+
+/// `build.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("cannot read {}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "{}:{line}:{column}: not a build.json written by `mcu-build protect`: {message}; \
+         run `mcu-build protect` again",
+        path.display()
+    )]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Why a recorded file no longer matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drift {
+    /// Its bytes changed.
+    Changed,
+    /// It is gone.
+    Missing,
+    /// It could not be read.
+    Unreadable(String),
+}
+
+/// A recorded file that is not what the build saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stale {
+    pub path: String,
+    pub drift: Drift,
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.drift {
+            Drift::Changed => write!(f, "{} changed", self.path),
+            Drift::Missing => write!(f, "{} is missing", self.path),
+            Drift::Unreadable(error) => write!(f, "{} cannot be read: {error}", self.path),
+        }
+    }
+}
+
+/// The SHA-256 of `bytes` in lowercase hex, as the manifest records it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+impl BuildRecord {
+    /// The `build.json` in the directory of `image`, if there is one.
+    pub fn beside(image: &Path) -> Result<Option<BuildRecord>, RecordError> {
+        let dir = image.parent().unwrap_or(Path::new("."));
+        let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        BuildRecord::load(&path).map(Some)
+    }
+
+    /// Reads `path`.
+    pub fn load(path: &Path) -> Result<BuildRecord, RecordError> {
+        let text = std::fs::read_to_string(path).map_err(|error| RecordError::Io {
+            path: path.to_owned(),
+            error,
+        })?;
+        BuildRecord::parse(&text, path)
+    }
+
+    /// Parses the text of a `build.json` read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<BuildRecord, RecordError> {
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|error| RecordError::Invalid {
+                path: path.to_owned(),
+                line: error.line(),
+                column: error.column(),
+                message: error.to_string(),
+            })?;
+        let root = project_root(path, &manifest.plan.board);
+        Ok(BuildRecord {
+            path: path.to_owned(),
+            root,
+            manifest,
+        })
+    }
+
+    /// The board the image was built for.
+    pub fn board(&self) -> &str {
+        &self.manifest.plan.board
+    }
+
+    /// The partitions of the plan.
+    pub fn partitions(&self) -> &[Partition] {
+        &self.manifest.plan.partitions
+    }
+
+    /// The findings of the MPU verifier, as compact JSON; empty when the
+    /// table granted exactly the user partitions.
+    pub fn mpu_findings(&self) -> Vec<String> {
+        self.manifest
+            .verification
+            .findings
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The inputs whose bytes are no longer the ones the build read, or
+    /// `None` when the project root is unknown.
+    pub fn stale_inputs(&self) -> Option<Vec<Stale>> {
+        let root = self.root.as_deref()?;
+        Some(
+            self.manifest
+                .inputs
+                .iter()
+                .filter_map(|input| drift(root, input))
+                .collect(),
+        )
+    }
+
+    /// The recorded output at `image` (relative to the root), if the build
+    /// wrote one there.
+    pub fn output_at(&self, image: &Path) -> Option<&RecordedFile> {
+        let root = self.root.as_deref()?;
+        let absolute = std::path::absolute(image).ok()?;
+        let relative = absolute.strip_prefix(root).ok()?;
+        self.manifest
+            .outputs
+            .iter()
+            .find(|output| Path::new(&output.path) == relative)
+    }
+}
+
+/// Compares one recorded file with what is on disk now.
+fn drift(root: &Path, file: &RecordedFile) -> Option<Stale> {
+    let drift = match std::fs::read(root.join(&file.path)) {
+        Ok(bytes) if sha256_hex(&bytes) == file.sha256 => return None,
+        Ok(_) => Drift::Changed,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Drift::Missing,
+        Err(error) => Drift::Unreadable(error.to_string()),
+    };
+    Some(Stale {
+        path: file.path.clone(),
+        drift,
+    })
+}
+
+/// `<root>` when `manifest` is `<root>/target/mcu-build/<board>/build.json`.
+fn project_root(manifest: &Path, board: &str) -> Option<PathBuf> {
+    let absolute = std::path::absolute(manifest).ok()?;
+    let board_dir = absolute.parent()?;
+    let tool_dir = board_dir.parent()?;
+    let target_dir = tool_dir.parent()?;
+    let placed = board_dir.file_name()? == board
+        && tool_dir.file_name()? == "mcu-build"
+        && target_dir.file_name()? == "target";
+    placed.then(|| target_dir.parent().map(Path::to_owned))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{
+      "plan": {"board": "b", "partitions": [
+        {"name": "kernel-flash", "owner": "kernel", "memory": "flash", "start": 0, "end": 16}
+      ], "extra": 1},
+      "verification": {"findings": [{"kind": "over-grant", "start": 1, "end": 2}]},
+      "inputs": [], "outputs": [], "more": true
+    }"#;
+
+    #[test]
+    fn reads_the_fields_it_needs_and_ignores_the_rest() {
+        let record = BuildRecord::parse(MINIMAL, Path::new("x/build.json")).unwrap();
+        assert_eq!(record.board(), "b");
+        assert_eq!(record.partitions()[0].owner, Part::Kernel);
+        assert_eq!(record.partitions()[0].range(), 0..16);
+        assert_eq!(record.mpu_findings().len(), 1);
+        assert_eq!(record.root, None);
+        assert_eq!(record.stale_inputs(), None);
+    }
+
+    #[test]
+    fn finds_the_root_only_where_protect_writes() {
+        let path = Path::new("/p/target/mcu-build/b/build.json");
+        assert_eq!(project_root(path, "b"), Some(PathBuf::from("/p")));
+        assert_eq!(project_root(path, "other"), None);
+        assert_eq!(project_root(Path::new("/p/build.json"), "b"), None);
+    }
+
+    #[test]
+    fn a_broken_file_names_the_place() {
+        let error = BuildRecord::parse("{\"plan\": 3}", Path::new("d/build.json")).unwrap_err();
+        let text = error.to_string();
+        assert!(text.starts_with("d/build.json:1:"), "{text}");
+    }
+}

@@ -1,0 +1,225 @@
+//! A protected build made by hand for the flash tests: a project directory
+//! with mcu-build.toml, target/mcu-build/<board>/combined.hex and a
+//! build.json written by `crate::build::manifest` itself, so that the
+//! tests break if the manifest and `flash` stop agreeing.
+//!
+//! `protect` builds only for the QEMU boards (the bundled firmware runs
+//! there); the hardware boards get the same files from library calls.
+
+#![allow(dead_code)] // each test file uses part of it
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use firmware_abi::UserspaceHeader;
+use mcu_build::board;
+use mcu_build::build::board::{Board as BuildBoard, Memory, Sizes};
+use mcu_build::build::inspect::Inspection;
+use mcu_build::build::manifest::{FileDigest, Manifest};
+use mcu_build::build::plan::{self, Plan};
+use mcu_build::image::Image;
+use mcu_build::image::ihex::{self, RecordLength};
+use mcu_build::mpu::verify::{self, Finding, Report};
+use mcu_build::mpu::{Access, MemoryKind};
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub board: &'static str,
+    pub plan: Plan,
+    pub kernel: Image,
+    pub user: Image,
+}
+
+/// Sizes every bundled hardware board can hold, as powers of two.
+const SIZES: Sizes = Sizes {
+    kernel_flash: 128 * 1024,
+    user_flash: 128 * 1024,
+    kernel_sram: 16 * 1024,
+    user_sram: 16 * 1024,
+    kernel_stack: 2 * 1024,
+    kernel_heap: 4 * 1024,
+    user_stack: 2 * 1024,
+    user_heap: 4 * 1024,
+};
+
+/// The bundled boards that name a probe-rs chip.
+pub fn boards_with_chip() -> Vec<&'static str> {
+    board::bundled_names()
+        .filter(|name| board::bundled(name).unwrap().probe_rs_chip.is_some())
+        .collect()
+}
+
+fn memory(board: &board::Board, kind: MemoryKind) -> Memory {
+    let m = board.memories.iter().find(|m| m.kind == kind).unwrap();
+    Memory {
+        origin: m.origin,
+        length: u32::try_from(m.length).unwrap(),
+    }
+}
+
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(7) ^ seed).collect()
+}
+
+impl Project {
+    /// A good build for bundled board `name`: 3000 kernel bytes at the
+    /// kernel flash origin, 1000 user bytes at the user flash origin.
+    pub fn good(name: &'static str) -> Project {
+        let toml = board::bundled(name).unwrap();
+        let mpu = toml.mpu.unwrap();
+        let build_board = BuildBoard {
+            name,
+            arch: mpu.arch,
+            mpu_regions: mpu.regions,
+            kernel_regions: mpu.kernel_regions,
+            rust_target: "thumbv7em-none-eabi",
+            qemu_machine: "none",
+            flash: memory(&toml, MemoryKind::Flash),
+            sram: memory(&toml, MemoryKind::Ram),
+            defaults: SIZES,
+            console_uart: 0,
+            core_clock_hz: 1,
+        };
+        let plan = plan::plan(&build_board, SIZES).unwrap();
+        let mut kernel = Image::new();
+        kernel
+            .insert(
+                plan.kernel_flash().start,
+                &bytes(3000, 0x11),
+                Default::default(),
+            )
+            .unwrap();
+        let mut user = Image::new();
+        user.insert(
+            plan.user_flash().start,
+            &bytes(1000, 0x22),
+            Default::default(),
+        )
+        .unwrap();
+        let project = Project {
+            dir: tempfile::tempdir().unwrap(),
+            board: name,
+            plan,
+            kernel,
+            user,
+        };
+        fs::create_dir_all(project.out_dir()).unwrap();
+        fs::write(
+            project.config(),
+            format!(
+                "board = \"{name}\"\n[pass1]\ncommand = \"true\"\nartifact = \"user.elf\"\n\
+                 [pass2]\ncommand = \"true\"\nartifact = \"kernel.elf\"\n"
+            ),
+        )
+        .unwrap();
+        let image = project.combined();
+        project.write(&image, &[]);
+        project
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root().join("mcu-build.toml")
+    }
+
+    pub fn out_dir(&self) -> PathBuf {
+        self.root().join("target/mcu-build").join(self.board)
+    }
+
+    pub fn image_path(&self) -> PathBuf {
+        self.out_dir().join("combined.hex")
+    }
+
+    /// Kernel and user together.
+    pub fn combined(&self) -> Image {
+        let mut image = self.kernel.clone();
+        image.merge(self.user.clone(), Default::default()).unwrap();
+        image
+    }
+
+    /// Writes `image` as combined.hex and a build.json that records it,
+    /// the configuration as input, and `findings` as the MPU verdict (the
+    /// real verifier's verdict when empty).
+    pub fn write(&self, image: &Image, findings: &[Finding]) {
+        let hex = ihex::write(image, RecordLength::default());
+        fs::write(self.image_path(), &hex).unwrap();
+        let mut report: Report = verify::verify(
+            &self.plan.programmed(),
+            &self.plan.user_partitions(),
+            self.plan.region_budget,
+        );
+        assert!(report.is_ok(), "{report:?}");
+        report.findings.extend_from_slice(findings);
+        let config = fs::read(self.config()).unwrap();
+        let inspection = |image: &Image| Inspection {
+            image: image.clone(),
+            sections: Vec::new(),
+            header: None,
+        };
+        let manifest = Manifest::new(
+            &self.plan,
+            &report,
+            &inspection(&self.user),
+            &header(),
+            &inspection(&self.kernel),
+            vec![FileDigest::of(&self.config(), self.root(), &config)],
+            vec![FileDigest::of(&self.image_path(), self.root(), &hex)],
+        );
+        fs::write(self.out_dir().join("build.json"), manifest.to_json()).unwrap();
+    }
+
+    /// `mcu-build flash ARGS` in the project directory.
+    pub fn flash(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+            .arg("flash")
+            .args(args)
+            .current_dir(self.root())
+            .output()
+            .unwrap()
+    }
+}
+
+/// A finding as the verifier reports an over-grant.
+pub fn over_grant() -> Finding {
+    Finding::OverGrant {
+        start: 0x2000_4000,
+        end: 0x2000_4100,
+        granted: Access::ReadWrite,
+        partition: None,
+        allowed: Access::None,
+        region: mcu_build::mpu::RegionNumber::new(0).unwrap(),
+    }
+}
+
+fn header() -> UserspaceHeader {
+    UserspaceHeader {
+        magic: 0,
+        abi_version: 0,
+        header_size: 0,
+        entry: 0,
+        text_start: 0,
+        text_end: 0,
+        data_load: 0,
+        data_start: 0,
+        data_end: 0,
+        bss_start: 0,
+        bss_end: 0,
+        heap_start: 0,
+        heap_end: 0,
+        stack_start: 0,
+        stack_end: 0,
+        crc32: 0,
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
