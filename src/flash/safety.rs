@@ -356,7 +356,9 @@ fn disagreement(memory: &crate::board::Memory, chip: &Chip) -> Option<String> {
     })
 }
 
-fn board_matches_chip(board: Option<&Board>, chip: &Chip) -> Check {
+/// Whether the memories of `board` are those probe-rs describes for `chip`:
+/// each flash memory exactly one of its NVM regions, each RAM inside its RAM.
+pub fn board_matches_chip(board: Option<&Board>, chip: &Chip) -> Check {
     let kind = CheckKind::BoardMatchesChip;
     let Some(board) = board else {
         return skipped(kind, "no board file: --chip alone names the chip");
