@@ -195,6 +195,111 @@ fn random_large_ranges_are_covered_exactly() {
     );
 }
 
+/// The sweep step as it was before it was solved in closed form: probe every
+/// region size at `at` and keep the block reaching furthest (the smallest on
+/// a tie). Slow and obviously right; the reference for the fast step.
+mod probing {
+    use mcu_build::mpu::armv7m::Block;
+
+    fn furthest_block_at(at: u64, start: u64, end: u64) -> (Block, u64) {
+        let mut best = (Block::new(at as u32, 5, 0).unwrap(), at + 32);
+        for size_log2 in 5..=32u8 {
+            let size = 1u64 << size_log2;
+            let base = at / size * size;
+            let block_end = base + size;
+            let (reach, srd) = if size_log2 < 8 {
+                if base < start || block_end > end {
+                    continue;
+                }
+                (block_end, 0)
+            } else {
+                let sub = size / 8;
+                let first = start.max(base).div_ceil(sub) * sub;
+                if first > at {
+                    continue;
+                }
+                let reach = end.min(block_end) / sub * sub;
+                if reach <= at {
+                    continue;
+                }
+                let from = (at - base) / sub;
+                let to = (reach - base) / sub;
+                (reach, !(((1u32 << to) - (1u32 << from)) as u8))
+            };
+            if reach > best.1 {
+                best = (Block::new(base as u32, size_log2, srd).unwrap(), reach);
+            }
+        }
+        best
+    }
+
+    /// The greedy cover of `start..end`: its blocks, all of them however
+    /// many there are.
+    pub fn cover(start: u64, end: u64) -> Vec<Block> {
+        let mut blocks = Vec::new();
+        let mut at = start;
+        while at < end {
+            let (block, reach) = furthest_block_at(at, start, end);
+            blocks.push(block);
+            at = reach;
+        }
+        blocks
+    }
+}
+
+/// A 32-byte aligned range whose bounds are aligned to random powers of two
+/// (32 bytes to 4 GiB), so that the ties and boundaries of the region sizes
+/// (start 0, end 4 GiB, bounds on large alignments) come up often.
+fn range_with_random_alignments(rng: &mut random::SplitMix64) -> Range<u64> {
+    let mut bound = || {
+        let log2 = 5 + rng.next_u64() % 28;
+        match rng.next_u64() {
+            // The end of the address space, 1 in 16.
+            bits if bits % 16 == 0 => 1 << 32,
+            bits => (bits >> 32) >> log2 << log2,
+        }
+    };
+    loop {
+        let (a, b) = (bound(), bound());
+        if a != b {
+            return a.min(b)..a.max(b);
+        }
+    }
+}
+
+#[test]
+fn the_cover_is_the_probing_sweep_on_random_ranges() {
+    let mut rng = random::SplitMix64::new(0x7377_6565_7021);
+    for i in 0..100_000 {
+        let range = if i % 2 == 0 {
+            rng.aligned_range(32)
+        } else {
+            range_with_random_alignments(&mut rng)
+        };
+        let expected = probing::cover(range.start, range.end);
+        for max in [1, 3, 8, 16, usize::MAX] {
+            match armv7m::cover(range.clone(), max) {
+                Ok(blocks) => assert_eq!(blocks, expected, "{range:x?}, {max} regions"),
+                Err(err) => {
+                    assert!(expected.len() > max, "{range:x?}: {err}");
+                    assert_eq!(err.needed, Some(expected.len()), "{range:x?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_cover_is_the_probing_sweep_on_every_range_in_16k() {
+    const SPACE: u64 = 16 * 1024;
+    for start in (0..SPACE).step_by(GRANULE as usize) {
+        for end in (start + GRANULE..=SPACE).step_by(GRANULE as usize) {
+            let blocks = armv7m::cover(start..end, usize::MAX).unwrap();
+            assert_eq!(blocks, probing::cover(start, end), "{start:#x}..{end:#x}");
+        }
+    }
+}
+
 /// Brute force: the largest sub-range, and the smallest super-range within
 /// `space`, that `max` regions cover.
 fn nearest_by_brute_force(range: &Range<u64>, max: usize, space: u64) -> (Range<u64>, Range<u64>) {

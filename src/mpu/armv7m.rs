@@ -30,9 +30,31 @@
 //! enabled subregions never hurt a cover), so each candidate region grants an
 //! interval, and covering an interval with the fewest intervals is solved
 //! exactly by the greedy sweep: at the lowest uncovered address take, among
-//! the candidate regions that contain it, the one reaching furthest. At each
-//! address there is one candidate per size (the aligned block containing
-//! it), so a step costs 28 probes.
+//! the candidate regions that contain it, the one reaching furthest.
+//!
+//! # One step of the sweep in closed form
+//!
+//! At each address `at` there is one candidate per size 2^k (the aligned
+//! block containing `at`). Rather than probing all 28 sizes, the step solves
+//! for the best size with a few bit operations, because both what a block
+//! may grant and how far it reaches are monotone in k:
+//!
+//! - A block may be used when it grants `at` and nothing below `start`: the
+//!   block's *grain* (the block itself below 256 bytes, a subregion from 256
+//!   bytes) must have a boundary in `[start, at]`. The most aligned address in
+//!   `[start, at]` has `t` trailing zeros, with `t` the top bit where
+//!   `start - 1` and `at` differ, so exactly the sizes k <= t (no
+//!   subregions) and k - 3 <= t (subregions) qualify.
+//! - A block ends at `(at | (2^k - 1)) + 1`, which grows with k and stays
+//!   within `end` exactly while `at >> k != end >> k`, i.e. for k below the
+//!   bit length of `at ^ end`. Of those, the largest usable block reaches
+//!   furthest.
+//! - A larger block crosses `end` and reaches only to `end` rounded down to
+//!   its subregion size, which shrinks with k: only the smallest such block
+//!   with subregions can do better.
+//!
+//! So a step is a constant number of operations, and a cover costs one step
+//! per region.
 
 use std::ops::Range;
 
@@ -427,15 +449,30 @@ pub fn cover(range: Range<u64>, max_regions: usize) -> Result<Vec<Block>, CoverE
     if !is_coverable(&range) {
         return Err(cover_error(range, max_regions, None));
     }
-    let mut blocks = Vec::new();
-    let walk = walk(range.start, range.end, max_regions, |b| blocks.push(b));
-    if walk.reached == range.end {
+    // One sweep to the end both builds the cover and, when it is too long,
+    // counts the regions the error reports: the sweep has no memory beyond
+    // the address it reached, so it would only repeat the first steps.
+    let mut blocks = Vec::with_capacity(max_regions.min(MOST_REGIONS_PER_COVER));
+    let walk = walk(range.start, range.end, usize::MAX, |block| {
+        if blocks.len() < max_regions {
+            blocks.push(block);
+        }
+    });
+    if walk.regions <= max_regions {
         Ok(blocks)
     } else {
-        let needed = regions_needed(range.clone());
-        Err(cover_error(range, max_regions, needed))
+        Err(cover_error(range, max_regions, Some(walk.regions)))
     }
 }
+
+/// The most regions a cover of a range of the 32-bit address space needs,
+/// as far as we know: the sweep rises through the alignments from `start`
+/// and descends through them to `end`, and a region with subregions climbs
+/// or descends three of the 27 bits above 32 bytes at once, so about nine
+/// regions each way (the random-range test checks 18). It only sizes the
+/// first allocation of [`cover`], so that a cover allocates once; a longer
+/// cover would still be right, merely reallocated.
+const MOST_REGIONS_PER_COVER: usize = 18;
 
 /// The number of regions [`cover`] needs for `range`, or `None` when the
 /// range does not start and end on 32-byte boundaries.
@@ -476,58 +513,84 @@ fn walk(start: u64, end: u64, limit: usize, mut emit: impl FnMut(Block)) -> Walk
     }
 }
 
+/// The number of significant bits of `x`: the smallest k with `x >> k == 0`.
+fn bit_length(x: u64) -> u8 {
+    (u64::BITS - x.leading_zeros()) as u8
+}
+
 /// Among the blocks that contain `at` and grant nothing outside
 /// `[start, end)`, the one whose granted interval reaches furthest, with that
 /// end; the smallest such block on a tie. Subregions wholly below `at`
 /// (already covered) are disabled too, to avoid needless overlap.
 ///
 /// `at`, `start` and `end` are 32-byte aligned with `start <= at < end`, so
-/// the 32-byte block at `at` always qualifies.
+/// the 32-byte block at `at` always qualifies. The module docs derive the
+/// closed form; sizes are log2 bytes, `k` in 5..=32.
 fn furthest_block_at(at: u64, start: u64, end: u64) -> (Block, u64) {
-    let mut best = (at, at + GRANULE, 0);
-    let mut best_log2 = MIN_SIZE_LOG2;
-    for size_log2 in MIN_SIZE_LOG2..=MAX_SIZE_LOG2 {
-        let size = 1u64 << size_log2;
-        let base = align_down(at, size);
-        let block_end = base + size;
-        let (reach, srd) = if size_log2 < MIN_SUBREGION_REGION_LOG2 {
-            if base < start || block_end > end {
-                continue;
-            }
-            (block_end, 0)
+    // The largest t such that a multiple of 2^t lies in [start, at]: at
+    // least 5, and 63 when start is 0 (a multiple of everything).
+    let t = bit_length(start.wrapping_sub(1) ^ at) - 1;
+    // Whether the block of 2^k bytes at `at` grants nothing below `start`:
+    // its grain, the block below 256 bytes and a subregion from 256 bytes,
+    // must have a boundary in [start, at]. Monotone in k on either side of
+    // 256 bytes.
+    let usable = |k: u8| {
+        if k < MIN_SUBREGION_REGION_LOG2 {
+            k <= t
         } else {
-            let sub = size / u64::from(SUBREGIONS);
-            let first = align_up(start.max(base), sub).max(align_down(at, sub));
-            if first > at {
-                // Only when the block starts below `start`: then the first
-                // whole subregion inside the range starts above `at`, and
-                // larger blocks, with larger subregions, do no better.
-                break;
-            }
-            let reach = align_down(end.min(block_end), sub);
-            if reach <= at {
-                continue;
-            }
-            let enabled_from = (first - base) / sub;
-            let enabled_to = (reach - base) / sub;
-            // Bits enabled_from..enabled_to set, at most 8 of them.
-            let enabled = ((1u32 << enabled_to) - (1u32 << enabled_from)) as u8;
-            if block_end >= end && reach <= best.1 {
-                // Past the end of the range, larger blocks reach no further.
-                break;
-            }
-            (reach, !enabled)
-        };
-        if reach > best.1 {
-            best = (base, reach, srd);
-            best_log2 = size_log2;
+            k - 3 <= t
+        }
+    };
+    // Blocks of 2^k bytes with k < crossing end at or before `end`.
+    let crossing = bit_length(at ^ end);
+
+    // Inside `end`, a block reaches to its own end, which grows with k: take
+    // the largest usable size. With t >= 5 the 256-byte block is always
+    // usable, so it is one with subregions whenever 256 bytes fit.
+    let inside = (crossing - 1).min(MAX_SIZE_LOG2);
+    let largest = if inside >= MIN_SUBREGION_REGION_LOG2 {
+        inside.min(t + 3)
+    } else {
+        inside.min(t).min(MIN_SUBREGION_REGION_LOG2 - 1)
+    };
+    let mut reach = (at | ((1 << largest) - 1)) + 1;
+    // Smaller blocks end at the same address while the bits of `at` between
+    // them are all ones; the smallest usable of those is the answer on a tie
+    // (below 256 bytes it may be unusable while 256 bytes, the largest or
+    // below it, is).
+    let same_end = bit_length(!at & ((1 << largest) - 1)).max(MIN_SIZE_LOG2);
+    let mut size_log2 = if usable(same_end) {
+        same_end
+    } else {
+        MIN_SUBREGION_REGION_LOG2
+    };
+
+    // Across `end`, a block reaches only to `end` rounded down to its
+    // subregions, which shrinks with k: only the smallest block with
+    // subregions that crosses can do better.
+    let across = crossing.max(MIN_SUBREGION_REGION_LOG2);
+    if across <= MAX_SIZE_LOG2 && usable(across) {
+        let across_reach = align_down(end, 1 << (across - 3));
+        if across_reach > reach {
+            size_log2 = across;
+            reach = across_reach;
         }
     }
-    let (base, reach, srd) = best;
+
+    let base = align_down(at, 1 << size_log2);
+    let disabled_subregions = if size_log2 < MIN_SUBREGION_REGION_LOG2 {
+        0
+    } else {
+        // Enabled: from the subregion holding `at` up to `reach`.
+        let sub_log2 = size_log2 - 3;
+        let from = (at - base) >> sub_log2;
+        let to = (reach - base) >> sub_log2;
+        !(((1u32 << to) - (1u32 << from)) as u8)
+    };
     let block = Block {
         base: base as u32,
-        size_log2: best_log2,
-        disabled_subregions: srd,
+        size_log2,
+        disabled_subregions,
     };
     (block, reach)
 }
