@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Board, Memory, Mpu};
+use super::{Board, Console, ConsoleKind, Memory, Mpu};
 use crate::layout::request::{
     KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, USER_FLASH, USER_SRAM,
 };
@@ -56,9 +56,19 @@ struct RawBoard {
     cpu: String,
     probe_rs_chip: Option<String>,
     qemu_machine: Option<String>,
+    rust_target: Option<Spanned<String>>,
+    core_clock_hz: Option<Spanned<u32>>,
+    console: Option<RawConsole>,
     mpu: RawMpu,
     memory: Vec<RawMemory>,
     partitions: RawPartitions,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConsole {
+    kind: ConsoleKind,
+    base: Spanned<RawNumber>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +243,22 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
     let mpu = validate_mpu(&raw.mpu, source)?;
     let memories = validate_memories(&raw.memory, source)?;
     let partitions = validate_partitions(&raw.partitions, &memories, source)?;
+    let rust_target = raw
+        .rust_target
+        .map(|target| validate_rust_target(target, source))
+        .transpose()?;
+    if let Some(clock) = raw.core_clock_hz.as_ref().filter(|c| *c.get_ref() == 0) {
+        return Err(source.error(clock.span(), "core-clock-hz", "a clock of 0 Hz never ticks"));
+    }
+    let console = raw
+        .console
+        .map(|c| {
+            Ok::<_, BoardError>(Console {
+                kind: c.kind,
+                base: source.address(&c.base, "console.base")?,
+            })
+        })
+        .transpose()?;
     Ok(Board {
         name: raw.name,
         description: raw.description,
@@ -242,7 +268,30 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
         probe_rs_chip: raw.probe_rs_chip,
         qemu_machine: raw.qemu_machine,
         partitions,
+        rust_target,
+        core_clock_hz: raw.core_clock_hz.map(Spanned::into_inner),
+        console,
     })
+}
+
+/// Protected firmware runs on Cortex-M, so its Rust targets are the
+/// `thumbv*-none-*` bare-metal ones; anything else is a typo or a hosted
+/// triple that would build code the board cannot run.
+fn validate_rust_target(
+    target: Spanned<String>,
+    source: &Source<'_>,
+) -> Result<String, BoardError> {
+    let name = target.get_ref();
+    if name.starts_with("thumbv") && name.contains("-none-") {
+        return Ok(target.into_inner());
+    }
+    Err(source.error(
+        target.span(),
+        "rust-target",
+        format!(
+            "{name:?} is not a bare-metal Arm M-profile target such as \"thumbv7em-none-eabi\""
+        ),
+    ))
 }
 
 fn validate_mpu(raw: &RawMpu, source: &Source<'_>) -> Result<Option<Mpu>, BoardError> {

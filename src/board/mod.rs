@@ -63,6 +63,32 @@ pub struct Board {
     pub qemu_machine: Option<String>,
     /// The partitions `mcu-build layout` plans when asked for nothing else.
     pub partitions: Request,
+    /// The Rust target triple code for this core is compiled for; cargo
+    /// passes of `protect` build with `--target` it.
+    pub rust_target: Option<String>,
+    /// The processor clock in Hz that firmware runs at out of reset, which
+    /// a kernel derives its SysTick reload from.
+    pub core_clock_hz: Option<u32>,
+    /// The UART the console is wired to.
+    pub console: Option<Console>,
+}
+
+/// A console UART: its kind says which driver speaks to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Console {
+    pub kind: ConsoleKind,
+    /// Base address of its registers, as privileged code reaches them.
+    pub base: u32,
+}
+
+/// The UARTs a console can be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsoleKind {
+    /// The ARM CMSDK APB UART of the MPS2 FPGA images (DATA, STATE, CTRL,
+    /// BAUDDIV registers), the one the bundled kernel drives.
+    CmsdkApbUart,
 }
 
 impl Board {
