@@ -1,7 +1,10 @@
-//! Points the link at the generated `memory.ld` and the `user.ld` template.
+//! Points the link at the generated `memory.ld` and the `user.ld` template,
+//! and checks that the generated system call proxies are there.
 //!
-//! Pass 1 needs only `memory.ld` from `MCU_BUILD_GEN_DIR` (see
-//! templates/README.md): the user blob knows nothing of the MPU table.
+//! Pass 1 needs from `MCU_BUILD_GEN_DIR` (see templates/README.md) only
+//! `memory.ld` and the `syscall_*.rs` files: the user blob knows nothing of
+//! the MPU table. The linker script is for the `user` binary only; the
+//! library is also linked into the flat kernel, which brings its own.
 
 use std::env;
 use std::path::PathBuf;
@@ -11,12 +14,14 @@ fn main() {
     let Some(gen_dir) = env::var_os("MCU_BUILD_GEN_DIR").map(PathBuf::from) else {
         panic!(
             "MCU_BUILD_GEN_DIR is not set: it must name the directory mcu-build generated \
-             with memory.ld (see templates/README.md)"
+             with memory.ld and the syscall_*.rs files (see templates/README.md)"
         );
     };
-    let memory = gen_dir.join("memory.ld");
-    assert!(memory.is_file(), "{} is missing", memory.display());
-    println!("cargo::rerun-if-changed={}", memory.display());
+    for file in ["memory.ld", "syscall_numbers.rs", "syscall_user.rs"] {
+        let path = gen_dir.join(file);
+        assert!(path.is_file(), "{} is missing", path.display());
+        println!("cargo::rerun-if-changed={}", path.display());
+    }
     let templates =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../templates/linker");
     println!(
@@ -25,5 +30,10 @@ fn main() {
     );
     println!("cargo::rustc-link-search={}", gen_dir.display());
     println!("cargo::rustc-link-search={}", templates.display());
-    println!("cargo::rustc-link-arg=-Tuser.ld");
+    println!("cargo::rustc-link-arg-bins=-Tuser.ld");
+    // No page alignment: otherwise LLD maps the ELF and program headers
+    // into a load segment below the first section when the partition
+    // starts less than a page above the memory's origin, and those bytes
+    // would land outside the partition.
+    println!("cargo::rustc-link-arg-bins=--nmagic");
 }

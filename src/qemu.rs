@@ -83,6 +83,11 @@ pub enum RunError {
     Killed { status: String },
     #[error("writing the console: {error}")]
     Console { error: std::io::Error },
+    #[error(
+        "board {board} has no `qemu-machine`: QEMU does not emulate it, so its image can only \
+         be flashed (`mcu-build flash`)"
+    )]
+    NoMachine { board: String },
     #[error("no scenario {name:?}; the scenarios are {}", SCENARIOS.join(", "))]
     UnknownScenario { name: String },
 }

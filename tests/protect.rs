@@ -48,11 +48,15 @@ fn project(config: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Passes that build the bundled firmware with cargo.
+/// Passes that build the bundled firmware with cargo, and its system
+/// call table.
 fn cargo_passes() -> String {
     let root = repository();
     format!(
-        "[pass1]\ncargo = {:?}\nbin = \"user\"\n[pass2]\ncargo = {:?}\nbin = \"kernel\"\n",
+        "[syscalls]\ncsv = {:?}\nchecks = {:?}\n\
+         [pass1]\ncargo = {:?}\nbin = \"user\"\n[pass2]\ncargo = {:?}\nbin = \"kernel\"\n",
+        root.join("firmware-abi/syscall.csv"),
+        root.join("firmware-abi/syscall-checks.toml"),
         root.join("firmware-userspace"),
         root.join("firmware-kernel")
     )
@@ -106,10 +110,23 @@ fn a_kernel_too_large_for_its_partition_fails_the_link_with_the_overflow_in_byte
 #[test]
 fn a_kernel_linked_for_more_flash_than_its_partition_fails_inspection_with_the_overflow() {
     let built = built();
+    // A board file that shrinks kernel flash to 4 KiB but keeps user flash
+    // where the prepared user.elf was linked, at 0x40000.
+    let board = fs::read_to_string(repository().join("src/board/boards/qemu-mps2-an386.toml"))
+        .unwrap()
+        .replace(
+            "kernel-flash = { memory = \"ssram1\", size = \"256K\" }",
+            "kernel-flash = { memory = \"ssram1\", size = \"4K\" }",
+        )
+        .replace(
+            "user-flash = { memory = \"ssram1\", size = \"256K\" }",
+            "user-flash = { memory = \"ssram1\", size = \"256K\", origin = 0x40000 }",
+        );
     let dir = project(&format!(
-        "board = \"qemu-mps2-an386\"\n[layout]\nkernel-flash = \"4K\"\n{}",
+        "board-file = \"board.toml\"\n{}",
         copying_passes(&built.join("user.elf"), &built.join("kernel.elf"))
     ));
+    fs::write(dir.path().join("board.toml"), board).unwrap();
     let output = protect(dir.path());
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");

@@ -1,4 +1,6 @@
-//! The kernel console: TX of the CMSDK APB UART the layout names.
+//! The kernel console: TX of the CMSDK APB UART the board file names
+//! (`[console]`). On a board without one the console is silent: the
+//! kernel has no other UART driver.
 //!
 //! The CMSDK UART has DATA (+0x00), STATE (+0x04, bit 0 = TX buffer full),
 //! CTRL (+0x08, bit 0 = TX enable) and BAUDDIV (+0x10, at least 16). The
@@ -7,7 +9,7 @@
 
 use core::fmt;
 
-use crate::layout::CONSOLE_UART;
+use crate::board::CMSDK_UART_CONSOLE;
 use crate::register::Register;
 
 const DATA: usize = 0x00;
@@ -20,23 +22,28 @@ const CTRL_TX_ENABLE: u32 = 1 << 0;
 /// The smallest divider the CMSDK UART accepts.
 const MIN_BAUDDIV: u32 = 16;
 
-fn register(offset: usize) -> Register {
-    // SAFETY: the layout names a CMSDK APB UART at CONSOLE_UART; these are
+fn register(base: u32, offset: usize) -> Register {
+    // SAFETY: the board file names a CMSDK APB UART at `base`; these are
     // its registers, and only the kernel (privileged) touches them.
-    unsafe { Register::at(CONSOLE_UART as usize + offset) }
+    unsafe { Register::at(base as usize + offset) }
 }
 
 /// Enables the transmitter.
 pub fn init() {
-    register(BAUDDIV).write(MIN_BAUDDIV);
-    register(CTRL).write(CTRL_TX_ENABLE);
+    if let Some(base) = CMSDK_UART_CONSOLE {
+        register(base, BAUDDIV).write(MIN_BAUDDIV);
+        register(base, CTRL).write(CTRL_TX_ENABLE);
+    }
 }
 
 /// Transmits `bytes`, waiting for room before each one.
 pub fn write_bytes(bytes: &[u8]) {
+    let Some(base) = CMSDK_UART_CONSOLE else {
+        return;
+    };
     for &byte in bytes {
-        while register(STATE).read() & STATE_TX_FULL != 0 {}
-        register(DATA).write(u32::from(byte));
+        while register(base, STATE).read() & STATE_TX_FULL != 0 {}
+        register(base, DATA).write(u32::from(byte));
     }
 }
 

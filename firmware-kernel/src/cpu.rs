@@ -10,7 +10,9 @@ pub fn wait_for_interrupt() {
 
 /// Makes Thread mode privileged again (CONTROL.nPRIV = 0) after the user
 /// blob trapped. Only meaningful in Handler mode, where the next exception
-/// return to Thread mode resumes the kernel.
+/// return to Thread mode resumes the kernel. The flat build never drops
+/// privilege.
+#[cfg(not(feature = "flat"))]
 pub fn thread_mode_privileged() {
     // SAFETY: clearing nPRIV only grants privilege to the code the next
     // exception return resumes, which the caller makes the kernel; the ISB

@@ -1,4 +1,4 @@
-//! The facts mcu-build generated for this build, included from
+//! The facts mcu-build generated for pass 2, included from
 //! `$MCU_BUILD_GEN_DIR/layout.rs`.
 //!
 //! The generated file defines, using the types in scope here:
@@ -6,9 +6,7 @@
 //! - `MPU_REGIONS`: the MPU table as register values, `&[MpuRegion]`
 //!   (see [`crate::mpu`]; on ARMv8-M also `MPU_MAIR0`);
 //! - `USER_HEADER`: the [`UserspaceHeader`] of the user blob built in
-//!   pass 1, CRC included; the kernel runs no other blob;
-//! - `CONSOLE_UART`: base address of the CMSDK APB UART for the console;
-//! - `CORE_CLOCK_HZ`: the processor clock that drives the SysTick.
+//!   pass 1, CRC included; the kernel runs no other blob.
 
 use crate::mpu::MpuRegion;
 use firmware_abi::{Partition, UserspaceHeader};

@@ -14,14 +14,24 @@
 //!   `KERNEL_HEAP_SIZE`, `USER_STACK_SIZE`, `USER_HEAP_SIZE`, rendered from
 //!   `templates/linker/memory.ld.in`; `templates/linker/kernel.ld`
 //!   INCLUDEs it.
-//! - `layout.rs`: Rust items included by [`layout`]: the user partitions,
-//!   the MPU region table as register values, the user header of pass 1,
-//!   the console UART and the core clock.
+//! - `board.rs`: the console UART and the core clock, included by
+//!   [`board`];
+//! - `layout.rs` (pass 2): the user partitions, the MPU region table as
+//!   register values and the user header of pass 1, included by `layout`;
+//! - `syscall_numbers.rs`, `syscall_kernel.rs`: the system call layer
+//!   generated from `firmware-abi/syscall.csv`, included by [`syscalls`].
 //!
-//! The system call module is `syscall_stubs.rs` (hand-written until the
-//! generated one replaces it). `templates/README.md` gives the exact format
-//! of every file. The build target picks the MPU: `thumbv7em-none-eabi`
-//! (and other ARMv7-M) for PMSAv7, `thumbv8m.main-none-eabi` for PMSAv8.
+//! `templates/README.md` gives the exact format of every file. The build
+//! target picks the MPU: `thumbv7em-none-eabi` (and other ARMv7-M) for
+//! PMSAv7, `thumbv8m.main-none-eabi` for PMSAv8.
+//!
+//! # The flat build
+//!
+//! With the cargo feature `flat` the same kernel links the application
+//! (`firmware-userspace`'s library) into its own image and runs it
+//! privileged, with no MPU, no user header and no traps: the generated
+//! proxies call `dispatch` directly (see `flat.rs`). It exists to measure
+//! what protection costs (`mcu-build flat`, `benches/protect.sh`).
 //!
 //! # Boot
 //!
@@ -37,104 +47,45 @@
 
 extern crate alloc;
 
+#[cfg(not(feature = "flat"))]
 mod admission;
+mod board;
 mod boot_argument;
 mod console;
 mod cpu;
+#[cfg(not(feature = "flat"))]
 mod faults;
+#[cfg(feature = "flat")]
+mod flat;
 mod heap;
+#[cfg(not(feature = "flat"))]
 mod layout;
+#[cfg(not(feature = "flat"))]
 mod mpu;
+#[cfg(not(feature = "flat"))]
 mod process;
+#[cfg(not(feature = "flat"))]
+mod protected;
 mod register;
 mod semihosting;
 mod services;
-mod syscall_stubs;
+#[allow(dead_code)] // the generated layer is complete; the kernel uses part of it
+mod syscalls;
 mod systick;
+#[cfg(not(feature = "flat"))]
 mod thumb;
+#[cfg(not(feature = "flat"))]
 mod user_memory;
 mod vectors;
 
-use alloc::boxed::Box;
 use core::panic::PanicInfo;
 
-use firmware_abi::ABI_VERSION;
-use firmware_abi::exit_status::{BLOB_REFUSED, KERNEL_PANIC, USER_FAULT};
+use firmware_abi::exit_status::KERNEL_PANIC;
 
-use crate::layout::{MPU_REGIONS, USER_FLASH, USER_SRAM};
-use crate::process::{Process, Stopped};
-
-/// Entered from `Reset_Handler` once statics are initialised.
-extern "C" fn kernel_main() -> ! {
-    console::init();
-    faults::enable();
-    systick::start();
-    let (heap_start, heap_end) = heap::bounds();
-    kprintln!(
-        "mcu-build kernel, user ABI {ABI_VERSION}; kernel heap [{heap_start:#010x}, {heap_end:#010x})"
-    );
-    kprintln!(
-        "user flash [{:#010x}, {:#010x}), user SRAM [{:#010x}, {:#010x})",
-        USER_FLASH.start,
-        USER_FLASH.end,
-        USER_SRAM.start,
-        USER_SRAM.end
-    );
-
-    let header = match admission::admit() {
-        Ok(header) => header,
-        Err(refusal) => {
-            kprintln!("refusing the user blob: {refusal}");
-            semihosting::exit(BLOB_REFUSED);
-        }
-    };
-    if let Err(error) = mpu::enable(MPU_REGIONS) {
-        panic!(
-            "the MPU table needs {} regions, the MPU has {}",
-            error.needed, error.available
-        );
-    }
-    kprintln!("MPU on: {} regions", MPU_REGIONS.len());
-
-    let boot_argument = boot_argument::read();
-    // The process record is the kernel heap's one tenant.
-    let mut process = match Process::load(&header, boot_argument) {
-        Ok(process) => Box::new(process),
-        Err(_) => panic!("the admitted header put the blob's memory outside user SRAM"),
-    };
-    kprintln!(
-        "starting the user blob at {:#010x}, unprivileged, boot argument {boot_argument} ({} heap bytes used)",
-        header.entry,
-        heap::used()
-    );
-    match process.run() {
-        Stopped::Exited(status) => {
-            kprintln!("user blob exited with status {status}");
-            semihosting::exit(status);
-        }
-        Stopped::Faulted(fault) => {
-            kprintln!("user fault: {}", fault.describe());
-            stopped_the_blob();
-        }
-        Stopped::BadStack(psp) => {
-            kprintln!("user blob trapped with its stack pointer at {psp:#010x}, outside user SRAM");
-            stopped_the_blob();
-        }
-    }
-}
-
-/// The kernel outlives the blob: it still takes SysTick interrupts and
-/// sleeps on them before it reports and ends the run.
-fn stopped_the_blob() -> ! {
-    let before = systick::uptime_ms();
-    systick::sleep_ms(1);
-    kprintln!(
-        "user blob stopped; the kernel keeps running (uptime {} ms, then {} ms)",
-        before,
-        systick::uptime_ms()
-    );
-    semihosting::exit(USER_FAULT);
-}
+#[cfg(feature = "flat")]
+use flat::kernel_main;
+#[cfg(not(feature = "flat"))]
+use protected::kernel_main;
 
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {

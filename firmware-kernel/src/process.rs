@@ -21,7 +21,7 @@ use firmware_abi::UserspaceHeader;
 
 use crate::faults::{self, Fault};
 use crate::services::Services;
-use crate::syscall_stubs;
+use crate::syscalls;
 use crate::user_memory::{self, BadAddress};
 
 /// Words in the frame the hardware stacks on exception entry: r0-r3, r12,
@@ -42,10 +42,9 @@ pub struct Process {
     callee_saved: [u32; 8],
 }
 
-/// Why the blob stopped running.
+/// Why the blob stopped running (its `_exit` call ends the run in
+/// [`Services`] instead).
 pub enum Stopped {
-    /// It called `exit` with this status.
-    Exited(u32),
     /// It made an access the hardware refused.
     Faulted(Fault),
     /// It trapped with its stack pointer outside user SRAM, so the kernel
@@ -92,7 +91,7 @@ impl Process {
 
     /// Runs the blob, serving its system calls, until it stops.
     pub fn run(&mut self) -> Stopped {
-        let mut services = Services::default();
+        let mut services = Services;
         loop {
             // SAFETY: `psp` points at a complete exception frame in user
             // SRAM: built by `load`, or stacked by the hardware at the
@@ -104,11 +103,8 @@ impl Process {
             let Ok(result) = self.system_call(&mut services) else {
                 return Stopped::BadStack(self.psp);
             };
-            if let Some(status) = services.exit_status {
-                return Stopped::Exited(status);
-            }
             // r0 of the frame is the system call's result.
-            if user_memory::write(self.psp, &result.to_le_bytes()).is_err() {
+            if user_memory::write(self.psp, &(result as u32).to_le_bytes()).is_err() {
                 return Stopped::BadStack(self.psp);
             }
         }
@@ -116,7 +112,7 @@ impl Process {
 
     /// Dispatches the system call in the blob's registers: number in r0,
     /// arguments in r1-r3 (stacked) and r4-r6 (saved by the switch).
-    fn system_call(&self, services: &mut Services) -> Result<i32, BadAddress> {
+    fn system_call(&self, services: &mut Services) -> Result<usize, BadAddress> {
         let [r0, r1, r2, r3] = user_memory::read(self.psp, FRAME_BYTES, |frame| {
             let word = |index: usize| {
                 let bytes = &frame[index * 4..index * 4 + 4];
@@ -125,11 +121,8 @@ impl Process {
             [word(0), word(1), word(2), word(3)]
         })?;
         let [r4, r5, r6, ..] = self.callee_saved;
-        Ok(syscall_stubs::dispatch(
-            r0,
-            [r1, r2, r3, r4, r5, r6],
-            services,
-        ))
+        let args = [r1, r2, r3, r4, r5, r6].map(|register| register as usize);
+        Ok(syscalls::dispatch(r0, args, services))
     }
 }
 

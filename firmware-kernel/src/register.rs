@@ -30,6 +30,9 @@ impl Register {
         unsafe { ptr::write_volatile(self.0 as *mut u32, value) }
     }
 
+    /// Read, change, write back; only the protected build's fault setup
+    /// needs it.
+    #[cfg(not(feature = "flat"))]
     pub fn modify(self, change: impl FnOnce(u32) -> u32) {
         self.write(change(self.read()));
     }

@@ -7,8 +7,8 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use crate::board::CORE_CLOCK_HZ;
 use crate::cpu::wait_for_interrupt;
-use crate::layout::CORE_CLOCK_HZ;
 use crate::register::Register;
 
 // SAFETY: the architected SysTick registers of every Cortex-M.
@@ -22,12 +22,19 @@ const CSR_ENABLE: u32 = 1 << 0;
 const CSR_TICKINT: u32 = 1 << 1;
 const CSR_CLKSOURCE_PROCESSOR: u32 = 1 << 2;
 
+/// The reload value for one tick per millisecond. A board file without
+/// `core-clock-hz` fails the build here, naming the key.
+const RELOAD: u32 = match CORE_CLOCK_HZ {
+    Some(hz) => hz / 1000 - 1,
+    None => panic!("the board file has no `core-clock-hz`, which the SysTick needs"),
+};
+
 /// Milliseconds since [`start`]; wraps after 49 days.
 static MILLISECONDS: AtomicU32 = AtomicU32::new(0);
 
 /// Starts the 1 kHz tick.
 pub fn start() {
-    RVR.write(CORE_CLOCK_HZ / 1000 - 1);
+    RVR.write(RELOAD);
     CVR.write(0);
     CSR.write(CSR_ENABLE | CSR_TICKINT | CSR_CLKSOURCE_PROCESSOR);
 }

@@ -5,20 +5,36 @@
 //! partition (flash or SRAM), and writes only if it lies entirely inside user
 //! SRAM; an overflowing `address + len` lies nowhere. Otherwise the call
 //! fails with `EFAULT` before a single byte moves, so a user blob can neither
-//! read kernel memory through the kernel nor make the kernel write it.
-
-use firmware_abi::errno::EFAULT;
+//! read kernel memory through the kernel nor make the kernel write it. The
+//! generated `dispatch` asks the same question through the `UserMemory`
+//! implementation here before every call with a checked pointer.
 
 use crate::layout::{USER_FLASH, USER_SRAM};
+use crate::services::Services;
+use crate::syscalls::UserMemory;
 
-/// The error of a system call given a pointer outside the user partitions.
+/// A span that does not lie inside the user partitions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadAddress;
 
-impl BadAddress {
-    /// The system call result for it: `-EFAULT`.
-    pub const fn errno(self) -> i32 {
-        -EFAULT
+/// Whether the user blob may read `[address, address + len)`: all of it
+/// inside one user partition.
+fn readable(address: u32, len: u32) -> bool {
+    USER_FLASH.contains(address, len) || USER_SRAM.contains(address, len)
+}
+
+// SAFETY: only the user partitions pass, and both are plain memory that is
+// always mapped: user flash readable, user SRAM readable and writable.
+unsafe impl UserMemory for Services {
+    fn user_range_ok(&self, addr: usize, len: usize, write: bool) -> bool {
+        let (Ok(address), Ok(len)) = (u32::try_from(addr), u32::try_from(len)) else {
+            return false;
+        };
+        if write {
+            USER_SRAM.contains(address, len)
+        } else {
+            readable(address, len)
+        }
     }
 }
 
@@ -28,7 +44,7 @@ pub fn read<R>(
     len: u32,
     use_bytes: impl FnOnce(&[u8]) -> R,
 ) -> Result<R, BadAddress> {
-    if !(USER_FLASH.contains(address, len) || USER_SRAM.contains(address, len)) {
+    if !readable(address, len) {
         return Err(BadAddress);
     }
     // SAFETY: the span lies inside a user partition, plain memory that

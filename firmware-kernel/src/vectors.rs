@@ -8,9 +8,16 @@
 
 use core::arch::global_asm;
 
+#[cfg(not(feature = "flat"))]
 use crate::faults::fault_trampoline;
+#[cfg(not(feature = "flat"))]
 use crate::process::svc_handler;
 use crate::systick;
+
+// The flat build has no user blob to stop and makes no `svc`: a fault or a
+// trap there is the kernel's own failure.
+#[cfg(feature = "flat")]
+use self::{unexpected_exception as fault_trampoline, unexpected_exception as svc_handler};
 
 /// One vector table entry.
 #[derive(Clone, Copy)]
@@ -50,7 +57,7 @@ static VECTORS: [Vector; 15] = [
     handler(systick::on_tick),
 ];
 
-/// Exceptions the kernel never enables.
+/// Exceptions the kernel never enables or expects.
 extern "C" fn unexpected_exception() {
     let exception: u32;
     // SAFETY: reading IPSR has no side effects.

@@ -1,17 +1,19 @@
-//! `println!` for the user blob, through the `write` system call.
+//! `println!` for the application, through the `write` system call.
 
 use core::fmt;
 
-use crate::syscall_proxies;
+use crate::syscalls;
 
-const STDOUT: u32 = 1;
+const STDOUT: i32 = 1;
 
 /// Standard output.
 pub struct Stdout;
 
 impl fmt::Write for Stdout {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        if syscall_proxies::write(STDOUT, text.as_ptr() as usize, text.len()) < 0 {
+        // SAFETY: `text` is the application's own, readable for its length.
+        let written = unsafe { syscalls::write(STDOUT, text.as_ptr() as usize, text.len()) };
+        if written < 0 {
             return Err(fmt::Error);
         }
         Ok(())

@@ -4,15 +4,22 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::println;
-use crate::syscall_proxies::{exit, sleep_ms, uptime_ms};
+use crate::syscalls::{_exit, sleep_ms, uptime_ms};
 
 const NAP_MS: u32 = 20;
 
+/// How the application runs, for its greeting.
+#[cfg(not(feature = "flat"))]
+const MODE: &str = "unprivileged";
+#[cfg(feature = "flat")]
+const MODE: &str = "privileged in the flat build";
+
 pub fn run() -> ! {
-    println!("hello from the user blob, running unprivileged");
+    println!("hello from the user blob, running {MODE}");
 
     let before = uptime();
-    sleep_ms(NAP_MS);
+    // SAFETY: `sleep_ms` takes no pointer.
+    unsafe { sleep_ms(NAP_MS) };
     let after = uptime();
     println!(
         "slept {} ms on the kernel timer (asked for {NAP_MS})",
@@ -33,11 +40,13 @@ pub fn run() -> ! {
     );
 
     println!("bye");
-    exit(0)
+    // SAFETY: `_exit` takes no pointer.
+    unsafe { _exit(0) }
 }
 
 fn uptime() -> u32 {
     let mut milliseconds = 0u32;
-    uptime_ms((&raw mut milliseconds) as usize);
+    // SAFETY: the kernel stores 4 bytes at our own, writable `milliseconds`.
+    unsafe { uptime_ms((&raw mut milliseconds) as usize) };
     milliseconds
 }

@@ -1,6 +1,8 @@
-//! The user heap: `[__user_heap_start, __user_heap_end)` in user SRAM, the
-//! `USER_HEAP_SIZE` bytes the layout gave the blob, apart from the kernel
-//! heap.
+//! The application's heap: in the protected build `[__user_heap_start,
+//! __user_heap_end)` in user SRAM, the `USER_HEAP_SIZE` bytes the layout
+//! gave the blob, apart from the kernel heap; in the flat build the kernel
+//! heap. Whoever links the application declares the `#[global_allocator]`
+//! and says where the heap is.
 //!
 //! A first-fit free list kept in address order: `alloc` takes the first
 //! block large enough and splits off the rest, `dealloc` puts the block
@@ -13,8 +15,6 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::mem::size_of;
 use core::ptr::{self, null_mut};
-
-use crate::header;
 
 const GRANULE: usize = 8;
 
@@ -31,20 +31,28 @@ struct FreeList {
     head: *mut FreeBlock,
     /// The heap was handed to the list (on the first allocation).
     initialised: bool,
+    /// `[start, end)` of the heap, asked on the first allocation.
+    bounds: fn() -> (usize, usize),
 }
 
-/// The blob's global allocator.
+/// The application's allocator.
 pub struct UserHeap(UnsafeCell<FreeList>);
 
-// SAFETY: the blob is single-threaded and has no interrupt handlers, so the
-// free list is never used from two places at once.
+// SAFETY: the application is single-threaded and has no interrupt
+// handlers, so the free list is never used from two places at once.
 unsafe impl Sync for UserHeap {}
 
-#[global_allocator]
-static HEAP: UserHeap = UserHeap(UnsafeCell::new(FreeList {
-    head: null_mut(),
-    initialised: false,
-}));
+impl UserHeap {
+    /// An allocator over the memory `bounds` returns, which must be used by
+    /// nothing else.
+    pub const fn new(bounds: fn() -> (usize, usize)) -> Self {
+        UserHeap(UnsafeCell::new(FreeList {
+            head: null_mut(),
+            initialised: false,
+            bounds,
+        }))
+    }
+}
 
 fn block_size(layout: Layout) -> usize {
     layout.size().max(1).next_multiple_of(GRANULE)
@@ -56,7 +64,7 @@ impl FreeList {
     /// # Safety
     /// Only once, and the heap must be memory nothing else uses.
     unsafe fn initialise(&mut self) {
-        let (start, end) = header::heap();
+        let (start, end) = (self.bounds)();
         let start = start.next_multiple_of(GRANULE);
         if end >= start + GRANULE {
             // SAFETY: the heap is free, aligned, and large enough for a block.

@@ -3,9 +3,10 @@
 //! It starts with the [`firmware_abi::UserspaceHeader`] (see [`header`]) at
 //! the user flash origin, runs only what the MPU grants it (user flash
 //! read/execute, user SRAM read/write) and reaches the kernel only through
-//! the system calls in [`syscall_proxies`]. The kernel enters [`_start`]
-//! with the boot argument in r0: 0 runs the demo, `n` runs attack scenario
-//! `n` (see [`scenarios`]).
+//! the generated system call proxies of the library
+//! ([`firmware_userspace::syscalls`]). The kernel enters [`_start`] with the
+//! boot argument in r0: 0 runs the demo, `n` runs attack scenario `n` (see
+//! [`scenarios`]).
 //!
 //! Build: `MCU_BUILD_GEN_DIR=<dir with memory.ld> cargo build --release
 //! --target thumbv7em-none-eabi` (or `thumbv8m.main-none-eabi`); the
@@ -14,25 +15,29 @@
 #![no_std]
 #![no_main]
 
-extern crate alloc;
-
-mod console;
-mod demo;
 mod header;
-mod heap;
 mod memory_map;
 mod probe;
 mod scenarios;
-mod syscall_proxies;
 
 use core::panic::PanicInfo;
 
-use crate::scenarios::SCENARIOS;
-use crate::syscall_proxies::exit;
+use firmware_userspace::heap::UserHeap;
+use firmware_userspace::syscalls::_exit;
+use firmware_userspace::{FAILURE, demo, println};
 
-/// Exit status of a blob that panicked or was asked for a scenario it does
-/// not have.
-pub const FAILURE: u32 = 1;
+use crate::scenarios::SCENARIOS;
+
+/// The user heap, where `user.ld` put it (the header announces the same
+/// bounds).
+#[global_allocator]
+static HEAP: UserHeap = UserHeap::new(header::heap);
+
+/// Ends the blob with `status`.
+fn exit(status: i32) -> ! {
+    // SAFETY: `_exit` takes no pointer.
+    unsafe { _exit(status) }
+}
 
 /// The entry point the header names.
 #[unsafe(no_mangle)]

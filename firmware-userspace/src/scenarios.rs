@@ -10,9 +10,11 @@
 
 use firmware_abi::errno::EFAULT;
 
+use firmware_userspace::syscalls::{uptime_ms, write};
+use firmware_userspace::{FAILURE, println};
+
 use crate::memory_map::{kernel_flash, kernel_sram, user_flash, user_sram};
-use crate::syscall_proxies::{exit, uptime_ms, write};
-use crate::{FAILURE, println, probe};
+use crate::{exit, probe};
 
 /// One attack.
 pub struct Scenario {
@@ -129,24 +131,28 @@ fn edges(name: &str, (start, end): (usize, usize), writable: bool, beyond: Beyon
 
 fn syscall_kernel_pointer(name: &str) -> ! {
     let (sram_start, sram_end) = user_sram();
-    let attempts = [
-        ("write from kernel SRAM", write(1, kernel_sram(), 16)),
-        ("write from kernel flash", write(1, kernel_flash(), 16)),
-        (
-            "write across the end of user SRAM",
-            write(1, sram_end - 8, 16),
-        ),
-        (
-            "write with a wrapping length",
-            write(1, sram_start, usize::MAX),
-        ),
-        ("uptime into kernel SRAM", uptime_ms(kernel_sram())),
-        ("uptime into user flash", uptime_ms(user_flash().0)),
-    ];
+    // SAFETY: the point of these calls: the kernel must refuse every
+    // pointer that is not the blob's own, and touch none of them.
+    let attempts = unsafe {
+        [
+            ("write from kernel SRAM", write(1, kernel_sram(), 16)),
+            ("write from kernel flash", write(1, kernel_flash(), 16)),
+            (
+                "write across the end of user SRAM",
+                write(1, sram_end - 8, 16),
+            ),
+            (
+                "write with a wrapping length",
+                write(1, sram_start, usize::MAX),
+            ),
+            ("uptime into kernel SRAM", uptime_ms(kernel_sram()) as isize),
+            ("uptime into user flash", uptime_ms(user_flash().0) as isize),
+        ]
+    };
     let mut refused = true;
     for (attempt, result) in attempts {
         println!("{name}: {attempt} returned {result}");
-        refused &= result == -EFAULT;
+        refused &= result == -(EFAULT as isize);
     }
     if refused {
         println!("{name}: every bad pointer refused with -EFAULT");

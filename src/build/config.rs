@@ -1,5 +1,5 @@
-//! `mcu-build.toml`: which board, which partition sizes, and how to build
-//! each blob.
+//! `mcu-build.toml`: which board, which partition sizes, which system
+//! calls, and how to build each blob.
 //!
 //! The file is read in two steps: serde into structures that mirror the
 //! text (unknown keys refused, kebab-case), then validation into
@@ -8,10 +8,15 @@
 //! the line and column, and what was expected.
 //!
 //! ```toml
-//! board = "qemu-mps2-an386"
+//! board = "qemu-mps2-an386"      # a bundled board, or:
+//! # board-file = "boards/mine.toml"
 //!
-//! [layout]                       # optional: override the board's sizes
-//! user-heap = "32K"
+//! [layout]                       # optional: override the board's partition
+//! user-heap = "32K"              # sizes and the stack/heap splits
+//!
+//! [syscalls]                     # optional: generate the Rust system call
+//! csv = "firmware-abi/syscall.csv"   # layer into MCU_BUILD_GEN_DIR
+//! checks = "firmware-abi/syscall-checks.toml"
 //!
 //! [pass1]                        # the user blob
 //! cargo = "firmware-userspace"   # a package directory, built with cargo
@@ -20,6 +25,11 @@
 //! [pass2]                        # the kernel
 //! command = "make pass2"         # or a shell command ...
 //! artifact = "build/kernel.elf"  # ... and the ELF it leaves
+//!
+//! [flat]                         # optional: user code linked into the
+//! cargo = "firmware-kernel"      # kernel, no MPU (`mcu-build flat`)
+//! bin = "kernel"
+//! features = ["flat"]
 //! ```
 
 use std::ops::Range;
@@ -28,7 +38,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::board::Sizes;
+use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
 use crate::number;
 
 /// The name of the file at the project root.
@@ -37,40 +47,86 @@ pub const FILE_NAME: &str = "mcu-build.toml";
 /// How one blob is built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pass {
-    /// `cargo build --release --target <board's>` in `package`, producing
-    /// the binary `bin`.
-    Cargo { package: PathBuf, bin: String },
+    /// `cargo build --release --target <board's> --bin <bin>` in `package`,
+    /// with `features` enabled.
+    Cargo {
+        package: PathBuf,
+        bin: String,
+        features: Vec<String>,
+    },
     /// `sh -c command` at the project root, leaving the ELF `artifact`.
     Shell { command: String, artifact: PathBuf },
 }
 
-/// Sizes the project asks for; `None` keeps the board's default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SizeOverrides {
-    pub kernel_flash: Option<u32>,
-    pub user_flash: Option<u32>,
-    pub kernel_sram: Option<u32>,
-    pub user_sram: Option<u32>,
-    pub kernel_stack: Option<u32>,
-    pub kernel_heap: Option<u32>,
-    pub user_stack: Option<u32>,
-    pub user_heap: Option<u32>,
+/// Which board the project builds for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoardSource {
+    /// A board compiled into mcu-build (`board = "..."`).
+    Bundled(String),
+    /// A board file (`board-file = "..."`), relative to the project root.
+    File(PathBuf),
 }
 
-impl SizeOverrides {
-    /// The board's `defaults` with these overrides applied.
-    pub fn apply(&self, defaults: Sizes) -> Sizes {
-        Sizes {
-            kernel_flash: self.kernel_flash.unwrap_or(defaults.kernel_flash),
-            user_flash: self.user_flash.unwrap_or(defaults.user_flash),
-            kernel_sram: self.kernel_sram.unwrap_or(defaults.kernel_sram),
-            user_sram: self.user_sram.unwrap_or(defaults.user_sram),
-            kernel_stack: self.kernel_stack.unwrap_or(defaults.kernel_stack),
-            kernel_heap: self.kernel_heap.unwrap_or(defaults.kernel_heap),
-            user_stack: self.user_stack.unwrap_or(defaults.user_stack),
-            user_heap: self.user_heap.unwrap_or(defaults.user_heap),
+/// Partition sizes the project asks for instead of the board's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartitionOverrides {
+    pub kernel_flash: Option<u64>,
+    pub user_flash: Option<u64>,
+    pub kernel_sram: Option<u64>,
+    pub user_sram: Option<u64>,
+    pub kernel_heap: Option<u64>,
+}
+
+impl PartitionOverrides {
+    /// The board's request with these sizes applied.
+    pub fn apply(&self, mut request: Request) -> Request {
+        let sizes = [
+            (KERNEL_FLASH, self.kernel_flash),
+            (USER_FLASH, self.user_flash),
+            (KERNEL_SRAM, self.kernel_sram),
+            (USER_SRAM, self.user_sram),
+        ];
+        for (name, size) in sizes {
+            let partition = request.partitions.iter_mut().find(|p| p.name == name);
+            if let (Some(partition), Some(bytes)) = (partition, size) {
+                partition.size = Size::Bytes(bytes);
+            }
+        }
+        request.kernel_heap = self.kernel_heap.unwrap_or(request.kernel_heap);
+        request
+    }
+}
+
+/// How the blobs split their SRAM partitions: sizes the linker scripts
+/// reserve, which the layout does not place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Splits {
+    pub kernel_stack: u64,
+    pub user_stack: u64,
+    pub user_heap: u64,
+}
+
+impl Default for Splits {
+    /// What the bundled firmware needs, with room to spare: its deepest
+    /// call chain is formatting (about 1 KiB of stack), and the demo
+    /// allocates a few hundred bytes.
+    fn default() -> Self {
+        Splits {
+            kernel_stack: 8 * 1024,
+            user_stack: 8 * 1024,
+            user_heap: 16 * 1024,
         }
     }
+}
+
+/// The system call table to generate the Rust layer from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Syscalls {
+    /// A NuttX-format `syscall.csv`, relative to the project root.
+    pub csv: PathBuf,
+    /// Its pointer checks (see [`crate::syscall::checks`]), if any.
+    pub checks: Option<PathBuf>,
 }
 
 /// A validated `mcu-build.toml`.
@@ -81,8 +137,10 @@ pub struct Config {
     /// The directory holding it: relative paths and commands start here,
     /// and outputs go to `target/mcu-build/<board>/` below it.
     pub root: PathBuf,
-    pub board: String,
-    pub sizes: SizeOverrides,
+    pub board: BoardSource,
+    pub partitions: PartitionOverrides,
+    pub splits: Splits,
+    pub syscalls: Option<Syscalls>,
     /// Pass 1: the user blob.
     pub user: Pass,
     /// Pass 2: the kernel.
@@ -112,9 +170,11 @@ pub enum ConfigError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
-    board: String,
+    board: Option<String>,
+    board_file: Option<PathBuf>,
     #[serde(default)]
     layout: RawLayout,
+    syscalls: Option<RawSyscalls>,
     pass1: Spanned<RawPass>,
     pass2: Spanned<RawPass>,
     flat: Option<Spanned<RawPass>>,
@@ -127,10 +187,17 @@ struct RawLayout {
     user_flash: Option<Spanned<RawSize>>,
     kernel_sram: Option<Spanned<RawSize>>,
     user_sram: Option<Spanned<RawSize>>,
-    kernel_stack: Option<Spanned<RawSize>>,
     kernel_heap: Option<Spanned<RawSize>>,
+    kernel_stack: Option<Spanned<RawSize>>,
     user_stack: Option<Spanned<RawSize>>,
     user_heap: Option<Spanned<RawSize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSyscalls {
+    csv: PathBuf,
+    checks: Option<PathBuf>,
 }
 
 /// A size as written: a TOML integer or a string such as `"16K"`.
@@ -146,6 +213,7 @@ enum RawSize {
 struct RawPass {
     cargo: Option<PathBuf>,
     bin: Option<String>,
+    features: Option<Vec<String>>,
     command: Option<String>,
     artifact: Option<PathBuf>,
 }
@@ -173,30 +241,46 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     let raw: RawConfig =
         toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_owned()))?;
-    let size = |value: &Option<Spanned<RawSize>>, key: &str| -> Result<Option<u32>, ConfigError> {
+    let size = |value: &Option<Spanned<RawSize>>, key: &str| -> Result<Option<u64>, ConfigError> {
         let Some(value) = value else { return Ok(None) };
         let n = match value.get_ref() {
             RawSize::Integer(n) => *n,
             RawSize::Text(text) => number::parse_u64(text)
                 .map_err(|e| invalid(Some(value.span()), format!("`layout.{key}`: {e}")))?,
         };
-        u32::try_from(n).map(Some).map_err(|_| {
-            invalid(
+        if n > u64::from(u32::MAX) {
+            return Err(invalid(
                 Some(value.span()),
                 format!("`layout.{key}`: {n:#x} bytes do not fit the 32-bit address space"),
-            )
-        })
+            ));
+        }
+        Ok(Some(n))
     };
     let l = &raw.layout;
-    let sizes = SizeOverrides {
+    let partitions = PartitionOverrides {
         kernel_flash: size(&l.kernel_flash, "kernel-flash")?,
         user_flash: size(&l.user_flash, "user-flash")?,
         kernel_sram: size(&l.kernel_sram, "kernel-sram")?,
         user_sram: size(&l.user_sram, "user-sram")?,
-        kernel_stack: size(&l.kernel_stack, "kernel-stack")?,
         kernel_heap: size(&l.kernel_heap, "kernel-heap")?,
-        user_stack: size(&l.user_stack, "user-stack")?,
-        user_heap: size(&l.user_heap, "user-heap")?,
+    };
+    let defaults = Splits::default();
+    let splits = Splits {
+        kernel_stack: size(&l.kernel_stack, "kernel-stack")?.unwrap_or(defaults.kernel_stack),
+        user_stack: size(&l.user_stack, "user-stack")?.unwrap_or(defaults.user_stack),
+        user_heap: size(&l.user_heap, "user-heap")?.unwrap_or(defaults.user_heap),
+    };
+    let board = match (raw.board, raw.board_file) {
+        (Some(name), None) => BoardSource::Bundled(name),
+        (None, Some(file)) => BoardSource::File(file),
+        _ => {
+            return Err(invalid(
+                None,
+                "expected either `board` (a bundled board) or `board-file` (a board file), \
+                 not both or neither"
+                    .to_owned(),
+            ));
+        }
     };
     let pass = |raw: Spanned<RawPass>, table: &str| {
         let span = raw.span();
@@ -210,31 +294,44 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(Config {
         path: path.to_owned(),
         root,
-        board: raw.board,
-        sizes,
+        board,
+        partitions,
+        splits,
+        syscalls: raw.syscalls.map(|s| Syscalls {
+            csv: s.csv,
+            checks: s.checks,
+        }),
         user: pass(raw.pass1, "pass1")?,
         kernel: pass(raw.pass2, "pass2")?,
         flat: raw.flat.map(|flat| pass(flat, "flat")).transpose()?,
     })
 }
 
-/// A pass is `cargo` + `bin` or `command` + `artifact`.
+/// A pass is `cargo` + `bin` (+ `features`) or `command` + `artifact`.
 fn validate_pass(raw: RawPass) -> Result<Pass, &'static str> {
     match raw {
         RawPass {
             cargo: Some(package),
             bin: Some(bin),
+            features,
             command: None,
             artifact: None,
-        } => Ok(Pass::Cargo { package, bin }),
+        } => Ok(Pass::Cargo {
+            package,
+            bin,
+            features: features.unwrap_or_default(),
+        }),
         RawPass {
             cargo: None,
             bin: None,
+            features: None,
             command: Some(command),
             artifact: Some(artifact),
         } => Ok(Pass::Shell { command, artifact }),
-        _ => Err("expected either `cargo` (a package directory) and `bin`, \
-             or `command` (a shell command) and `artifact` (the ELF it writes)"),
+        _ => Err(
+            "expected either `cargo` (a package directory), `bin` and optionally \
+             `features`, or `command` (a shell command) and `artifact` (the ELF it writes)",
+        ),
     }
 }
 
@@ -273,14 +370,17 @@ artifact = \"nuttx\"
         );
         let config = parse_text(&text).unwrap();
         assert_eq!(config.root, Path::new("project"));
-        assert_eq!(config.sizes.user_heap, Some(32 * 1024));
-        assert_eq!(config.sizes.kernel_flash, Some(4096));
-        assert_eq!(config.sizes.user_flash, None);
+        assert_eq!(config.board, BoardSource::Bundled("qemu-mps2-an386".into()));
+        assert_eq!(config.splits.user_heap, 32 * 1024);
+        assert_eq!(config.splits.user_stack, Splits::default().user_stack);
+        assert_eq!(config.partitions.kernel_flash, Some(4096));
+        assert_eq!(config.partitions.user_flash, None);
         assert_eq!(
             config.user,
             Pass::Cargo {
                 package: "firmware-userspace".into(),
-                bin: "user".into()
+                bin: "user".into(),
+                features: Vec::new(),
             }
         );
         assert_eq!(
@@ -291,6 +391,51 @@ artifact = \"nuttx\"
             }
         );
         assert_eq!(config.flat, None);
+        assert_eq!(config.syscalls, None);
+    }
+
+    #[test]
+    fn reads_a_board_file_syscalls_and_a_flat_pass_with_features() {
+        let text = format!(
+            "board-file = \"boards/mine.toml\"\n[syscalls]\ncsv = \"s.csv\"\n{CARGO_PASSES}\
+             [flat]\ncargo = \"k\"\nbin = \"kernel\"\nfeatures = [\"flat\"]\n"
+        );
+        let config = parse_text(&text).unwrap();
+        assert_eq!(config.board, BoardSource::File("boards/mine.toml".into()));
+        assert_eq!(config.syscalls.unwrap().csv, Path::new("s.csv"));
+        assert_eq!(
+            config.flat,
+            Some(Pass::Cargo {
+                package: "k".into(),
+                bin: "kernel".into(),
+                features: vec!["flat".into()],
+            })
+        );
+    }
+
+    #[test]
+    fn board_and_board_file_together_are_refused() {
+        let text = format!("board = \"a\"\nboard-file = \"b.toml\"\n{CARGO_PASSES}");
+        let error = parse_text(&text).unwrap_err().to_string();
+        assert!(error.contains("either `board`"), "{error}");
+    }
+
+    #[test]
+    fn partition_overrides_replace_the_board_sizes() {
+        let board = crate::board::bundled("qemu-mps2-an386").unwrap();
+        let overrides = PartitionOverrides {
+            user_flash: Some(128 * 1024),
+            kernel_heap: Some(1024),
+            ..PartitionOverrides::default()
+        };
+        let request = overrides.apply(board.partitions);
+        let user_flash = request
+            .partitions
+            .iter()
+            .find(|p| p.name == USER_FLASH)
+            .unwrap();
+        assert_eq!(user_flash.size, Size::Bytes(128 * 1024));
+        assert_eq!(request.kernel_heap, 1024);
     }
 
     #[test]

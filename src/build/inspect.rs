@@ -14,9 +14,11 @@ use firmware_abi::{HeaderError, UserspaceHeader};
 use object::{Object as _, ObjectSection as _, SectionFlags};
 use serde::Serialize;
 
-use super::plan::{Owner, Partition, Plan};
+use super::planned::{self, Planned};
 use crate::image::elf::{self, ElfError};
 use crate::image::{Image, format_range};
+use crate::layout::plan::Partition;
+use crate::layout::request::Owner;
 use crate::mpu::MemoryKind;
 
 /// An allocated section and the partition that holds it.
@@ -25,7 +27,7 @@ pub struct SectionExtent {
     pub name: String,
     pub start: u64,
     pub end: u64,
-    pub partition: &'static str,
+    pub partition: String,
 }
 
 /// What inspection learned of a blob.
@@ -45,7 +47,7 @@ impl Inspection {
         self.sections
             .iter()
             .filter(|s| s.partition == partition.name)
-            .map(|s| s.end - u64::from(partition.start))
+            .map(|s| s.end - partition.start)
             .max()
             .unwrap_or(0)
     }
@@ -73,7 +75,7 @@ pub enum InspectError {
         what: String,
         range: Range<u64>,
         owner: &'static str,
-        partition: &'static str,
+        partition: Box<str>,
         partition_range: Range<u64>,
         overflow: u64,
     },
@@ -106,7 +108,7 @@ pub enum InspectError {
 }
 
 /// Reads the ELF at `path` and inspects it as the `owner`'s blob.
-pub fn inspect_file(path: &Path, owner: Owner, plan: &Plan) -> Result<Inspection, InspectError> {
+pub fn inspect_file(path: &Path, owner: Owner, plan: &Planned) -> Result<Inspection, InspectError> {
     let bytes = std::fs::read(path).map_err(|error| InspectError::Io {
         path: path.to_owned(),
         error,
@@ -119,7 +121,7 @@ pub fn inspect(
     bytes: &[u8],
     path: &Path,
     owner: Owner,
-    plan: &Plan,
+    plan: &Planned,
 ) -> Result<Inspection, InspectError> {
     let image = elf::read(bytes)
         .map_err(|error| InspectError::Elf {
@@ -145,7 +147,7 @@ pub fn inspect(
             name,
             start: range.start,
             end: range.end,
-            partition: partition.name,
+            partition: partition.name.clone(),
         });
     }
     for range in image.ranges() {
@@ -166,7 +168,7 @@ pub fn inspect(
 struct Placer<'a> {
     path: &'a Path,
     owner: Owner,
-    plan: &'a Plan,
+    plan: &'a Planned,
 }
 
 impl Placer<'_> {
@@ -198,22 +200,22 @@ impl Placer<'_> {
         let candidates = || {
             self.plan
                 .owned_by(self.owner)
-                .filter(move |p| memory.is_none_or(|m| p.memory == m))
+                .filter(move |p| memory.is_none_or(|m| p.kind == m))
         };
-        if let Some(partition) = candidates().find(|p| p.contains(range)) {
+        if let Some(partition) = candidates().find(|p| p.start <= range.start && range.end <= p.end)
+        {
             return Ok(partition);
         }
-        let starts_in =
-            candidates().find(|p| (u64::from(p.start)..u64::from(p.end)).contains(&range.start));
+        let starts_in = candidates().find(|p| (p.start..p.end).contains(&range.start));
         Err(match starts_in {
             Some(p) => InspectError::Overflow {
                 path: self.path.to_owned(),
                 what: what.to_owned(),
                 range: range.clone(),
                 owner: self.owner_name(),
-                partition: p.name,
-                partition_range: p.start.into()..p.end.into(),
-                overflow: range.end - u64::from(p.end),
+                partition: p.name.as_str().into(),
+                partition_range: p.start..p.end,
+                overflow: range.end - p.end,
             },
             None => InspectError::Outside {
                 path: self.path.to_owned(),
@@ -221,13 +223,7 @@ impl Placer<'_> {
                 range: range.clone(),
                 owner: self.owner_name(),
                 partitions: candidates()
-                    .map(|p| {
-                        format!(
-                            "{} {}",
-                            p.name,
-                            format_range(&(p.start.into()..p.end.into()))
-                        )
-                    })
+                    .map(|p| format!("{} {}", p.name, format_range(&(p.start..p.end))))
                     .collect::<Vec<_>>()
                     .join(", "),
             },
@@ -241,9 +237,9 @@ fn check_header(
     image: &Image,
     entry: u64,
     path: &Path,
-    plan: &Plan,
+    plan: &Planned,
 ) -> Result<UserspaceHeader, InspectError> {
-    let flash = plan.user_flash();
+    let flash = planned::abi(plan.user_flash());
     let error = |error| InspectError::Header {
         path: path.to_owned(),
         address: flash.start,
@@ -255,7 +251,7 @@ fn check_header(
         .map_or(&[][..], |segment| segment.data);
     let header = UserspaceHeader::from_bytes(bytes).map_err(error)?;
     header
-        .check_extents(flash.abi(), plan.user_sram().abi())
+        .check_extents(flash, planned::abi(plan.user_sram()))
         .map_err(error)?;
     if u64::from(header.entry) != entry {
         return Err(InspectError::EntryMismatch {

@@ -1,10 +1,11 @@
 //! `build.json`: what a protected build was made from and what it made.
 //!
-//! It records the plan (partitions, sizes, MPU regions with register
-//! values), the verifier's verdict, each blob's sections and use of its
-//! partitions, the sealed user header, and the SHA-256 of every input and
-//! output. It holds no time stamp and only paths relative to the project
-//! root, so that two builds of the same inputs write the same bytes.
+//! It records the plan (partitions, MPU regions with register values, in
+//! the layout's stable JSON), the stack and heap splits, the verifier's
+//! verdict, each blob's sections and use of its partitions, the sealed
+//! user header, and the SHA-256 of every input and output. It holds no
+//! time stamp and only paths relative to the project root, so that two
+//! builds of the same inputs write the same bytes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,8 +14,11 @@ use firmware_abi::UserspaceHeader;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::config::Splits;
 use super::inspect::{Inspection, SectionExtent};
-use super::plan::{Owner, Plan};
+use super::planned::Planned;
+use crate::layout::Plan;
+use crate::layout::request::Owner;
 use crate::mpu::verify::Report;
 
 /// A file and its digest.
@@ -44,18 +48,18 @@ pub struct BlobSummary {
     pub sections: Vec<SectionExtent>,
     /// Bytes in use per partition, from its start to the end of its last
     /// section.
-    pub used: BTreeMap<&'static str, u64>,
+    pub used: BTreeMap<String, u64>,
     /// Bytes stored in flash.
     pub flash_bytes: u64,
 }
 
 impl BlobSummary {
-    pub fn new(inspection: &Inspection, owner: Owner, plan: &Plan) -> BlobSummary {
+    pub fn new(inspection: &Inspection, owner: Owner, plan: &Planned) -> BlobSummary {
         BlobSummary {
             sections: inspection.sections.clone(),
             used: plan
                 .owned_by(owner)
-                .map(|p| (p.name, inspection.used(p)))
+                .map(|p| (p.name.clone(), inspection.used(p)))
                 .collect(),
             flash_bytes: inspection.image.total_size(),
         }
@@ -88,15 +92,20 @@ fn header_fields(header: &UserspaceHeader) -> BTreeMap<&'static str, String> {
     .collect()
 }
 
-/// The whole manifest.
+/// The whole manifest. `plan` is the layout's stable JSON, the same as
+/// `mcu-build layout --json` prints.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Manifest<'a> {
     pub mcu_build: &'static str,
     pub plan: &'a Plan,
+    /// The stacks and the user heap the linker scripts reserved.
+    pub splits: Splits,
     pub verification: &'a Report,
     pub user: BlobSummary,
-    pub user_header: BTreeMap<&'static str, String>,
+    /// The sealed header (`null` only for a user blob inspected without
+    /// one, which pass 1 never passes on).
+    pub user_header: Option<BTreeMap<&'static str, String>>,
     pub kernel: BlobSummary,
     pub inputs: Vec<FileDigest>,
     pub outputs: Vec<FileDigest>,
@@ -104,20 +113,21 @@ pub struct Manifest<'a> {
 
 impl<'a> Manifest<'a> {
     pub fn new(
-        plan: &'a Plan,
+        plan: &'a Planned,
+        splits: Splits,
         verification: &'a Report,
         user: &Inspection,
-        header: &UserspaceHeader,
         kernel: &Inspection,
         inputs: Vec<FileDigest>,
         outputs: Vec<FileDigest>,
     ) -> Manifest<'a> {
         Manifest {
             mcu_build: env!("CARGO_PKG_VERSION"),
-            plan,
+            plan: plan.plan(),
+            splits,
             verification,
             user: BlobSummary::new(user, Owner::User, plan),
-            user_header: header_fields(header),
+            user_header: user.header.as_ref().map(header_fields),
             kernel: BlobSummary::new(kernel, Owner::Kernel, plan),
             inputs,
             outputs,

@@ -1,23 +1,27 @@
 //! `protect`: from `mcu-build.toml` to a verified, merged protected image.
 //!
 //! ```text
-//! config -> plan -> generate memory.ld -> pass 1 (user blob) -> inspect, seal
+//! config + board -> layout::plan -> generate memory.ld, board.rs, syscalls
+//!        -> pass 1 (user blob) -> inspect, seal
 //!        -> generate layout.rs -> pass 2 (kernel) -> inspect
 //!        -> verify the MPU table -> merge -> combined.hex/.bin/.elf, build.json
 //! ```
 //!
+//! [`protect::flat`] builds the same application without protection, for
+//! measuring what protection costs.
+//!
 //! One file per step; [`protect`] strings them together. The library never
 //! prints: progress goes to a [`Reporter`] the caller provides.
 
-pub mod board;
 pub mod config;
 pub mod generate;
 pub mod inspect;
 pub mod manifest;
 pub mod pass;
-pub mod plan;
+pub mod planned;
 pub mod protect;
 pub mod seal;
+pub mod syscalls;
 
 use std::fmt;
 

@@ -23,9 +23,9 @@ pub struct Context<'a> {
     pub root: &'a Path,
     /// `MCU_BUILD_GEN_DIR`, absolute.
     pub gen_dir: &'a Path,
-    /// The Rust target triple (also given to shell commands as
-    /// `MCU_BUILD_TARGET`).
-    pub rust_target: &'a str,
+    /// The board's Rust target triple (also given to shell commands as
+    /// `MCU_BUILD_TARGET`); a cargo pass cannot run without one.
+    pub rust_target: Option<&'a str>,
     /// Cargo's target directory for cargo passes.
     pub cargo_target_dir: &'a Path,
     /// The board name, for shell commands as `MCU_BUILD_BOARD`.
@@ -59,6 +59,11 @@ pub enum PassError {
         status: String,
         tail: String,
     },
+    #[error(
+        "board {board} has no `rust-target`, so a cargo pass cannot build for it; add the \
+         Rust target triple of its core to the board file, or build with a shell command"
+    )]
+    NoRustTarget { board: String },
     #[error("`{command}` succeeded but left no {}", artifact.display())]
     NoArtifact { command: String, artifact: PathBuf },
 }
@@ -70,11 +75,13 @@ pub fn run(
     context: &Context,
     on_line: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, PassError> {
-    let (mut command, artifact) = command(pass, context);
+    let (mut command, artifact) = command(pass, context)?;
     command
         .env("MCU_BUILD_GEN_DIR", context.gen_dir)
-        .env("MCU_BUILD_BOARD", context.board)
-        .env("MCU_BUILD_TARGET", context.rust_target);
+        .env("MCU_BUILD_BOARD", context.board);
+    if let Some(target) = context.rust_target {
+        command.env("MCU_BUILD_TARGET", target);
+    }
     let shown = describe(pass);
     let dir = command.get_current_dir().unwrap_or(context.root).to_owned();
     let mut child = command
@@ -130,8 +137,21 @@ pub fn run(
 /// The command line of a pass, as shown in messages.
 pub fn describe(pass: &Pass) -> String {
     match pass {
-        Pass::Cargo { package, bin } => format!(
+        Pass::Cargo {
+            package,
+            bin,
+            features,
+        } if features.is_empty() => format!(
             "cargo build --release --bin {bin} (in {})",
+            package.display()
+        ),
+        Pass::Cargo {
+            package,
+            bin,
+            features,
+        } => format!(
+            "cargo build --release --bin {bin} --features {} (in {})",
+            features.join(","),
             package.display()
         ),
         Pass::Shell { command, .. } => command.clone(),
@@ -139,25 +159,29 @@ pub fn describe(pass: &Pass) -> String {
 }
 
 /// The process to run and where its artifact will be.
-fn command(pass: &Pass, context: &Context) -> (Command, PathBuf) {
-    match pass {
-        Pass::Cargo { package, bin } => {
+fn command(pass: &Pass, context: &Context) -> Result<(Command, PathBuf), PassError> {
+    Ok(match pass {
+        Pass::Cargo {
+            package,
+            bin,
+            features,
+        } => {
+            let target = context.rust_target.ok_or_else(|| PassError::NoRustTarget {
+                board: context.board.to_owned(),
+            })?;
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let mut command = Command::new(cargo);
             command
                 .current_dir(context.root.join(package))
-                .args([
-                    "build",
-                    "--release",
-                    "--target",
-                    context.rust_target,
-                    "--bin",
-                ])
+                .args(["build", "--release", "--target", target, "--bin"])
                 .arg(bin)
                 .env("CARGO_TARGET_DIR", context.cargo_target_dir);
+            if !features.is_empty() {
+                command.arg("--features").arg(features.join(","));
+            }
             let artifact = context
                 .cargo_target_dir
-                .join(context.rust_target)
+                .join(target)
                 .join("release")
                 .join(bin);
             (command, artifact)
@@ -167,7 +191,7 @@ fn command(pass: &Pass, context: &Context) -> (Command, PathBuf) {
             shell.current_dir(context.root).arg("-c").arg(command);
             (shell, context.root.join(artifact))
         }
-    }
+    })
 }
 
 /// Sends the lines `stream` produces until it closes.
@@ -241,7 +265,7 @@ mod tests {
         let context = Context {
             root: dir.path(),
             gen_dir: dir.path(),
-            rust_target: "thumbv7em-none-eabi",
+            rust_target: Some("thumbv7em-none-eabi"),
             cargo_target_dir: dir.path(),
             board: "qemu-mps2-an386",
         };
@@ -267,11 +291,30 @@ mod tests {
         let context = Context {
             root: dir.path(),
             gen_dir: dir.path(),
-            rust_target: "thumbv7em-none-eabi",
+            rust_target: Some("thumbv7em-none-eabi"),
             cargo_target_dir: dir.path(),
             board: "qemu-mps2-an386",
         };
         let error = run(&pass, &context, &mut |_| {}).unwrap_err();
         assert!(matches!(error, PassError::NoArtifact { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_cargo_pass_for_a_board_without_a_rust_target_says_which_key_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = Pass::Cargo {
+            package: "firmware-kernel".into(),
+            bin: "kernel".into(),
+            features: Vec::new(),
+        };
+        let context = Context {
+            root: dir.path(),
+            gen_dir: dir.path(),
+            rust_target: None,
+            cargo_target_dir: dir.path(),
+            board: "mine",
+        };
+        let error = run(&pass, &context, &mut |_| {}).unwrap_err().to_string();
+        assert!(error.contains("board mine has no `rust-target`"), "{error}");
     }
 }

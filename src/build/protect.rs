@@ -10,20 +10,23 @@ use std::path::{Path, PathBuf};
 
 use firmware_abi::UserspaceHeader;
 
-use super::board::{self, Board, UnknownBoard};
-use super::config::{self, Config, ConfigError, Pass};
+use super::config::{self, BoardSource, Config, ConfigError, Pass};
 use super::generate;
 use super::inspect::{self, InspectError, Inspection};
 use super::manifest::{FileDigest, Manifest};
 use super::pass::{self, PassError};
-use super::plan::{self, Owner, Plan, PlanError};
+use super::planned::{MissingPartition, Planned};
 use super::seal::{self, SealError};
+use super::syscalls::{self, SyscallsError};
 use super::{Reporter, Step};
+use crate::board::{self, Board, BoardError};
 use crate::image::bin::{self, BinWriteError};
 use crate::image::ihex::{self, RecordLength};
 use crate::image::merge::{self, EntryChoice, MergeConflict};
 use crate::image::{Image, OverlapPolicy, elf};
-use crate::mpu::verify::{self, Report};
+use crate::layout::PlanError;
+use crate::layout::request::Owner;
+use crate::mpu::verify::Report;
 use crate::output::WriteError;
 
 /// A protected build failed.
@@ -32,13 +35,20 @@ pub enum ProtectError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("{}: {error}", path.display())]
-    Board { path: PathBuf, error: UnknownBoard },
+    Board { path: PathBuf, error: BoardError },
     #[error("{}: cannot plan the layout for {board}: {error}", path.display())]
     Plan {
         path: PathBuf,
         board: String,
-        error: PlanError,
+        error: Box<PlanError>,
     },
+    #[error("{}: {error}", path.display())]
+    Partitions {
+        path: PathBuf,
+        error: MissingPartition,
+    },
+    #[error(transparent)]
+    Syscalls(#[from] SyscallsError),
     #[error("{step}: {error}")]
     Pass { step: Step, error: PassError },
     #[error(transparent)]
@@ -66,8 +76,8 @@ pub enum ProtectError {
 #[derive(Clone, Debug)]
 pub struct Project {
     pub config: Config,
-    pub board: &'static Board,
-    pub plan: Plan,
+    pub board: Board,
+    pub plan: Planned,
     /// `target/mcu-build/<board>/` under the root, absolute.
     pub out_dir: PathBuf,
 }
@@ -75,27 +85,34 @@ pub struct Project {
 impl Project {
     /// Reads `config_path` and plans the layout, for `board` if given
     /// instead of the configuration's.
-    pub fn open(config_path: &Path, board: Option<&str>) -> Result<Project, ProtectError> {
+    pub fn open(config_path: &Path, board: Option<BoardSource>) -> Result<Project, ProtectError> {
         let mut config = config::load(config_path)?;
         config.root = std::path::absolute(&config.root).map_err(|error| ConfigError::Io {
             path: config.root.clone(),
             error,
         })?;
-        if let Some(name) = board {
-            config.board = name.to_owned();
+        if let Some(board) = board {
+            config.board = board;
         }
-        let board = board::find(&config.board).map_err(|error| ProtectError::Board {
+        let board = match &config.board {
+            BoardSource::Bundled(name) => board::bundled(name),
+            BoardSource::File(path) => board::load(&config.root.join(path)),
+        }
+        .map_err(|error| ProtectError::Board {
             path: config.path.clone(),
             error,
         })?;
-        let plan = plan::plan(board, config.sizes.apply(board.defaults)).map_err(|error| {
-            ProtectError::Plan {
-                path: config.path.clone(),
-                board: board.name.to_owned(),
-                error,
-            }
+        let request = config.partitions.apply(board.partitions.clone());
+        let plan = crate::layout::plan(&board, &request).map_err(|error| ProtectError::Plan {
+            path: config.path.clone(),
+            board: board.name.clone(),
+            error: Box::new(error),
         })?;
-        let out_dir = config.root.join("target/mcu-build").join(board.name);
+        let plan = Planned::new(plan).map_err(|error| ProtectError::Partitions {
+            path: config.path.clone(),
+            error,
+        })?;
+        let out_dir = config.root.join("target/mcu-build").join(&board.name);
         Ok(Project {
             config,
             board,
@@ -113,21 +130,47 @@ impl Project {
         self.out_dir.join("gen")
     }
 
-    /// Runs `pass` as `step`, reporting its output lines.
+    /// Writes what every pass reads into the generated directory: the
+    /// linker scripts, board.rs and the system call layer. Returns the
+    /// digests of the files it read (the syscall table) for build.json.
+    fn generate_common(&self) -> Result<Vec<FileDigest>, ProtectError> {
+        let gen_dir = self.gen_dir();
+        std::fs::create_dir_all(&gen_dir).map_err(|error| WriteError {
+            path: gen_dir.clone(),
+            error,
+        })?;
+        generate::write_common(&gen_dir, &self.plan, &self.config.splits, &self.board)?;
+        let Some(table) = &self.config.syscalls else {
+            return Ok(Vec::new());
+        };
+        let read = syscalls::generate(table, &self.config.root, &gen_dir)?;
+        read.iter()
+            .map(|path| {
+                let bytes = std::fs::read(path).map_err(|error| InspectError::Io {
+                    path: path.clone(),
+                    error,
+                })?;
+                Ok(self.digest(path, &bytes))
+            })
+            .collect()
+    }
+
+    /// Runs `pass` as `step` with cargo's output in `cargo_target_dir`,
+    /// reporting its output lines.
     fn run_pass(
         &self,
         step: Step,
         pass: &Pass,
+        cargo_target_dir: &Path,
         reporter: &mut dyn Reporter,
     ) -> Result<(PathBuf, Vec<u8>), ProtectError> {
         let gen_dir = self.gen_dir();
-        let cargo_target_dir = self.out_dir.join("cargo");
         let context = pass::Context {
             root: &self.config.root,
             gen_dir: &gen_dir,
-            rust_target: self.board.rust_target,
-            cargo_target_dir: &cargo_target_dir,
-            board: self.board.name,
+            rust_target: self.board.rust_target.as_deref(),
+            cargo_target_dir,
+            board: &self.board.name,
         };
         let artifact = pass::run(pass, &context, &mut |line| reporter.output(step, line))
             .map_err(|error| ProtectError::Pass { step, error })?;
@@ -171,7 +214,7 @@ impl Project {
             Step::Plan | Step::Pass1 => &["user.elf", "user.hex", "kernel.elf", "kernel.hex"],
             Step::Pass2 => &["kernel.elf", "kernel.hex"],
             Step::Verify | Step::Merge => &[],
-            Step::Flat => &["flat.elf", "flat.hex"],
+            Step::Flat => &["flat/flat.elf", "flat/flat.hex"],
         };
         let always: &[&str] = match step {
             Step::Flat => &[],
@@ -234,17 +277,19 @@ fn step<T>(
     }
 }
 
-/// Pass 1: renders the linker scripts, builds the user blob, inspects it
-/// and seals its header; writes user.elf and user.hex.
+/// Pass 1: generates the linker scripts, board.rs and the system call
+/// layer, builds the user blob, inspects it and seals its header; writes
+/// user.elf and user.hex.
 pub fn pass1(project: &Project, reporter: &mut dyn Reporter) -> Result<UserBlob, ProtectError> {
     step(project, Step::Pass1, reporter, |reporter| {
-        std::fs::create_dir_all(project.gen_dir()).map_err(|error| WriteError {
-            path: project.gen_dir(),
-            error,
-        })?;
-        generate::write_linker_scripts(&project.gen_dir(), &project.plan)?;
-        let (artifact, bytes) = project.run_pass(Step::Pass1, &project.config.user, reporter)?;
-        let inputs = vec![project.digest(&artifact, &bytes)];
+        let mut inputs = project.generate_common()?;
+        let (artifact, bytes) = project.run_pass(
+            Step::Pass1,
+            &project.config.user,
+            &project.output("cargo"),
+            reporter,
+        )?;
+        inputs.push(project.digest(&artifact, &bytes));
         let built = inspect::inspect(&bytes, &artifact, Owner::User, &project.plan)?;
         let sealed = seal::seal(bytes, &built.image, &artifact, &project.plan)?;
         let outputs = project.write_blob("user", &sealed.elf, &sealed.image)?;
@@ -311,10 +356,16 @@ pub fn pass2(
     reporter: &mut dyn Reporter,
 ) -> Result<KernelBlob, ProtectError> {
     step(project, Step::Pass2, reporter, |reporter| {
-        let layout = generate::layout_rs(&project.plan, project.board, &user.header);
+        project.generate_common()?;
+        let layout = generate::layout_rs(&project.plan, &user.header);
         let layout_path = project.gen_dir().join("layout.rs");
         generate::write_if_changed(&layout_path, layout.as_bytes())?;
-        let (artifact, bytes) = project.run_pass(Step::Pass2, &project.config.kernel, reporter)?;
+        let (artifact, bytes) = project.run_pass(
+            Step::Pass2,
+            &project.config.kernel,
+            &project.output("cargo"),
+            reporter,
+        )?;
         let inputs = vec![
             project.digest(&layout_path, layout.as_bytes()),
             project.digest(&artifact, &bytes),
@@ -324,7 +375,7 @@ pub fn pass2(
         let summary = format!(
             "kernel.elf: {} bytes in kernel-flash of {}",
             inspection.used(project.plan.kernel_flash()),
-            project.plan.kernel_flash().size()
+            project.plan.kernel_flash().size
         );
         Ok((
             KernelBlob {
@@ -341,13 +392,8 @@ pub fn pass2(
 pub fn protect(project: &Project, reporter: &mut dyn Reporter) -> Result<Outcome, ProtectError> {
     let user = pass1(project, reporter)?;
     let kernel = pass2(project, &user, reporter)?;
-    let plan = &project.plan;
     let verification = step(project, Step::Verify, reporter, |_| {
-        let report = verify::verify(
-            &plan.programmed(),
-            &plan.user_partitions(),
-            plan.region_budget,
-        );
+        let report = project.plan.plan().verify();
         if !report.is_ok() {
             return Err(ProtectError::Verify { report });
         }
@@ -414,12 +460,11 @@ fn merge_and_record(
     })?;
     let mut inputs = vec![project.digest(&project.config.path, &config_text)];
     inputs.extend(user.inputs.iter().chain(&kernel.inputs).cloned());
-    let header = user.header;
     let manifest = Manifest::new(
         &project.plan,
+        project.config.splits,
         verification,
         &user.inspection,
-        &header,
         &kernel.inspection,
         inputs,
         outputs.clone(),
@@ -433,4 +478,50 @@ fn merge_and_record(
         combined.total_size()
     );
     Ok((outputs, summary))
+}
+
+/// What `flat` produced.
+#[derive(Clone, Debug)]
+pub struct FlatOutcome {
+    pub inspection: Inspection,
+    /// flat.elf and flat.hex.
+    pub outputs: Vec<FileDigest>,
+}
+
+/// The flat build: the `[flat]` pass (the user code linked into the
+/// kernel, no MPU, plain calls instead of traps), inspected as a kernel,
+/// written to `flat/flat.elf` and `flat/flat.hex`. It shares the generated
+/// directory with the protected build and keeps its own cargo directory,
+/// so that neither build makes the other rebuild.
+pub fn flat(project: &Project, reporter: &mut dyn Reporter) -> Result<FlatOutcome, ProtectError> {
+    let pass = project
+        .config
+        .flat
+        .as_ref()
+        .ok_or_else(|| ProtectError::NoFlatPass {
+            path: project.config.path.clone(),
+        })?;
+    step(project, Step::Flat, reporter, |reporter| {
+        project.generate_common()?;
+        let flat_dir = project.output("flat");
+        std::fs::create_dir_all(&flat_dir).map_err(|error| WriteError {
+            path: flat_dir.clone(),
+            error,
+        })?;
+        let (artifact, bytes) =
+            project.run_pass(Step::Flat, pass, &flat_dir.join("cargo"), reporter)?;
+        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan)?;
+        let outputs = project.write_blob("flat/flat", &bytes, &inspection.image)?;
+        let summary = format!(
+            "flat.elf: {} bytes of flash, no MPU, no user blob",
+            inspection.image.total_size()
+        );
+        Ok((
+            FlatOutcome {
+                inspection,
+                outputs,
+            },
+            summary,
+        ))
+    })
 }

@@ -12,7 +12,7 @@ use object::Endianness;
 use object::elf::{FileHeader32, PT_LOAD};
 use object::read::elf::{FileHeader as _, ProgramHeader as _};
 
-use super::plan::Plan;
+use super::planned::{self, Planned};
 use crate::image::elf::{self, ElfError};
 use crate::image::{Image, format_range};
 
@@ -51,9 +51,9 @@ pub fn seal(
     mut elf: Vec<u8>,
     image: &Image,
     path: &Path,
-    plan: &Plan,
+    plan: &Planned,
 ) -> Result<Sealed, SealError> {
-    let flash = plan.user_flash();
+    let flash = planned::abi(plan.user_flash());
     let header_error = |error| SealError::Header {
         path: path.to_owned(),
         error,
@@ -67,9 +67,7 @@ pub fn seal(
     }
     let bytes = user.segments().next().map_or(&[][..], |s| s.data);
     let mut header = UserspaceHeader::from_bytes(bytes).map_err(header_error)?;
-    header.crc32 = header
-        .compute_crc(bytes, flash.abi())
-        .map_err(header_error)?;
+    header.crc32 = header.compute_crc(bytes, flash).map_err(header_error)?;
     let crc_address = flash.start + UserspaceHeader::CRC_OFFSET as u32;
     let offset = file_offset(&elf, crc_address).ok_or_else(|| SealError::NoCrcBytes {
         path: path.to_owned(),

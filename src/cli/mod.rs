@@ -71,8 +71,10 @@ enum Command {
   mcu-build protect
   # another board, machine-readable progress
   mcu-build protect --board qemu-mps2-an505 --message-format json
+  # a board of your own
+  mcu-build protect --board-file boards/mine.toml
   # an external project
-  mcu-build protect --config examples/c-blob/mcu-build.toml
+  mcu-build protect --config examples/nuttx-protected/mcu-build.toml
 
 Outputs go to target/mcu-build/<board>/ under the project root: user.elf/.hex,
 kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
@@ -87,6 +89,19 @@ kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
   mcu-build pass1 && mcu-build pass2
   mcu-build pass2 --message-format json")]
     Pass2(protect::Pass2Args),
+    /// Build the flat variant: the user code linked into the kernel, no MPU,
+    /// plain calls instead of system calls, to measure what protection costs.
+    #[command(after_help = "Examples:
+  # the bundled demo without protection, then boot it
+  mcu-build flat && mcu-build run --flat
+  # compare the sizes with the protected image
+  mcu-build protect && mcu-build flat
+  arm-none-eabi-size target/mcu-build/qemu-mps2-an386/{kernel,user}.elf \\
+      target/mcu-build/qemu-mps2-an386/flat/flat.elf
+
+The [flat] pass of mcu-build.toml builds it; outputs go to
+target/mcu-build/<board>/flat/: flat.elf and flat.hex.")]
+    Flat(protect::FlatArgs),
     /// Boot an image in QEMU, stream its console, exit with its status.
     #[command(after_help = "Examples:
   # the combined.hex of the last protect, the demo
@@ -95,6 +110,8 @@ kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
   mcu-build run --scenario read-kernel-sram
   # any image, on another board, with a shorter limit
   mcu-build run build/combined.hex --board qemu-mps2-an505 --timeout 10
+  # the flat build of `mcu-build flat`
+  mcu-build run --flat
 
 Exit status: the firmware's (semihosting exit), 1 on a timeout or when QEMU
 cannot run, 2 on a usage error.")]
@@ -144,6 +161,7 @@ impl Cli {
             Command::Protect(args) => args.run(),
             Command::Pass1(args) => args.run(),
             Command::Pass2(args) => args.run(),
+            Command::Flat(args) => args.run(),
             Command::Run(args) => args.run(),
             #[cfg(feature = "flash")]
             Command::Flash(args) => args.run(),

@@ -1,5 +1,5 @@
-//! `mcu-build protect`, `pass1` and `pass2`: build a protected image from
-//! `mcu-build.toml`.
+//! `mcu-build protect`, `pass1`, `pass2` and `flat`: build a protected
+//! image (or its unprotected twin) from `mcu-build.toml`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,9 +8,11 @@ use clap::Args;
 use serde::Serialize;
 
 use super::progress::{MessageFormat, Progress};
+use crate::build::config::{self, BoardSource};
 use crate::build::manifest::FileDigest;
 use crate::build::protect::{self, Project};
-use crate::build::{Reporter, Step, config};
+use crate::build::{Reporter, Step};
+use crate::layout::request::Owner;
 
 /// What every build command takes.
 #[derive(Debug, Args)]
@@ -18,29 +20,44 @@ pub struct ProjectArgs {
     /// The project's configuration; its directory is the project root.
     #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
     config: PathBuf,
-    /// Build for this board instead of the configuration's.
-    #[arg(long, value_name = "NAME")]
+    /// Build for this bundled board instead of the configuration's.
+    #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
     board: Option<String>,
+    /// Build for the board described in this file instead.
+    #[arg(long, value_name = "FILE")]
+    board_file: Option<PathBuf>,
     /// `human`: progress on stderr, a summary on stdout; `json`: one JSON
     /// object per line on stdout.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 }
 
+/// The board chosen on the command line, if any.
+pub fn board_source(name: Option<&str>, file: Option<&std::path::Path>) -> Option<BoardSource> {
+    match (name, file) {
+        (Some(name), _) => Some(BoardSource::Bundled(name.to_owned())),
+        (None, Some(file)) => Some(BoardSource::File(
+            std::path::absolute(file).unwrap_or_else(|_| file.to_owned()),
+        )),
+        (None, None) => None,
+    }
+}
+
 impl ProjectArgs {
     /// Opens the project, reporting the plan as the first step.
     fn open(&self, progress: &mut Progress) -> anyhow::Result<Project> {
         progress.started(Step::Plan);
-        let project = Project::open(&self.config, self.board.as_deref())?;
+        let board = board_source(self.board.as_deref(), self.board_file.as_deref());
+        let project = Project::open(&self.config, board)?;
         let plan = &project.plan;
         let summary = format!(
             "{}: user flash {:#010x}..{:#010x}, user SRAM {:#010x}..{:#010x}, {} MPU regions",
-            plan.board,
+            plan.plan().board,
             plan.user_flash().start,
             plan.user_flash().end,
             plan.user_sram().start,
             plan.user_sram().end,
-            plan.regions.len()
+            plan.plan().programmed().len()
         );
         progress.finished(Step::Plan, &summary);
         Ok(project)
@@ -103,7 +120,7 @@ impl ProtectArgs {
 /// The partitions with their use, and the MPU table.
 fn render_plan(project: &Project, outcome: &protect::Outcome) -> String {
     use std::fmt::Write as _;
-    let plan = &project.plan;
+    let plan = project.plan.plan();
     let mut out = format!("{} ({}):\n", plan.board, plan.arch);
     let _ = writeln!(
         out,
@@ -112,8 +129,8 @@ fn render_plan(project: &Project, outcome: &protect::Outcome) -> String {
     );
     for p in &plan.partitions {
         let inspection = match p.owner {
-            crate::build::plan::Owner::Kernel => &outcome.kernel.inspection,
-            crate::build::plan::Owner::User => &outcome.user.inspection,
+            Owner::Kernel => &outcome.kernel.inspection,
+            Owner::User => &outcome.user.inspection,
         };
         let _ = writeln!(
             out,
@@ -121,16 +138,18 @@ fn render_plan(project: &Project, outcome: &protect::Outcome) -> String {
             p.name,
             p.start,
             p.end,
-            p.size(),
+            p.size,
             inspection.used(p)
         );
     }
-    for region in &plan.regions {
-        let _ = writeln!(
-            out,
-            "  MPU region {}: {:<11} {}",
-            region.number, region.partition, region.registers
-        );
+    for p in &plan.partitions {
+        for region in &p.regions {
+            let _ = writeln!(
+                out,
+                "  MPU region {}: {:<11} {}",
+                region.number, p.name, region.registers
+            );
+        }
     }
     out
 }
@@ -168,6 +187,24 @@ impl Pass2Args {
         let kernel = protect::pass2(&project, &user, &mut progress)?;
         drop(progress);
         report_outputs(format, &project, &kernel.outputs);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FlatArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+}
+
+impl FlatArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let format = self.project.message_format;
+        let mut progress = Progress::new(format);
+        let project = self.project.open(&mut progress)?;
+        let flat = protect::flat(&project, &mut progress)?;
+        drop(progress);
+        report_outputs(format, &project, &flat.outputs);
         Ok(ExitCode::SUCCESS)
     }
 }

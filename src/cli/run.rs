@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::build::board;
+use crate::board::{self, Board};
 use crate::build::config;
 use crate::build::protect::Project;
-use crate::qemu::{self, RunOptions};
+use crate::qemu::{self, RunError, RunOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -20,8 +20,14 @@ pub struct RunArgs {
     image: Option<PathBuf>,
     /// The board whose QEMU machine runs the image; default: the board of
     /// mcu-build.toml.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
     board: Option<String>,
+    /// A board file whose QEMU machine runs the image.
+    #[arg(long, value_name = "FILE")]
+    board_file: Option<PathBuf>,
+    /// Boot the flat build (`mcu-build flat`) instead of the protected one.
+    #[arg(long, conflicts_with = "image")]
+    flat: bool,
     /// The project configuration, for the default board and image.
     #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
     config: PathBuf,
@@ -38,17 +44,35 @@ impl RunArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let boot_argument = qemu::scenario_argument(&self.scenario)
             .map_err(|error| super::UsageError(error.to_string()))?;
-        let (board, image) = match (&self.image, &self.board) {
-            (Some(image), Some(name)) => (board::find(name)?, image.clone()),
+        let chosen =
+            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
+        let (board, image): (Board, PathBuf) = match (&self.image, &chosen) {
+            (Some(image), Some(config::BoardSource::Bundled(name))) => {
+                (board::bundled(name)?, image.clone())
+            }
+            (Some(image), Some(config::BoardSource::File(path))) => {
+                (board::load(path)?, image.clone())
+            }
             _ => {
-                let project = Project::open(&self.config, self.board.as_deref())?;
+                let project = Project::open(&self.config, chosen)?;
+                let default = if self.flat {
+                    "flat/flat.hex"
+                } else {
+                    "combined.hex"
+                };
                 let image = self
                     .image
                     .clone()
-                    .unwrap_or_else(|| project.output("combined.hex"));
+                    .unwrap_or_else(|| project.output(default));
                 (project.board, image)
             }
         };
+        let machine = board
+            .qemu_machine
+            .clone()
+            .ok_or_else(|| RunError::NoMachine {
+                board: board.name.clone(),
+            })?;
         let timeout = Duration::try_from_secs_f64(self.timeout).map_err(|_| {
             super::UsageError(format!(
                 "--timeout {}: not a number of seconds",
@@ -57,7 +81,7 @@ impl RunArgs {
         })?;
         let options = RunOptions {
             image,
-            machine: board.qemu_machine.to_owned(),
+            machine,
             boot_argument,
             timeout,
         };
