@@ -66,7 +66,7 @@ fn a_changed_image_is_stale() {
     let mut image = project.combined();
     image
         .insert(
-            project.plan.user_flash().start + 2000,
+            project.plan.user_flash().start as u32 + 2000,
             &[1, 2, 3],
             Default::default(),
         )

@@ -84,7 +84,7 @@ fn only_kernel_stages_the_kernel_partition() {
 #[test]
 fn a_segment_across_both_partitions_is_cut_at_the_boundary() {
     let project = Project::good("stm32f4discovery");
-    let boundary = project.plan.user_flash().start;
+    let boundary = project.plan.user_flash().start as u32;
     let mut image = project.combined();
     image
         .insert(boundary - 16, &[0xC3; 32], OverlapPolicy::Last)

@@ -15,6 +15,7 @@ use super::UsageError;
 use super::progress::MessageFormat;
 use crate::board::{self, Board, BoardError};
 use crate::build::config;
+use crate::build::protect::Project;
 use crate::flash::prepare::{Prepared, Request};
 use crate::flash::program::{self, After, ProgramOptions};
 use crate::flash::progress::{FlashEvent, FlashReporter};
@@ -116,7 +117,7 @@ struct FlashResult<'a> {
 impl FlashArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let board = self.board()?;
-        let image = self.image(board.as_ref())?;
+        let image = self.image()?;
         let selection = self.only.map_or(Selection::All, Selection::Only);
         let prepared = Prepared::new(Request {
             image: image.clone(),
@@ -175,20 +176,17 @@ impl FlashArgs {
     }
 
     /// IMAGE, or combined.hex of the last `protect` for the board.
-    fn image(&self, board: Option<&Board>) -> anyhow::Result<InputSpec> {
+    fn image(&self) -> anyhow::Result<InputSpec> {
         if let Some(image) = &self.image {
             return Ok(image.clone());
         }
-        let config = config::load(&self.config).context(
+        let chosen =
+            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
+        let project = Project::open(&self.config, chosen).context(
             "no IMAGE given, and the project configuration that names the default one cannot \
              be read",
         )?;
-        let board = board.map_or(config.board.as_str(), |b| b.name.as_str());
-        let path = config
-            .root
-            .join("target/mcu-build")
-            .join(board)
-            .join("combined.hex");
+        let path = project.output("combined.hex");
         if !path.is_file() {
             anyhow::bail!(
                 "{} does not exist: run `mcu-build protect{}` first, or give IMAGE",

@@ -3,8 +3,8 @@
 //! build.json written by `crate::build::manifest` itself, so that the
 //! tests break if the manifest and `flash` stop agreeing.
 //!
-//! `protect` builds only for the QEMU boards (the bundled firmware runs
-//! there); the hardware boards get the same files from library calls.
+//! The images are made by library calls rather than `protect`, so that
+//! each test can shape exactly the build record it needs.
 
 #![allow(dead_code)] // each test file uses part of it
 
@@ -12,50 +12,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use firmware_abi::UserspaceHeader;
 use mcu_build::board;
-use mcu_build::build::board::{Board as BuildBoard, Memory, Sizes};
+use mcu_build::build::config::Splits;
 use mcu_build::build::inspect::Inspection;
 use mcu_build::build::manifest::{FileDigest, Manifest};
-use mcu_build::build::plan::{self, Plan};
+use mcu_build::build::planned::Planned;
 use mcu_build::image::Image;
 use mcu_build::image::ihex::{self, RecordLength};
-use mcu_build::mpu::verify::{self, Finding, Report};
-use mcu_build::mpu::{Access, MemoryKind};
+use mcu_build::mpu::Access;
+use mcu_build::mpu::verify::{Finding, Report};
 
 pub struct Project {
     pub dir: tempfile::TempDir,
     pub board: &'static str,
-    pub plan: Plan,
+    pub plan: Planned,
     pub kernel: Image,
     pub user: Image,
 }
-
-/// Sizes every bundled hardware board can hold, as powers of two.
-const SIZES: Sizes = Sizes {
-    kernel_flash: 128 * 1024,
-    user_flash: 128 * 1024,
-    kernel_sram: 16 * 1024,
-    user_sram: 16 * 1024,
-    kernel_stack: 2 * 1024,
-    kernel_heap: 4 * 1024,
-    user_stack: 2 * 1024,
-    user_heap: 4 * 1024,
-};
 
 /// The bundled boards that name a probe-rs chip.
 pub fn boards_with_chip() -> Vec<&'static str> {
     board::bundled_names()
         .filter(|name| board::bundled(name).unwrap().probe_rs_chip.is_some())
         .collect()
-}
-
-fn memory(board: &board::Board, kind: MemoryKind) -> Memory {
-    let m = board.memories.iter().find(|m| m.kind == kind).unwrap();
-    Memory {
-        origin: m.origin,
-        length: u32::try_from(m.length).unwrap(),
-    }
 }
 
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
@@ -66,33 +45,20 @@ impl Project {
     /// A good build for bundled board `name`: 3000 kernel bytes at the
     /// kernel flash origin, 1000 user bytes at the user flash origin.
     pub fn good(name: &'static str) -> Project {
-        let toml = board::bundled(name).unwrap();
-        let mpu = toml.mpu.unwrap();
-        let build_board = BuildBoard {
-            name,
-            arch: mpu.arch,
-            mpu_regions: mpu.regions,
-            kernel_regions: mpu.kernel_regions,
-            rust_target: "thumbv7em-none-eabi",
-            qemu_machine: "none",
-            flash: memory(&toml, MemoryKind::Flash),
-            sram: memory(&toml, MemoryKind::Ram),
-            defaults: SIZES,
-            console_uart: 0,
-            core_clock_hz: 1,
-        };
-        let plan = plan::plan(&build_board, SIZES).unwrap();
+        let board = board::bundled(name).unwrap();
+        let plan = mcu_build::layout::plan(&board, &board.partitions).unwrap();
+        let plan = Planned::new(plan).unwrap();
         let mut kernel = Image::new();
         kernel
             .insert(
-                plan.kernel_flash().start,
+                plan.kernel_flash().start as u32,
                 &bytes(3000, 0x11),
                 Default::default(),
             )
             .unwrap();
         let mut user = Image::new();
         user.insert(
-            plan.user_flash().start,
+            plan.user_flash().start as u32,
             &bytes(1000, 0x22),
             Default::default(),
         )
@@ -147,11 +113,7 @@ impl Project {
     pub fn write(&self, image: &Image, findings: &[Finding]) {
         let hex = ihex::write(image, RecordLength::default());
         fs::write(self.image_path(), &hex).unwrap();
-        let mut report: Report = verify::verify(
-            &self.plan.programmed(),
-            &self.plan.user_partitions(),
-            self.plan.region_budget,
-        );
+        let mut report: Report = self.plan.plan().verify();
         assert!(report.is_ok(), "{report:?}");
         report.findings.extend_from_slice(findings);
         let config = fs::read(self.config()).unwrap();
@@ -162,9 +124,9 @@ impl Project {
         };
         let manifest = Manifest::new(
             &self.plan,
+            Splits::default(),
             &report,
             &inspection(&self.user),
-            &header(),
             &inspection(&self.kernel),
             vec![FileDigest::of(&self.config(), self.root(), &config)],
             vec![FileDigest::of(&self.image_path(), self.root(), &hex)],
@@ -192,27 +154,6 @@ pub fn over_grant() -> Finding {
         partition: None,
         allowed: Access::None,
         region: mcu_build::mpu::RegionNumber::new(0).unwrap(),
-    }
-}
-
-fn header() -> UserspaceHeader {
-    UserspaceHeader {
-        magic: 0,
-        abi_version: 0,
-        header_size: 0,
-        entry: 0,
-        text_start: 0,
-        text_end: 0,
-        data_load: 0,
-        data_start: 0,
-        data_end: 0,
-        bss_start: 0,
-        bss_end: 0,
-        heap_start: 0,
-        heap_end: 0,
-        stack_start: 0,
-        stack_end: 0,
-        crc32: 0,
     }
 }
 

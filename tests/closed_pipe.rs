@@ -1,0 +1,50 @@
+//! `mcu-build ... | head`: a reader that goes away ends the command the way
+//! it ends `cat` (SIGPIPE), never with a panic in `println!`.
+
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use common::Dir;
+use mcu_build::image::ihex::{self, RecordLength};
+use mcu_build::image::{Image, OverlapPolicy};
+
+const REAL_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/testdata/nuttx/syscall.csv"
+);
+
+/// Runs `mcu-build args`, closing its stdout at once.
+fn run_with_closed_stdout(dir: &Dir, args: &[&str]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .args(args)
+        .current_dir(dir.0.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    let sigpipe = output.status.signal() == Some(libc::SIGPIPE);
+    assert!(
+        output.status.success() || sigpipe,
+        "{args:?}: {:?} {stderr}",
+        output.status
+    );
+}
+
+#[test]
+fn long_outputs_into_a_closed_pipe() {
+    let dir = Dir::new();
+    let mut image = Image::new();
+    for i in 0..20_000u32 {
+        image.insert(i * 32, &[1], OverlapPolicy::Error).unwrap();
+    }
+    dir.write("many.hex", ihex::write(&image, RecordLength::default()));
+    run_with_closed_stdout(&dir, &["hex", "info", "many.hex"]);
+    run_with_closed_stdout(&dir, &["hex", "info", "many.hex", "--json"]);
+    run_with_closed_stdout(&dir, &["syscalls", "list", "--json", "--csv", REAL_CSV]);
+}
