@@ -5,7 +5,8 @@
 #   - merging two 1 MiB images, HEX in and HEX out, against srec_cat and
 #     Python intelhex's hexmerge.py;
 #   - ELF with 4 MiB of data to HEX, against arm-none-eabi-objcopy -O ihex;
-#   - peak memory (max RSS) of each, against the image size;
+#   - peak memory (max RSS) of each, and what mcu-build adds to the RSS of
+#     the idle process (`--version`), against the image size;
 #   - instructions executed (valgrind), which a busy machine does not skew.
 # Every pair of outputs is checked equal with srec_cmp before timing.
 #
@@ -60,6 +61,7 @@ hyperfine -N -w 3 -m 10 --export-json elf.json \
 
 # Peak resident memory in KiB.
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+rss_idle=$(rss "$mcu" --version)
 rss_merge=$(rss "$mcu" hex merge kernel.hex user.hex -o m-ours.hex)
 rss_srec=$(rss srec_cat kernel.hex -intel user.hex -intel -o m-srec.hex -intel)
 rss_elf=$(rss "$mcu" hex convert big.elf -o e-ours.hex)
@@ -80,24 +82,27 @@ else
     ins_merge=0 ins_srec=0 ins_elf=0 ins_objcopy=0
 fi
 
-python3 - "$rss_merge" "$rss_srec" "$rss_elf" "$rss_objcopy" \
+python3 - "$rss_idle" "$rss_merge" "$rss_srec" "$rss_elf" "$rss_objcopy" \
     "$ins_merge" "$ins_srec" "$ins_elf" "$ins_objcopy" <<'PY'
 import json, sys
-rss_merge, rss_srec, rss_elf, rss_objcopy, ins_merge, ins_srec, ins_elf, ins_objcopy = map(int, sys.argv[1:])
-def means(path):
-    return {r["command"]: r["mean"] for r in json.load(open(path))["results"]}
-m, e = means("merge.json"), means("elf.json")
+rss_idle, rss_merge, rss_srec, rss_elf, rss_objcopy, ins_merge, ins_srec, ins_elf, ins_objcopy = map(int, sys.argv[1:])
+def times(path):
+    return {r["command"]: (r["mean"], r["user"]) for r in json.load(open(path))["results"]}
+m, e = times("merge.json"), times("elf.json")
 ms = lambda s: f"{s * 1000:.1f} ms"
-print("| task | mcu-build | reference | ratio (reference / mcu-build) |")
-print("|---|---|---|---|")
-print(f"| merge 2 x 1 MiB HEX -> HEX | {ms(m['mcu-build'])} | srec_cat {ms(m['srec_cat'])} | {m['srec_cat'] / m['mcu-build']:.1f}x |")
-print(f"| merge 2 x 1 MiB HEX -> HEX | {ms(m['mcu-build'])} | hexmerge.py {ms(m['hexmerge.py'])} | {m['hexmerge.py'] / m['mcu-build']:.1f}x |")
-print(f"| ELF (4 MiB of data) -> HEX | {ms(e['mcu-build'])} | objcopy {ms(e['objcopy'])} | {e['objcopy'] / e['mcu-build']:.1f}x |")
+def row(task, ours, name, theirs):
+    (ow, ou), (tw, tu) = ours, theirs
+    print(f"| {task} | {ms(ow)} ({ms(ou)}) | {name} {ms(tw)} ({ms(tu)}) | {tw / ow:.1f}x | {tu / ou:.1f}x |")
+print("| task | mcu-build wall (user CPU) | reference wall (user CPU) | wall ratio | user-CPU ratio |")
+print("|---|---|---|---|---|")
+row("merge 2 x 1 MiB HEX -> HEX", m["mcu-build"], "srec_cat", m["srec_cat"])
+row("merge 2 x 1 MiB HEX -> HEX", m["mcu-build"], "hexmerge.py", m["hexmerge.py"])
+row("ELF (4 MiB of data) -> HEX", e["mcu-build"], "objcopy", e["objcopy"])
 print()
-print("| peak memory (max RSS) | mcu-build | reference | mcu-build / image size |")
-print("|---|---|---|---|")
-print(f"| merge, 2 MiB image | {rss_merge / 1024:.1f} MiB | srec_cat {rss_srec / 1024:.1f} MiB | {rss_merge / 2048:.2f}x |")
-print(f"| ELF -> HEX, 4 MiB image | {rss_elf / 1024:.1f} MiB | objcopy {rss_objcopy / 1024:.1f} MiB | {rss_elf / 4096:.2f}x |")
+print("| peak memory (max RSS) | mcu-build | of which the idle process | reference | (mcu-build - idle) / image size |")
+print("|---|---|---|---|---|")
+print(f"| merge, 2 MiB image | {rss_merge / 1024:.1f} MiB | {rss_idle / 1024:.1f} MiB | srec_cat {rss_srec / 1024:.1f} MiB | {(rss_merge - rss_idle) / 2048:.2f}x |")
+print(f"| ELF -> HEX, 4 MiB image | {rss_elf / 1024:.1f} MiB | {rss_idle / 1024:.1f} MiB | objcopy {rss_objcopy / 1024:.1f} MiB | {(rss_elf - rss_idle) / 4096:.2f}x |")
 if ins_merge:
     print()
     print("| instructions (callgrind) | mcu-build | reference | ratio (reference / mcu-build) |")
