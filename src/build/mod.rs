@@ -22,6 +22,7 @@ pub mod planned;
 pub mod protect;
 pub mod seal;
 pub mod syscalls;
+pub mod toolchain;
 
 use std::fmt;
 

@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
 use super::config::Pass;
+use super::toolchain::{self, TargetState, ToolchainError};
 
 /// Where and for what a pass runs.
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +67,8 @@ pub enum PassError {
     NoRustTarget { board: String },
     #[error("`{command}` succeeded but left no {}", artifact.display())]
     NoArtifact { command: String, artifact: PathBuf },
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
 }
 
 /// Runs `pass` and returns the path of the ELF it built. `on_line` sees
@@ -76,6 +79,14 @@ pub fn run(
     on_line: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, PassError> {
     let (mut command, artifact) = command(pass, context)?;
+    if let (Pass::Cargo { package, .. }, Some(target)) = (pass, context.rust_target) {
+        let added = toolchain::ensure_target(target, &context.root.join(package))?;
+        if added == TargetState::Added {
+            on_line(&format!(
+                "added the Rust standard library for {target} (rustup target add {target})"
+            ));
+        }
+    }
     command
         .env("MCU_BUILD_GEN_DIR", context.gen_dir)
         .env("MCU_BUILD_BOARD", context.board);
