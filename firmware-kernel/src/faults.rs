@@ -19,6 +19,7 @@ use core::fmt;
 
 use firmware_abi::exit_status::KERNEL_PANIC;
 
+use crate::fault_status::{self, Cause, STACKING_ERRORS};
 use crate::layout::USER_FLASH;
 use crate::register::Register;
 use crate::thumb::{self, Direction};
@@ -39,38 +40,27 @@ const SHCSR_MEMFAULTENA: u32 = 1 << 16;
 const SHCSR_BUSFAULTENA: u32 = 1 << 17;
 const SHCSR_USGFAULTENA: u32 = 1 << 18;
 
-// CFSR bits.
-const IACCVIOL: u32 = 1 << 0;
-const DACCVIOL: u32 = 1 << 1;
-const MUNSTKERR: u32 = 1 << 3;
-const MSTKERR: u32 = 1 << 4;
-const MMARVALID: u32 = 1 << 7;
-const IBUSERR: u32 = 1 << 8;
-const PRECISERR: u32 = 1 << 9;
-const IMPRECISERR: u32 = 1 << 10;
-const UNSTKERR: u32 = 1 << 11;
-const STKERR: u32 = 1 << 12;
-const BFARVALID: u32 = 1 << 15;
-const UNDEFINSTR: u32 = 1 << 16;
-const INVSTATE: u32 = 1 << 17;
-const INVPC: u32 = 1 << 18;
-const NOCP: u32 = 1 << 19;
-const STKOF: u32 = 1 << 20;
-const UNALIGNED: u32 = 1 << 24;
-const DIVBYZERO: u32 = 1 << 25;
-const STACKING_ERRORS: u32 = MUNSTKERR | MSTKERR | UNSTKERR | STKERR;
-
-// HFSR bits.
-const VECTTBL: u32 = 1 << 1;
-const FORCED: u32 = 1 << 30;
+/// Configuration and Control Register.
+// SAFETY: as above.
+const CCR: Register = unsafe { Register::at(0xE000_ED14) };
+const CCR_DIV_0_TRP: u32 = 1 << 4;
 
 /// EXC_RETURN bits 3 (return to Thread mode) and 2 (process stack).
 const EXC_RETURN_THREAD_PSP: u32 = 0b1100;
 const EXC_RETURN_PSP: u32 = 0b0100;
 
-/// Routes faults to their own handlers instead of HardFault.
+/// Routes faults to their own handlers instead of HardFault, and makes
+/// integer division by zero a fault.
 pub fn enable() {
     SHCSR.modify(|shcsr| shcsr | SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA);
+    // Out of reset SDIV and UDIV by zero quietly give 0. Rust checks its
+    // divisors before dividing, but the user blob may hold C code or
+    // assembly that does not, and a silent 0 is a wrong result the kernel
+    // would never hear of; with DIV_0_TRP the division is a UsageFault
+    // (DIVBYZERO) with the PC of the `sdiv`/`udiv`, which stops the blob
+    // like any other fault. The kernel's own code is Rust, so the trap
+    // never fires on it.
+    CCR.modify(|ccr| ccr | CCR_DIV_0_TRP);
 }
 
 /// What the fault status registers said, captured in the handler.
@@ -186,16 +176,6 @@ impl Fault {
         Description(self)
     }
 
-    fn name(&self) -> &'static str {
-        match self.exception {
-            3 => "HardFault",
-            4 => "MemManage",
-            5 => "BusFault",
-            6 => "UsageFault",
-            _ => "unexpected exception",
-        }
-    }
-
     /// Load or store, from the faulting instruction when it is user code.
     fn direction(&self) -> &'static str {
         let first_halfword = self.pc.and_then(|pc| {
@@ -218,59 +198,40 @@ struct Description<'a>(&'a Fault);
 impl fmt::Display for Description<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fault = self.0;
-        let cfsr = fault.cfsr;
-        write!(f, "{}: ", fault.name())?;
-        if cfsr & IACCVIOL != 0 {
-            write!(f, "instruction fetch denied by the MPU")?;
-        } else if cfsr & DACCVIOL != 0 && cfsr & MMARVALID != 0 {
-            write!(
+        write!(f, "{}: ", fault_status::exception_name(fault.exception))?;
+        match fault_status::decode(fault.cfsr, fault.hfsr, fault.mmfar, fault.bfar) {
+            Cause::FetchDenied => write!(f, "instruction fetch denied by the MPU")?,
+            Cause::DataDenied {
+                address: Some(address),
+            } => write!(
                 f,
-                "{} at {:#010x} denied by the MPU",
-                fault.direction(),
-                fault.mmfar
-            )?;
-        } else if cfsr & DACCVIOL != 0 {
-            write!(f, "{} denied by the MPU", fault.direction())?;
-        } else if cfsr & (MSTKERR | STKERR) != 0 {
-            write!(
+                "{} at {address:#010x} denied by the MPU",
+                fault.direction()
+            )?,
+            Cause::DataDenied { address: None } => {
+                write!(f, "{} denied by the MPU", fault.direction())?
+            }
+            Cause::StackingFailed => write!(
                 f,
                 "exception stacking failed (stack pointer outside its memory)"
-            )?;
-        } else if cfsr & (MUNSTKERR | UNSTKERR) != 0 {
-            write!(f, "exception unstacking failed")?;
-        } else if cfsr & IBUSERR != 0 {
-            write!(f, "instruction fetch bus error")?;
-        } else if cfsr & PRECISERR != 0 && cfsr & BFARVALID != 0 {
-            write!(f, "{} bus error at {:#010x}", fault.direction(), fault.bfar)?;
-        } else if cfsr & (PRECISERR | IMPRECISERR) != 0 {
-            write!(f, "data bus error (imprecise, no address)")?;
-        } else if let Some(cause) = usage_fault_cause(cfsr) {
-            write!(f, "{cause}")?;
-        } else if fault.hfsr & VECTTBL != 0 {
-            write!(f, "vector table read failed")?;
-        } else if fault.hfsr & FORCED != 0 {
-            write!(f, "escalated fault")?;
-        } else {
-            write!(f, "no cause recorded")?;
+            )?,
+            Cause::UnstackingFailed => write!(f, "exception unstacking failed")?,
+            Cause::FetchBusError => write!(f, "instruction fetch bus error")?,
+            Cause::DataBusError {
+                address: Some(address),
+            } => write!(f, "{} bus error at {address:#010x}", fault.direction())?,
+            Cause::DataBusError { address: None } => {
+                write!(f, "{} bus error (no address)", fault.direction())?
+            }
+            Cause::ImpreciseBusError => write!(f, "data bus error (imprecise, no address)")?,
+            Cause::Usage(usage) => write!(f, "{} [{}]", usage.text(), usage.bit_name())?,
+            Cause::VectorTable => write!(f, "vector table read failed")?,
+            Cause::Escalated => write!(f, "escalated fault")?,
+            Cause::Unknown => write!(f, "no cause recorded")?,
         }
         match fault.pc {
             Some(pc) => write!(f, " (pc {pc:#010x})"),
             None => Ok(()),
         }
     }
-}
-
-fn usage_fault_cause(cfsr: u32) -> Option<&'static str> {
-    [
-        (UNDEFINSTR, "undefined instruction"),
-        (INVSTATE, "invalid state (no Thumb bit)"),
-        (INVPC, "invalid exception return"),
-        (NOCP, "coprocessor access"),
-        (STKOF, "stack overflow (stack limit)"),
-        (UNALIGNED, "unaligned access"),
-        (DIVBYZERO, "division by zero"),
-    ]
-    .into_iter()
-    .find(|&(bit, _)| cfsr & bit != 0)
-    .map(|(_, cause)| cause)
 }

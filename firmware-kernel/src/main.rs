@@ -54,6 +54,8 @@ mod boot_argument;
 mod console;
 mod cpu;
 #[cfg(not(feature = "flat"))]
+mod fault_status;
+#[cfg(not(feature = "flat"))]
 mod faults;
 #[cfg(feature = "flat")]
 mod flat;
