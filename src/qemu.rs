@@ -21,7 +21,7 @@ pub const QEMU: &str = "qemu-system-arm";
 /// The scenarios of the bundled user blob, by boot argument: 0 is the
 /// demo, `n` is `firmware-userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
 /// (the blob prints `user: scenario <n>: <name>`, which the tests check).
-pub const SCENARIOS: [&str; 12] = [
+pub const SCENARIOS: [&str; 16] = [
     "demo",
     "read-kernel-sram",
     "write-kernel-sram",
@@ -34,6 +34,10 @@ pub const SCENARIOS: [&str; 12] = [
     "user-sram-past-end",
     "user-sram-before-start",
     "syscall-kernel-pointer",
+    "undefined-instruction",
+    "divide-by-zero",
+    "unaligned-access",
+    "read-system-control-space",
 ];
 
 /// The boot argument of scenario `name`.
@@ -184,6 +188,8 @@ mod tests {
         assert_eq!(scenario_argument("demo").unwrap(), 0);
         assert_eq!(scenario_argument("read-kernel-sram").unwrap(), 1);
         assert_eq!(scenario_argument("syscall-kernel-pointer").unwrap(), 11);
+        assert_eq!(scenario_argument("undefined-instruction").unwrap(), 12);
+        assert_eq!(scenario_argument("read-system-control-space").unwrap(), 15);
         let error = scenario_argument("nope").unwrap_err().to_string();
         assert!(error.contains("demo, read-kernel-sram"), "{error}");
     }

@@ -6,7 +6,7 @@
 //! pointer access would let the compiler merge, move or drop it (or treat
 //! an access to address 0 as impossible).
 
-use core::arch::asm;
+use core::arch::{asm, global_asm};
 
 /// Loads the word at `address`.
 pub fn read_word(address: usize) -> u32 {
@@ -43,4 +43,80 @@ pub fn call(address: usize) {
     // SAFETY: the scenario places a lone `bx lr` there; if the MPU refuses
     // the fetch the kernel stops the blob.
     unsafe { asm!("blx {0}", in(reg) address | 1, clobber_abi("C")) };
+}
+
+// Instructions the core itself refuses, each in a routine of its own so
+// that a scenario knows, and can announce, the faulting PC before the
+// fault: it is the routine's address.
+global_asm!(
+    ".section .text.probe_udf,\"ax\",%progbits",
+    ".global probe_udf",
+    ".type probe_udf,%function",
+    ".thumb_func",
+    "probe_udf:",
+    "    udf #0",
+    "    bx lr",
+    ".section .text.probe_sdiv,\"ax\",%progbits",
+    ".global probe_sdiv",
+    ".type probe_sdiv,%function",
+    ".thumb_func",
+    "probe_sdiv:",
+    "    sdiv r0, r0, r1",
+    "    bx lr",
+    ".section .text.probe_ldrd,\"ax\",%progbits",
+    ".global probe_ldrd",
+    ".type probe_ldrd,%function",
+    ".thumb_func",
+    "probe_ldrd:",
+    "    ldrd r0, r1, [r0]",
+    "    bx lr",
+);
+
+unsafe extern "C" {
+    /// `udf #0`: always UNDEFINED.
+    fn probe_udf();
+    /// `sdiv r0, r0, r1`: `dividend / divisor`; a UsageFault when the
+    /// divisor is 0 and CCR.DIV_0_TRP is set, else 0.
+    fn probe_sdiv(dividend: i32, divisor: i32) -> i32;
+    /// `ldrd r0, r1, [r0]`: two words from `address`, which the
+    /// architecture requires to be word aligned whatever CCR.UNALIGN_TRP
+    /// says.
+    fn probe_ldrd(address: usize) -> u64;
+}
+
+/// The address of the `udf` that [`undefined_instruction`] executes.
+pub fn undefined_instruction_pc() -> usize {
+    probe_udf as *const () as usize & !1
+}
+
+/// Executes an undefined instruction.
+pub fn undefined_instruction() {
+    // SAFETY: `udf` changes no memory or register; the core raises a
+    // UsageFault and the kernel stops the blob.
+    unsafe { probe_udf() }
+}
+
+/// The address of the `sdiv` that [`divide`] executes.
+pub fn divide_pc() -> usize {
+    probe_sdiv as *const () as usize & !1
+}
+
+/// `dividend / divisor` with one `sdiv`, without Rust's check of the
+/// divisor.
+pub fn divide(dividend: i32, divisor: i32) -> i32 {
+    // SAFETY: `sdiv` touches no memory; by zero it faults or gives 0.
+    unsafe { probe_sdiv(dividend, divisor) }
+}
+
+/// The address of the `ldrd` that [`load_dual`] executes.
+pub fn load_dual_pc() -> usize {
+    probe_ldrd as *const () as usize & !1
+}
+
+/// Loads the two words at `address` with one `ldrd`.
+pub fn load_dual(address: usize) -> u64 {
+    // SAFETY: the load changes no memory; the scenarios pass an address
+    // inside the blob's own SRAM, readable, so only its alignment can
+    // make it fault.
+    unsafe { probe_ldrd(address) }
 }

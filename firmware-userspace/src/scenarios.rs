@@ -7,6 +7,18 @@
 //! scenarios first show that the first and last byte of the partition are
 //! accessible. `syscall-kernel-pointer` hands the kernel pointers that are
 //! not the blob's and expects `-EFAULT` with nothing written.
+//!
+//! The fault-path scenarios make the core itself refuse an instruction the
+//! MPU has no say in, and announce it as `<name>: <instruction> at pc
+//! <address>`: `undefined-instruction` (`udf`, UsageFault UNDEFINSTR),
+//! `divide-by-zero` (`sdiv` by 0, UsageFault DIVBYZERO, which the kernel
+//! turns on with CCR.DIV_0_TRP) and `unaligned-access` (`ldrd` from an odd
+//! address in the blob's own SRAM, UsageFault UNALIGNED).
+//! `read-system-control-space` reads the CPUID register of the System
+//! Control Space: the MPU never checks the Private Peripheral Bus, the
+//! core refuses unprivileged SCS accesses with a precise BusFault. It is
+//! the only BusFault user code can provoke here, since every MPU region
+//! the blob gets covers real memory.
 
 use firmware_abi::errno::EFAULT;
 
@@ -75,6 +87,23 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "syscall-kernel-pointer",
         run: syscall_kernel_pointer,
+    },
+    Scenario {
+        name: "undefined-instruction",
+        run: undefined_instruction,
+    },
+    Scenario {
+        name: "divide-by-zero",
+        run: divide_by_zero,
+    },
+    Scenario {
+        name: "unaligned-access",
+        run: unaligned_access,
+    },
+    Scenario {
+        name: "read-system-control-space",
+        // CPUID, in the System Control Block.
+        run: |name| read(name, 0xE000_ED00),
     },
 ];
 
@@ -158,6 +187,38 @@ fn syscall_kernel_pointer(name: &str) -> ! {
         println!("{name}: every bad pointer refused with -EFAULT");
         exit(0)
     }
+    exit(FAILURE)
+}
+
+fn undefined_instruction(name: &str) -> ! {
+    println!(
+        "{name}: udf at pc {:#010x}",
+        probe::undefined_instruction_pc()
+    );
+    probe::undefined_instruction();
+    println!("{name}: the undefined instruction executed");
+    exit(FAILURE)
+}
+
+fn divide_by_zero(name: &str) -> ! {
+    println!("{name}: sdiv 1 / 0 at pc {:#010x}", probe::divide_pc());
+    let quotient = probe::divide(1, 0);
+    println!("{name}: the division gave {quotient}: DIV_0_TRP is off");
+    exit(FAILURE)
+}
+
+/// Word aligned and in user SRAM, so one byte in is readable but not
+/// word aligned.
+static mut UNALIGNED: [u32; 4] = [0; 4];
+
+fn unaligned_access(name: &str) -> ! {
+    let address = (&raw const UNALIGNED) as usize + 1;
+    println!(
+        "{name}: ldrd from {address:#010x} at pc {:#010x}",
+        probe::load_dual_pc()
+    );
+    let value = probe::load_dual(address);
+    println!("{name}: the unaligned ldrd loaded {value:#018x}");
     exit(FAILURE)
 }
 
