@@ -20,6 +20,12 @@ use mcu_build::image::{OverlapPolicy, elf};
 use object::Object as _;
 use object::ObjectSection as _;
 
+/// The kernel's decoding of the fault status registers is pure logic: its
+/// unit tests run here, on the host.
+#[path = "../firmware-kernel/src/fault_status.rs"]
+#[allow(dead_code)] // the kernel uses what the tests do not
+mod fault_status;
+
 /// A board as the pipeline built for it.
 struct Board {
     name: &'static str,
@@ -149,6 +155,10 @@ const SCENARIOS: &[&str] = &[
     "user-sram-past-end",
     "user-sram-before-start",
     "syscall-kernel-pointer",
+    "undefined-instruction",
+    "divide-by-zero",
+    "unaligned-access",
+    "read-system-control-space",
 ];
 
 fn run_scenario(board: &'static Board, name: &str) -> Run {
@@ -225,6 +235,107 @@ fn assert_stopped_at(board: &'static Board, name: &str, kind: &str, address: u32
     };
     assert_eq!(access, expected, "{name} faulted on another access");
     run
+}
+
+/// Runs a scenario whose instruction the core itself refuses; checks that
+/// it announced `<instruction> at pc <address>`, that the kernel reported
+/// `report` at exactly that PC, outlived the blob, and that the blob never
+/// got past the instruction. Returns the announced words before ` at pc`.
+fn stopped_by_the_core(board: &'static Board, name: &str, report: &str) -> String {
+    let run = run_scenario(board, name);
+    let prefix = format!("user: {name}: ");
+    let (instruction, pc) = run
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .find_map(|rest| rest.split_once(" at pc 0x"))
+        .unwrap_or_else(|| panic!("{name} announced no instruction:\n{}", run.console));
+    let pc = u32::from_str_radix(pc, 16).unwrap();
+    assert!(
+        board.user_flash.contains(pc, 2),
+        "{name}: pc {pc:#010x} is not in user flash"
+    );
+    run.assert_line(&format!("kernel: user fault: {report} (pc {pc:#010x})"));
+    assert!(
+        run.lines()
+            .any(|line| line.starts_with("kernel: user blob stopped; the kernel keeps running")),
+        "the kernel did not carry on:\n{}",
+        run.console
+    );
+    run.assert_status(USER_FAULT);
+    instruction.to_owned()
+}
+
+/// `udf` is a UsageFault (UNDEFINSTR) at its own PC.
+fn undefined_instruction_is_a_usage_fault(board: &'static Board) {
+    let instruction = stopped_by_the_core(
+        board,
+        "undefined-instruction",
+        "UsageFault: undefined instruction [UNDEFINSTR]",
+    );
+    assert_eq!(instruction, "udf");
+}
+
+/// The kernel sets CCR.DIV_0_TRP: `sdiv` by zero faults instead of giving
+/// 0 (the blob would say `DIV_0_TRP is off` and exit 1).
+fn division_by_zero_is_a_usage_fault(board: &'static Board) {
+    let instruction = stopped_by_the_core(
+        board,
+        "divide-by-zero",
+        "UsageFault: division by zero [DIVBYZERO]",
+    );
+    assert_eq!(instruction, "sdiv 1 / 0");
+}
+
+/// `ldrd` needs a word-aligned address even where the MPU grants the
+/// memory: one byte into user SRAM is a UsageFault (UNALIGNED).
+fn unaligned_ldrd_is_a_usage_fault(board: &'static Board) {
+    let instruction = stopped_by_the_core(
+        board,
+        "unaligned-access",
+        "UsageFault: unaligned access [UNALIGNED]",
+    );
+    let address = instruction
+        .strip_prefix("ldrd from 0x")
+        .and_then(|address| u32::from_str_radix(address, 16).ok())
+        .unwrap_or_else(|| panic!("unaligned-access announced {instruction:?}"));
+    assert_eq!(address % 4, 1, "{address:#010x} is not one byte off");
+    assert!(
+        board.user_sram.contains(address, 8),
+        "{address:#010x} is not in user SRAM: the MPU, not alignment, would refuse it"
+    );
+}
+
+/// The MPU never checks the Private Peripheral Bus; the core itself
+/// refuses unprivileged access to the System Control Space with a precise
+/// BusFault whose BFAR is the address read.
+fn system_control_space_is_a_bus_fault(board: &'static Board) {
+    let run = run_scenario(board, "read-system-control-space");
+    let access = announced_access(&run, "read-system-control-space");
+    assert_eq!(
+        access,
+        Access {
+            kind: "read".to_owned(),
+            address: 0xE000_ED00
+        }
+    );
+    let report = "kernel: user fault: BusFault: data read bus error at 0xe000ed00 (pc 0x";
+    assert!(
+        run.lines().any(|line| line.starts_with(report)),
+        "no `{report}` report:\n{}",
+        run.console
+    );
+    assert!(
+        run.lines()
+            .any(|line| line.starts_with("kernel: user blob stopped; the kernel keeps running")),
+        "the kernel did not carry on:\n{}",
+        run.console
+    );
+    assert!(
+        !run.console.contains("isolation is broken"),
+        "{}",
+        run.console
+    );
+    run.assert_status(USER_FAULT);
 }
 
 /// The demo prints, sleeps on the kernel timer, reuses freed heap memory
@@ -455,6 +566,26 @@ macro_rules! board_tests {
             #[test]
             fn syscalls_refuse_kernel_pointers() {
                 super::syscalls_refuse_kernel_pointers(super::board($board));
+            }
+
+            #[test]
+            fn undefined_instruction_is_a_usage_fault() {
+                super::undefined_instruction_is_a_usage_fault(super::board($board));
+            }
+
+            #[test]
+            fn division_by_zero_is_a_usage_fault() {
+                super::division_by_zero_is_a_usage_fault(super::board($board));
+            }
+
+            #[test]
+            fn unaligned_ldrd_is_a_usage_fault() {
+                super::unaligned_ldrd_is_a_usage_fault(super::board($board));
+            }
+
+            #[test]
+            fn system_control_space_is_a_bus_fault() {
+                super::system_control_space_is_a_bus_fault(super::board($board));
             }
 
             #[test]
