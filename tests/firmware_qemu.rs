@@ -140,30 +140,10 @@ fn boot_scenario(board: &Board, scenario: &str) -> Run {
     boot(board, &board.out_dir.join("combined.hex"), scenario)
 }
 
-/// The attack scenarios, in the order of
-/// `firmware-userspace/src/scenarios.rs`: the blob prints its number (the
-/// position plus one) and name, which the checks below compare.
-const SCENARIOS: &[&str] = &[
-    "read-kernel-sram",
-    "write-kernel-sram",
-    "read-kernel-flash",
-    "write-user-flash",
-    "execute-user-sram",
-    "write-peripheral",
-    "user-flash-past-end",
-    "user-flash-before-start",
-    "user-sram-past-end",
-    "user-sram-before-start",
-    "syscall-kernel-pointer",
-    "undefined-instruction",
-    "divide-by-zero",
-    "unaligned-access",
-    "read-system-control-space",
-];
-
 fn run_scenario(board: &'static Board, name: &str) -> Run {
-    let index = SCENARIOS.iter().position(|&known| known == name).unwrap();
-    let boot_argument = index as u32 + 1;
+    // The blob announces its number and name: the host's list
+    // (`qemu::SCENARIOS`) and the blob's must agree.
+    let boot_argument = mcu_build::qemu::scenario_argument(name).unwrap();
     let run = boot_scenario(board, name);
     run.assert_line(&format!("user: scenario {boot_argument}: {name}"));
     run

@@ -266,6 +266,17 @@ mod tests {
         }
     }
 
+    /// Everything in `dir`, for the an386's Rust target.
+    fn an386_context(dir: &Path) -> Context<'_> {
+        Context {
+            root: dir,
+            gen_dir: dir,
+            rust_target: Some("thumbv7em-none-eabi"),
+            cargo_target_dir: dir,
+            board: "qemu-mps2-an386",
+        }
+    }
+
     #[test]
     fn a_failing_command_reports_its_last_lines_and_every_line_is_seen() {
         let dir = tempfile::tempdir().unwrap();
@@ -273,13 +284,7 @@ mod tests {
             command: "echo one; echo two >&2; exit 3".into(),
             artifact: "out.elf".into(),
         };
-        let context = Context {
-            root: dir.path(),
-            gen_dir: dir.path(),
-            rust_target: Some("thumbv7em-none-eabi"),
-            cargo_target_dir: dir.path(),
-            board: "qemu-mps2-an386",
-        };
+        let context = an386_context(dir.path());
         let mut seen = Vec::new();
         let error = run(&pass, &context, &mut |line| seen.push(line.to_owned())).unwrap_err();
         seen.sort();
@@ -299,13 +304,7 @@ mod tests {
             command: "test \"$MCU_BUILD_BOARD\" = qemu-mps2-an386".into(),
             artifact: "out.elf".into(),
         };
-        let context = Context {
-            root: dir.path(),
-            gen_dir: dir.path(),
-            rust_target: Some("thumbv7em-none-eabi"),
-            cargo_target_dir: dir.path(),
-            board: "qemu-mps2-an386",
-        };
+        let context = an386_context(dir.path());
         let error = run(&pass, &context, &mut |_| {}).unwrap_err();
         assert!(matches!(error, PassError::NoArtifact { .. }), "{error}");
     }
