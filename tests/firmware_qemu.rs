@@ -20,6 +20,8 @@ use mcu_build::image::{OverlapPolicy, elf};
 use object::Object as _;
 use object::ObjectSection as _;
 
+mod common;
+
 /// The kernel's decoding of the fault status registers is pure logic: its
 /// unit tests run here, on the host.
 #[path = "../firmware-kernel/src/fault_status.rs"]
@@ -323,17 +325,7 @@ fn system_control_space_is_a_bus_fault(board: &'static Board) {
 fn demo_exits_zero(board: &'static Board) {
     let run = boot_scenario(board, "demo");
     run.assert_line("user: hello from the user blob, running unprivileged");
-    let slept: u32 = run
-        .lines()
-        .find_map(|line| line.strip_prefix("user: slept "))
-        .and_then(|rest| rest.split_once(' '))
-        .and_then(|(milliseconds, _)| milliseconds.parse().ok())
-        .unwrap_or_else(|| panic!("no sleep line:\n{}", run.console));
-    assert!(
-        (20..200).contains(&slept),
-        "slept {slept} ms for 20:\n{}",
-        run.console
-    );
+    common::assert_slept_20_ms(&run.console);
     assert!(run.console.contains("(reused: true)"), "{}", run.console);
     run.assert_line("kernel: user blob exited with status 0");
     run.assert_status(0);

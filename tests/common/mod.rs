@@ -120,3 +120,19 @@ impl Dir {
         path
     }
 }
+
+/// Checks the demo's sleep line in a QEMU console: the user blob asked the
+/// kernel timer for 20 ms. QEMU's virtual clock follows the host's, so a
+/// loaded machine oversleeps by a tick or more; waking early is the bug.
+pub fn assert_slept_20_ms(console: &str) {
+    let slept: u32 = console
+        .lines()
+        .find_map(|line| line.strip_prefix("user: slept "))
+        .and_then(|rest| rest.split_once(' '))
+        .and_then(|(milliseconds, _)| milliseconds.parse().ok())
+        .unwrap_or_else(|| panic!("no sleep line:\n{console}"));
+    assert!(
+        (20..200).contains(&slept),
+        "slept {slept} ms for 20:\n{console}"
+    );
+}
