@@ -159,8 +159,27 @@ static PAIR_VALUE: [u16; 1 << 16] = {
 struct Run {
     address: u32,
     bytes: Vec<u8>,
-    /// (offset within the run, line) of each record in the run.
-    records: Vec<(usize, usize)>,
+    /// Where the run's records came from, in offset order.
+    stretches: Vec<Stretch>,
+}
+
+/// Records of one length on consecutive lines: a whole file of 16-byte
+/// records is one stretch per 64 KiB (the 04 records break the lines), where
+/// an entry per record would take as much memory as the data.
+struct Stretch {
+    /// Offset of the first record's data within the run.
+    offset: usize,
+    line: usize,
+    length: usize,
+    count: usize,
+}
+
+impl Stretch {
+    /// The line of the record holding the byte at run offset `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        let index = (offset - self.offset) / self.length.max(1);
+        self.line + index.min(self.count - 1)
+    }
 }
 
 impl Run {
@@ -183,7 +202,17 @@ impl Run {
         if self.bytes.is_empty() {
             self.address = address;
         }
-        self.records.push((self.bytes.len(), line));
+        match self.stretches.last_mut() {
+            Some(last) if last.length == data.len() && last.line + last.count == line => {
+                last.count += 1;
+            }
+            _ => self.stretches.push(Stretch {
+                offset: self.bytes.len(),
+                line,
+                length: data.len(),
+                count: 1,
+            }),
+        }
         self.bytes.extend_from_slice(data);
         Ok(())
     }
@@ -203,14 +232,14 @@ impl Run {
                 InsertError::BeyondAddressSpace(r) => r.start,
             };
             let offset = (at - u64::from(self.address)) as usize;
-            let index = self.records.partition_point(|&(o, _)| o <= offset) - 1;
+            let index = self.stretches.partition_point(|s| s.offset <= offset) - 1;
             return Err(HexError {
-                line: self.records[index].1,
+                line: self.stretches[index].line_of(offset),
                 column: 4,
                 kind: err.into(),
             });
         }
-        self.records.clear();
+        self.stretches.clear();
         Ok(())
     }
 }
@@ -853,6 +882,39 @@ mod tests {
         // The same bytes twice are fine.
         let text = record(0, 0x10, &[1, 2]) + &record(0, 0x10, &[1, 2]) + EOF;
         assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn overlaps_deep_in_a_long_run_name_their_record() {
+        // Line 1 puts 0xEE somewhere; then a long run of records from
+        // address 0: 16-byte records on lines 2-3001, an 04 record that keeps
+        // the base on line 3002 (the run goes on, the lines skip one), 8-byte
+        // records on lines 3003-3102 and 16-byte ones on lines 3103-3202.
+        let mut run = String::new();
+        for i in 0..3000u16 {
+            run += &record(0, i * 16, &[i as u8; 16]);
+        }
+        run += &record(4, 0, &[0, 0]);
+        for i in 0..100u16 {
+            run += &record(0, 48_000 + i * 8, &[7; 8]);
+        }
+        for i in 0..100u16 {
+            run += &record(0, 48_800 + i * 16, &[9; 16]);
+        }
+        for (address, expected_line) in [
+            (0u16, 2),
+            (15, 2),
+            (16, 3),
+            (47_999, 3001),
+            (48_000, 3003),
+            (48_799, 3102),
+            (48_800, 3103),
+            (50_399, 3202),
+        ] {
+            let text = record(0, address, &[0xEE]) + &run + EOF;
+            let (line, column, message) = error(&text);
+            assert_eq!((line, column), (expected_line, 4), "{address}: {message}");
+        }
     }
 
     #[test]
