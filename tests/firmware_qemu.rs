@@ -35,6 +35,8 @@ struct Board {
     user_flash: Partition,
     kernel_sram: Partition,
     user_sram: Partition,
+    /// ARMv8-M (PMSAv8, stack limit registers) rather than ARMv7-M.
+    armv8m: bool,
     out_dir: PathBuf,
 }
 
@@ -84,6 +86,7 @@ fn board(name: &'static str) -> &'static Board {
             user_flash: partition(1),
             kernel_sram: partition(2),
             user_sram: partition(3),
+            armv8m: manifest["plan"]["arch"] == "armv8m",
             out_dir,
         }
     })
@@ -106,6 +109,19 @@ impl Run {
             "no line `{expected}` on the console:\n{}",
             self.console
         );
+    }
+
+    fn assert_line_starts(&self, prefix: &str) {
+        assert!(
+            self.lines().any(|line| line.starts_with(prefix)),
+            "no line starting `{prefix}` on the console:\n{}",
+            self.console
+        );
+    }
+
+    /// The kernel stopped the blob and went on running.
+    fn assert_kernel_carried_on(&self) {
+        self.assert_line_starts("kernel: user blob stopped; the kernel keeps running");
     }
 
     fn assert_status(&self, expected: u32) {
@@ -189,17 +205,8 @@ fn stopped_attack(board: &'static Board, name: &str) -> (Run, Access) {
         ),
         other => panic!("unknown access kind {other}"),
     };
-    assert!(
-        run.lines().any(|line| line.starts_with(&report)),
-        "no `{report}` report:\n{}",
-        run.console
-    );
-    assert!(
-        run.lines()
-            .any(|line| line.starts_with("kernel: user blob stopped; the kernel keeps running")),
-        "the kernel did not carry on:\n{}",
-        run.console
-    );
+    run.assert_line_starts(&report);
+    run.assert_kernel_carried_on();
     assert!(
         !run.console.contains("isolation is broken"),
         "{}",
@@ -237,12 +244,7 @@ fn stopped_by_the_core(board: &'static Board, name: &str, report: &str) -> Strin
         "{name}: pc {pc:#010x} is not in user flash"
     );
     run.assert_line(&format!("kernel: user fault: {report} (pc {pc:#010x})"));
-    assert!(
-        run.lines()
-            .any(|line| line.starts_with("kernel: user blob stopped; the kernel keeps running")),
-        "the kernel did not carry on:\n{}",
-        run.console
-    );
+    run.assert_kernel_carried_on();
     run.assert_status(USER_FAULT);
     instruction.to_owned()
 }
@@ -255,6 +257,29 @@ fn undefined_instruction_is_a_usage_fault(board: &'static Board) {
         "UsageFault: undefined instruction [UNDEFINSTR]",
     );
     assert_eq!(instruction, "udf");
+}
+
+/// The blob pushes until its stack runs out. The stack is at the bottom
+/// of user SRAM: on ARMv7-M the MPU refuses the first word below it; on
+/// ARMv8-M the kernel's PSPLIM stops the push before that (STKOF). Either
+/// way the core cannot stack the exception frame there, so the kernel
+/// reports no PC rather than a wrong one.
+fn stack_overflow_stops_at_the_bottom_of_user_sram(board: &'static Board) {
+    let run = run_scenario(board, "stack-overflow");
+    let bottom = board.user_sram.start;
+    run.assert_line_starts(&format!(
+        "user: stack-overflow: push down to the stack's bottom {bottom:#010x} at pc 0x"
+    ));
+    run.assert_line(&if board.armv8m {
+        "kernel: user fault: UsageFault: stack overflow (stack limit) [STKOF]".to_owned()
+    } else {
+        format!(
+            "kernel: user fault: MemManage: data access at {:#010x} denied by the MPU",
+            bottom - 4
+        )
+    });
+    run.assert_kernel_carried_on();
+    run.assert_status(USER_FAULT);
 }
 
 /// The kernel sets CCR.DIV_0_TRP: `sdiv` by zero faults instead of giving
@@ -301,17 +326,8 @@ fn system_control_space_is_a_bus_fault(board: &'static Board) {
         }
     );
     let report = "kernel: user fault: BusFault: data read bus error at 0xe000ed00 (pc 0x";
-    assert!(
-        run.lines().any(|line| line.starts_with(report)),
-        "no `{report}` report:\n{}",
-        run.console
-    );
-    assert!(
-        run.lines()
-            .any(|line| line.starts_with("kernel: user blob stopped; the kernel keeps running")),
-        "the kernel did not carry on:\n{}",
-        run.console
-    );
+    run.assert_line_starts(report);
+    run.assert_kernel_carried_on();
     assert!(
         !run.console.contains("isolation is broken"),
         "{}",
@@ -440,13 +456,7 @@ fn flipped_byte_is_refused(board: &'static Board) {
     let address = board.user_flash.start + UserspaceHeader::SIZE as u32 + 0x10;
     let image = combined_with_flipped_byte(board, address, dir.path());
     let run = boot(board, &image, "demo");
-    assert!(
-        run.lines()
-            .any(|line| line
-                .starts_with("kernel: refusing the user blob: blob corrupted: CRC32 is 0x")),
-        "{}",
-        run.console
-    );
+    run.assert_line_starts("kernel: refusing the user blob: blob corrupted: CRC32 is 0x");
     assert!(
         !run.console.contains("user: "),
         "the blob ran:\n{}",
@@ -485,12 +495,8 @@ fn resealed_other_blob_is_refused(board: &'static Board) {
         .unwrap();
     assert!(merge.status.success(), "{merge:?}");
     let run = boot(board, &image, "demo");
-    assert!(
-        run.lines().any(|line| line.starts_with(
-            "kernel: refusing the user blob: not the blob this kernel was built with"
-        )),
-        "{}",
-        run.console
+    run.assert_line_starts(
+        "kernel: refusing the user blob: not the blob this kernel was built with",
     );
     run.assert_status(BLOB_REFUSED);
 }
@@ -498,12 +504,7 @@ fn resealed_other_blob_is_refused(board: &'static Board) {
 /// Without a user blob the kernel finds no magic and says so.
 fn missing_blob_is_refused(board: &'static Board) {
     let run = boot(board, &board.out_dir.join("kernel.hex"), "demo");
-    assert!(
-        run.lines()
-            .any(|line| line.starts_with("kernel: refusing the user blob: bad magic 0x00000000")),
-        "{}",
-        run.console
-    );
+    run.assert_line_starts("kernel: refusing the user blob: bad magic 0x00000000");
     run.assert_status(BLOB_REFUSED);
 }
 
@@ -543,6 +544,11 @@ macro_rules! board_tests {
             #[test]
             fn undefined_instruction_is_a_usage_fault() {
                 super::undefined_instruction_is_a_usage_fault(super::board($board));
+            }
+
+            #[test]
+            fn stack_overflow_stops_at_the_bottom_of_user_sram() {
+                super::stack_overflow_stops_at_the_bottom_of_user_sram(super::board($board));
             }
 
             #[test]

@@ -21,3 +21,14 @@ pub fn thread_mode_privileged() {
         asm!("msr CONTROL, {}", "isb", in(reg) 0u32, options(nomem, nostack, preserves_flags))
     };
 }
+
+/// Sets the process stack limit (PSPLIM, ARMv8-M only): a push that would
+/// take the blob's stack pointer below `limit` is a UsageFault (STKOF)
+/// before anything is written, where ARMv7-M has only the MPU at the edge
+/// of user SRAM to stop it.
+#[cfg(all(armv8m, not(feature = "flat")))]
+pub fn set_process_stack_limit(limit: u32) {
+    // SAFETY: PSPLIM only bounds the process stack, which the kernel never
+    // uses; the blob's stack starts above `limit`.
+    unsafe { asm!("msr PSPLIM, {}", in(reg) limit, options(nomem, nostack, preserves_flags)) };
+}

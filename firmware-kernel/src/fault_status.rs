@@ -27,9 +27,10 @@ pub const NOCP: u32 = 1 << 19;
 pub const STKOF: u32 = 1 << 20;
 pub const UNALIGNED: u32 = 1 << 24;
 pub const DIVBYZERO: u32 = 1 << 25;
-/// Exception entry or return could not push or pop the frame: the stacked
-/// PC cannot be trusted.
-pub const STACKING_ERRORS: u32 = MUNSTKERR | MSTKERR | UNSTKERR | STKERR;
+/// The stacked PC cannot be trusted: exception entry or return could not
+/// push or pop the frame, or the stack hit its limit (ARMv8-M), where the
+/// entry that reports it writes no frame below the limit either.
+pub const FRAME_UNTRUSTED: u32 = MUNSTKERR | MSTKERR | UNSTKERR | STKERR | STKOF;
 
 // HFSR bits.
 pub const VECTTBL: u32 = 1 << 1;

@@ -19,7 +19,7 @@ use core::fmt;
 
 use firmware_abi::exit_status::KERNEL_PANIC;
 
-use crate::fault_status::{self, Cause, STACKING_ERRORS};
+use crate::fault_status::{self, Cause, FRAME_UNTRUSTED};
 use crate::layout::USER_FLASH;
 use crate::register::Register;
 use crate::thumb::{self, Direction};
@@ -151,7 +151,7 @@ fn capture(user_frame: Option<u32>) -> Fault {
         mmfar: MMFAR.read(),
         bfar: BFAR.read(),
         pc: user_frame
-            .filter(|_| cfsr & STACKING_ERRORS == 0)
+            .filter(|_| cfsr & FRAME_UNTRUSTED == 0)
             .and_then(stacked_pc),
     };
     // The status bits are write-one-to-clear; the next fault starts clean.

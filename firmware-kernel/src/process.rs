@@ -83,6 +83,8 @@ impl Process {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
         user_memory::write(psp, &bytes)?;
+        #[cfg(armv8m)]
+        crate::cpu::set_process_stack_limit(header.stack_start);
         Ok(Self {
             psp,
             callee_saved: [0; 8],

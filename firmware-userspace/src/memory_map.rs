@@ -7,6 +7,7 @@ unsafe extern "C" {
     static __user_flash_end: u8;
     static __user_sram_start: u8;
     static __user_sram_end: u8;
+    static __user_stack_start: u8;
     static __kernel_flash_start: u8;
     static __kernel_sram_start: u8;
 }
@@ -35,4 +36,9 @@ pub fn kernel_flash() -> usize {
 /// Origin of kernel SRAM.
 pub fn kernel_sram() -> usize {
     (&raw const __kernel_sram_start) as usize
+}
+
+/// The lowest address of the process stack: the bottom of user SRAM.
+pub fn stack_bottom() -> usize {
+    (&raw const __user_stack_start) as usize
 }

@@ -70,6 +70,13 @@ global_asm!(
     "probe_ldrd:",
     "    ldrd r0, r1, [r0]",
     "    bx lr",
+    ".section .text.probe_push,\"ax\",%progbits",
+    ".global probe_push",
+    ".type probe_push,%function",
+    ".thumb_func",
+    "probe_push:",
+    "    push {{r0}}",
+    "    b probe_push",
 );
 
 unsafe extern "C" {
@@ -82,6 +89,9 @@ unsafe extern "C" {
     /// architecture requires to be word aligned whatever CCR.UNALIGN_TRP
     /// says.
     fn probe_ldrd(address: usize) -> u64;
+    /// `push {r0}` over and over: grows the process stack until something
+    /// stops it; never returns.
+    fn probe_push() -> !;
 }
 
 /// The address of the `udf` that [`undefined_instruction`] executes.
@@ -119,4 +129,18 @@ pub fn load_dual(address: usize) -> u64 {
     // inside the blob's own SRAM, readable, so only its alignment can
     // make it fault.
     unsafe { probe_ldrd(address) }
+}
+
+/// The address of the `push` that [`exhaust_stack`] repeats.
+pub fn push_pc() -> usize {
+    probe_push as *const () as usize & !1
+}
+
+/// Pushes words onto the process stack, one `push` at a time, until the
+/// core refuses one.
+pub fn exhaust_stack() -> ! {
+    // SAFETY: the pushes write only below the stack pointer, into stack
+    // no live frame uses, until they reach the stack's bottom, where the
+    // stack limit (ARMv8-M) or the MPU (below user SRAM) stops them.
+    unsafe { probe_push() }
 }

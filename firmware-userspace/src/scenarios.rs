@@ -18,14 +18,17 @@
 //! Control Space: the MPU never checks the Private Peripheral Bus, the
 //! core refuses unprivileged SCS accesses with a precise BusFault. It is
 //! the only BusFault user code can provoke here, since every MPU region
-//! the blob gets covers real memory.
+//! the blob gets covers real memory. `stack-overflow` pushes until the
+//! process stack runs out: at the bottom of user SRAM the MPU refuses the
+//! next push (MemManage) on ARMv7-M; on ARMv8-M the kernel's PSPLIM
+//! refuses it first (UsageFault STKOF).
 
 use firmware_abi::errno::EFAULT;
 
 use firmware_userspace::syscalls::{uptime_ms, write};
 use firmware_userspace::{FAILURE, println};
 
-use crate::memory_map::{kernel_flash, kernel_sram, user_flash, user_sram};
+use crate::memory_map::{kernel_flash, kernel_sram, stack_bottom, user_flash, user_sram};
 use crate::{exit, probe};
 
 /// One attack.
@@ -104,6 +107,10 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "read-system-control-space",
         // CPUID, in the System Control Block.
         run: |name| read(name, 0xE000_ED00),
+    },
+    Scenario {
+        name: "stack-overflow",
+        run: stack_overflow,
     },
 ];
 
@@ -220,6 +227,15 @@ fn unaligned_access(name: &str) -> ! {
     let value = probe::load_dual(address);
     println!("{name}: the unaligned ldrd loaded {value:#018x}");
     exit(FAILURE)
+}
+
+fn stack_overflow(name: &str) -> ! {
+    println!(
+        "{name}: push down to the stack's bottom {:#010x} at pc {:#010x}",
+        stack_bottom(),
+        probe::push_pc()
+    );
+    probe::exhaust_stack()
 }
 
 fn breached(name: &str, value: u32) -> ! {
