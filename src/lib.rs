@@ -14,6 +14,7 @@ pub mod layout;
 pub mod mpu;
 pub mod number;
 pub mod output;
+pub mod pipelined;
 pub mod qemu;
 pub mod syscall;
 

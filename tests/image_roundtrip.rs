@@ -69,7 +69,7 @@ proptest! {
             prop_assert!(bytes.is_empty());
             return Ok(());
         };
-        let back = bin::read(&bytes, extent.start as u32).unwrap();
+        let back = bin::read(bytes, extent.start as u32).unwrap();
         let mut filled = image.clone();
         filled.fill_gaps(fill);
         prop_assert_eq!(back, filled);

@@ -168,7 +168,7 @@ fn format_detection_and_binary_reader_never_panic() {
         let bytes = rng.bytes(len);
         let _ = Format::detect(&bytes);
         let base = rng.next() as u32 | if rng.below(2) == 0 { 0xFFFF_FF00 } else { 0 };
-        let _ = bin::read(&bytes, base);
+        let _ = bin::read(bytes, base);
     }
 }
 

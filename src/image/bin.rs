@@ -26,8 +26,8 @@ pub struct BinReadError {
     pub base: u32,
 }
 
-/// Loads `data` as one segment at `base`.
-pub fn read(data: &[u8], base: u32) -> Result<Image, BinReadError> {
+/// Loads `data` as one segment at `base`, taking it over without a copy.
+pub fn read(data: Vec<u8>, base: u32) -> Result<Image, BinReadError> {
     let room = super::ADDRESS_SPACE_END - u64::from(base);
     if data.len() as u64 > room {
         return Err(BinReadError {
@@ -38,7 +38,7 @@ pub fn read(data: &[u8], base: u32) -> Result<Image, BinReadError> {
     }
     let mut image = Image::new();
     image
-        .insert(base, data, OverlapPolicy::Error)
+        .insert_vec(base, data, OverlapPolicy::Error)
         .expect("an empty image has no overlaps, and the data fits the address space");
     Ok(image)
 }

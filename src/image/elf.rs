@@ -7,11 +7,12 @@
 //! `p_filesz` bytes are stored; the rest of `p_memsz` is `.bss`, which the
 //! startup code zeroes and which has no bytes in the file.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use object::elf;
 use object::endian::{Endianness, LittleEndian as LE, U16, U32};
 use object::read::elf::{FileHeader, ProgramHeader};
+use object::{ReadCache, ReadRef};
 
 use super::{Image, InsertError, OverlapPolicy, StartAddress, format_range};
 
@@ -59,7 +60,7 @@ pub enum ElfErrorKind {
         index: usize,
         file_offset: u64,
         size: u64,
-        file_len: usize,
+        file_len: u64,
     },
     #[error(
         "program header {index} (PT_LOAD) loads {} at p_paddr, \
@@ -76,22 +77,93 @@ pub enum ElfErrorKind {
     EntryBeyondAddressSpace(u64),
     #[error("no loadable data: no PT_LOAD segment has file bytes (p_filesz > 0)")]
     NoLoadableData,
+    #[error("cannot read: {0}")]
+    Read(String),
 }
 
 /// Loads every PT_LOAD segment's file bytes at `p_paddr`, with the entry
 /// point as start address. ELF32 and ELF64, either byte order.
 pub fn read(data: &[u8]) -> Result<ElfFile, ElfError> {
-    match object::FileKind::parse(data) {
-        Ok(object::FileKind::Elf32) => load::<elf::FileHeader32<Endianness>>(data, 32),
-        Ok(object::FileKind::Elf64) => load::<elf::FileHeader64<Endianness>>(data, 64),
-        _ => Err(ElfError {
-            offset: 0,
-            kind: ElfErrorKind::NotElf,
-        }),
-    }
+    read_from(io::Cursor::new(data))
 }
 
-fn load<H: FileHeader<Endian = Endianness>>(data: &[u8], class: u8) -> Result<ElfFile, ElfError> {
+/// [`read`] from a file: only the headers are read through the object
+/// crate's cache; each segment's bytes are read straight into the image,
+/// so a large ELF is never held in memory twice.
+pub fn read_from<R: Read + Seek>(file: R) -> Result<ElfFile, ElfError> {
+    let cache = ReadCache::new(file);
+    let plan = match object::FileKind::parse(&cache) {
+        Ok(object::FileKind::Elf32) => plan::<elf::FileHeader32<Endianness>>(&cache, 32)?,
+        Ok(object::FileKind::Elf64) => plan::<elf::FileHeader64<Endianness>>(&cache, 64)?,
+        _ => {
+            return Err(ElfError {
+                offset: 0,
+                kind: ElfErrorKind::NotElf,
+            });
+        }
+    };
+    let mut file = cache.into_inner();
+    let mut image = Image::new();
+    for segment in &plan.segments {
+        let mut bytes = Vec::with_capacity(segment.size as usize);
+        file.seek(SeekFrom::Start(segment.file_offset))
+            .and_then(|_| (&mut file).take(segment.size).read_to_end(&mut bytes))
+            .map_err(|error| ElfError {
+                offset: segment.file_offset,
+                kind: ElfErrorKind::Read(error.to_string()),
+            })?;
+        if bytes.len() as u64 != segment.size {
+            return Err(ElfError {
+                offset: segment.header_offset,
+                kind: ElfErrorKind::SegmentPastEndOfFile {
+                    index: segment.index,
+                    file_offset: segment.file_offset,
+                    size: segment.size,
+                    file_len: segment.file_offset + bytes.len() as u64,
+                },
+            });
+        }
+        image
+            .insert_vec(segment.address, bytes, OverlapPolicy::Identical)
+            .map_err(|error| ElfError {
+                offset: segment.header_offset,
+                kind: ElfErrorKind::SegmentOverlap {
+                    index: segment.index,
+                    error,
+                },
+            })?;
+    }
+    image.set_start_address(Some(StartAddress::Linear {
+        address: plan.entry,
+    }));
+    Ok(ElfFile {
+        image,
+        info: plan.info,
+    })
+}
+
+/// What the headers say to load, checked against the file's length and
+/// the address space.
+struct LoadPlan {
+    segments: Vec<PlannedSegment>,
+    entry: u32,
+    info: ElfInfo,
+}
+
+struct PlannedSegment {
+    /// Index in the program header table, and where its entry is.
+    index: usize,
+    header_offset: u64,
+    file_offset: u64,
+    size: u64,
+    /// `p_paddr`.
+    address: u32,
+}
+
+fn plan<'data, H: FileHeader<Endian = Endianness>>(
+    data: impl ReadRef<'data>,
+    class: u8,
+) -> Result<LoadPlan, ElfError> {
     let at = |offset: u64, kind| ElfError { offset, kind };
     let header = H::parse(data).map_err(|e| at(0, ElfErrorKind::Header(e.to_string())))?;
     let endian = header
@@ -102,9 +174,14 @@ fn load<H: FileHeader<Endian = Endianness>>(data: &[u8], class: u8) -> Result<El
     let program_headers = header
         .program_headers(endian, data)
         .map_err(|e| at(table_offset, ElfErrorKind::ProgramHeaders(e.to_string())))?;
+    let file_len = data.len().map_err(|()| {
+        at(
+            0,
+            ElfErrorKind::Read("cannot find the file's length".into()),
+        )
+    })?;
 
-    let mut image = Image::new();
-    let mut load_segments = 0;
+    let mut segments = Vec::new();
     for (index, ph) in program_headers.iter().enumerate() {
         let header_offset = table_offset + index as u64 * entry_size;
         let size: u64 = ph.p_filesz(endian).into();
@@ -112,22 +189,20 @@ fn load<H: FileHeader<Endian = Endianness>>(data: &[u8], class: u8) -> Result<El
             continue;
         }
         let file_offset: u64 = ph.p_offset(endian).into();
-        let bytes = file_offset
+        if file_offset
             .checked_add(size)
-            .and_then(|end| {
-                data.get(usize::try_from(file_offset).ok()?..usize::try_from(end).ok()?)
-            })
-            .ok_or_else(|| {
-                at(
-                    header_offset,
-                    ElfErrorKind::SegmentPastEndOfFile {
-                        index,
-                        file_offset,
-                        size,
-                        file_len: data.len(),
-                    },
-                )
-            })?;
+            .is_none_or(|end| end > file_len)
+        {
+            return Err(at(
+                header_offset,
+                ElfErrorKind::SegmentPastEndOfFile {
+                    index,
+                    file_offset,
+                    size,
+                    file_len,
+                },
+            ));
+        }
         let address: u64 = ph.p_paddr(endian).into();
         let range = address..address.saturating_add(size);
         if range.end > super::ADDRESS_SPACE_END {
@@ -136,26 +211,29 @@ fn load<H: FileHeader<Endian = Endianness>>(data: &[u8], class: u8) -> Result<El
                 ElfErrorKind::SegmentBeyondAddressSpace { index, range },
             ));
         }
-        image
-            .insert(address as u32, bytes, OverlapPolicy::Identical)
-            .map_err(|error| at(header_offset, ElfErrorKind::SegmentOverlap { index, error }))?;
-        load_segments += 1;
+        segments.push(PlannedSegment {
+            index,
+            header_offset,
+            file_offset,
+            size,
+            address: address as u32,
+        });
     }
-    if image.is_empty() {
+    if segments.is_empty() {
         return Err(at(table_offset, ElfErrorKind::NoLoadableData));
     }
     let entry: u64 = header.e_entry(endian).into();
     let entry =
         u32::try_from(entry).map_err(|_| at(0x18, ElfErrorKind::EntryBeyondAddressSpace(entry)))?;
-    image.set_start_address(Some(StartAddress::Linear { address: entry }));
-    Ok(ElfFile {
-        image,
+    Ok(LoadPlan {
         info: ElfInfo {
             class,
             big_endian: endian == Endianness::Big,
             machine: header.e_machine(endian),
-            load_segments,
+            load_segments: segments.len(),
         },
+        segments,
+        entry,
     })
 }
 

@@ -12,6 +12,7 @@ use super::elf::{self, ElfError, ElfInfo};
 use super::ihex::{self, HexError, RecordCounts, RecordLength};
 use crate::number::{self, NumberError};
 use crate::output::{self, WriteError};
+use crate::pipelined::write_pipelined;
 
 /// The three image formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
@@ -150,22 +151,15 @@ pub fn load(spec: &InputSpec) -> Result<LoadedFile, LoadError> {
         .map(|file| BufReader::with_capacity(1 << 16, file))
         .map_err(io_error)?;
     let detected = Format::detect(reader.fill_buf().map_err(io_error)?);
-    let read_all = |mut reader: BufReader<std::fs::File>| {
-        let mut content = Vec::new();
-        reader
-            .read_to_end(&mut content)
-            .map(|_| content)
-            .map_err(io_error)
-    };
     let (format, image, details) = match (spec.base, detected) {
         (Some(base), _) => {
-            let image = bin::read(&read_all(reader)?, base)
-                .map_err(|error| LoadError::Bin { path, error })?;
+            let mut content = Vec::new();
+            reader.read_to_end(&mut content).map_err(io_error)?;
+            let image = bin::read(content, base).map_err(|error| LoadError::Bin { path, error })?;
             (Format::Bin, image, Details::Bin { base })
         }
         (None, Some(Format::Elf)) => {
-            let file =
-                elf::read(&read_all(reader)?).map_err(|error| LoadError::Elf { path, error })?;
+            let file = elf::read_from(reader).map_err(|error| LoadError::Elf { path, error })?;
             (Format::Elf, file.image, Details::Elf(file.info))
         }
         (None, Some(Format::Hex)) => {
@@ -218,7 +212,8 @@ pub enum SaveError {
 }
 
 /// Encodes `image` and writes it to `path` atomically: on any error the
-/// destination is left as it was.
+/// destination is left as it was. Encoding and writing overlap (see
+/// [`write_pipelined`]).
 pub fn save(image: &Image, path: &Path, options: &SaveOptions) -> Result<(), SaveError> {
     if options.format == Format::Bin {
         bin::check_gaps(image, options.max_gap).map_err(|error| SaveError::Bin {
@@ -226,10 +221,12 @@ pub fn save(image: &Image, path: &Path, options: &SaveOptions) -> Result<(), Sav
             error,
         })?;
     }
-    output::write_atomically_with(path, |mut out| match options.format {
-        Format::Hex => ihex::write_to(image, options.record_length, &mut out),
-        Format::Elf => elf::write_to(image, &mut out),
-        Format::Bin => bin::write_to(image, options.fill, &mut out),
+    output::write_atomically_with(path, |out| {
+        write_pipelined(out, |mut blocks| match options.format {
+            Format::Hex => ihex::write_to(image, options.record_length, &mut blocks),
+            Format::Elf => elf::write_to(image, &mut blocks),
+            Format::Bin => bin::write_to(image, options.fill, &mut blocks),
+        })
     })?;
     Ok(())
 }
