@@ -263,21 +263,24 @@ fn undefined_instruction_is_a_usage_fault(board: &'static Board) {
 /// of user SRAM: on ARMv7-M the MPU refuses the first word below it; on
 /// ARMv8-M the kernel's PSPLIM stops the push before that (STKOF). Either
 /// way the core cannot stack the exception frame there, so the kernel
-/// reports no PC rather than a wrong one.
+/// reports no PC rather than a wrong one, and says why.
 fn stack_overflow_stops_at_the_bottom_of_user_sram(board: &'static Board) {
     let run = run_scenario(board, "stack-overflow");
     let bottom = board.user_sram.start;
     run.assert_line_starts(&format!(
         "user: stack-overflow: push down to the stack's bottom {bottom:#010x} at pc 0x"
     ));
-    run.assert_line(&if board.armv8m {
-        "kernel: user fault: UsageFault: stack overflow (stack limit) [STKOF]".to_owned()
+    let cause = if board.armv8m {
+        "UsageFault: stack overflow (stack limit) [STKOF]".to_owned()
     } else {
         format!(
-            "kernel: user fault: MemManage: data access at {:#010x} denied by the MPU",
+            "MemManage: data access at {:#010x} denied by the MPU",
             bottom - 4
         )
-    });
+    };
+    run.assert_line(&format!(
+        "kernel: user fault: {cause} (no pc: the exception frame was not stacked)"
+    ));
     run.assert_kernel_carried_on();
     run.assert_status(USER_FAULT);
 }

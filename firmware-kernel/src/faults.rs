@@ -231,6 +231,9 @@ impl fmt::Display for Description<'_> {
         }
         match fault.pc {
             Some(pc) => write!(f, " (pc {pc:#010x})"),
+            None if fault.cfsr & FRAME_UNTRUSTED != 0 => {
+                write!(f, " (no pc: the exception frame was not stacked)")
+            }
             None => Ok(()),
         }
     }
