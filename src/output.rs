@@ -29,7 +29,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 /// and failed runs from partial files, not the disk from power loss, and an
 /// fsync of a multi-megabyte image would dominate the time of `hex merge`.
 /// For the same reason an existing destination is swapped out (see
-/// [`replace`]) rather than renamed over.
+/// `replace`) rather than renamed over.
 pub fn write_atomically_with(
     path: &Path,
     produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,

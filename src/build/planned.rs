@@ -1,7 +1,7 @@
 //! The layout plan of a protected build, with its four standard partitions
 //! found once.
 //!
-//! [`crate::layout::plan`] places any set of partitions; a protected build
+//! [`crate::layout::plan()`] places any set of partitions; a protected build
 //! needs four of them by name (kernel and user flash, kernel and user SRAM)
 //! at every step: the linker scripts, the header checks, the CRC, the MPU
 //! table the kernel receives. [`Planned`] checks that they exist when the

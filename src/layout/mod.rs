@@ -2,7 +2,7 @@
 //! memories so that the MPU can grant every user partition exactly.
 //!
 //! [`request`] says what is asked for, [`planner`] finds addresses and
-//! regions, [`plan`] is the result (with its stable JSON form), [`svg`]
+//! regions, [`mod@plan`] is the result (with its stable JSON form), [`svg`]
 //! draws it, [`elf_check`] checks linked ELF files against it, and
 //! [`compare`] measures it against the usual alternatives.
 
