@@ -21,7 +21,7 @@ pub const QEMU: &str = "qemu-system-arm";
 /// The scenarios of the bundled user blob, by boot argument: 0 is the
 /// demo, `n` is `firmware-userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
 /// (the blob prints `user: scenario <n>: <name>`, which the tests check).
-pub const SCENARIOS: [&str; 17] = [
+pub const SCENARIOS: [&str; 18] = [
     "demo",
     "read-kernel-sram",
     "write-kernel-sram",
@@ -39,6 +39,7 @@ pub const SCENARIOS: [&str; 17] = [
     "unaligned-access",
     "read-system-control-space",
     "stack-overflow",
+    "breakpoint",
 ];
 
 /// The boot argument of scenario `name`.

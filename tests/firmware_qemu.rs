@@ -285,6 +285,16 @@ fn stack_overflow_stops_at_the_bottom_of_user_sram(board: &'static Board) {
     run.assert_status(USER_FAULT);
 }
 
+/// A `bkpt` with no debugger is a debug event that neither halting debug
+/// nor the (disabled) DebugMonitor takes: it escalates to HardFault, the
+/// one fault the kernel cannot turn off, and the kernel survives it too.
+/// QEMU sets HFSR.FORCED for it; a Cortex-M core sets DEBUGEVT, which the
+/// kernel reports as a debug event (fault_status's unit tests).
+fn breakpoint_is_an_escalated_hard_fault(board: &'static Board) {
+    let instruction = stopped_by_the_core(board, "breakpoint", "HardFault: escalated fault");
+    assert_eq!(instruction, "bkpt");
+}
+
 /// The kernel sets CCR.DIV_0_TRP: `sdiv` by zero faults instead of giving
 /// 0 (the blob would say `DIV_0_TRP is off` and exit 1).
 fn division_by_zero_is_a_usage_fault(board: &'static Board) {
@@ -552,6 +562,11 @@ macro_rules! board_tests {
             #[test]
             fn stack_overflow_stops_at_the_bottom_of_user_sram() {
                 super::stack_overflow_stops_at_the_bottom_of_user_sram(super::board($board));
+            }
+
+            #[test]
+            fn breakpoint_is_an_escalated_hard_fault() {
+                super::breakpoint_is_an_escalated_hard_fault(super::board($board));
             }
 
             #[test]

@@ -35,6 +35,7 @@ pub const FRAME_UNTRUSTED: u32 = MUNSTKERR | MSTKERR | UNSTKERR | STKERR | STKOF
 // HFSR bits.
 pub const VECTTBL: u32 = 1 << 1;
 pub const FORCED: u32 = 1 << 30;
+pub const DEBUGEVT: u32 = 1 << 31;
 
 /// Why the core faulted, most specific first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,9 @@ pub enum Cause {
     ImpreciseBusError,
     /// A UsageFault, by its UFSR bit.
     Usage(Usage),
+    /// HardFault on a debug event (a `bkpt`) that neither halting debug
+    /// nor the DebugMonitor took.
+    DebugEvent,
     /// HardFault on a failed vector table read.
     VectorTable,
     /// HardFault escalated from a fault whose status bit is not set (its
@@ -150,6 +154,8 @@ pub fn decode(cfsr: u32, hfsr: u32, mmfar: u32, bfar: u32) -> Cause {
         Cause::ImpreciseBusError
     } else if let Some(&(_, usage)) = Usage::BITS.iter().find(|&&(bit, _)| cfsr & bit != 0) {
         Cause::Usage(usage)
+    } else if hfsr & DEBUGEVT != 0 {
+        Cause::DebugEvent
     } else if hfsr & VECTTBL != 0 {
         Cause::VectorTable
     } else if hfsr & FORCED != 0 {
@@ -222,6 +228,7 @@ mod tests {
     #[test]
     fn hardfault_without_a_cfsr_bit() {
         assert_eq!(decode(0, VECTTBL, 0, 0), Cause::VectorTable);
+        assert_eq!(decode(0, DEBUGEVT, 0, 0), Cause::DebugEvent);
         assert_eq!(decode(0, FORCED, 0, 0), Cause::Escalated);
         assert_eq!(decode(0, 0, 0, 0), Cause::Unknown);
         // An escalated UsageFault keeps its UFSR bit.

@@ -225,6 +225,7 @@ impl fmt::Display for Description<'_> {
             }
             Cause::ImpreciseBusError => write!(f, "data bus error (imprecise, no address)")?,
             Cause::Usage(usage) => write!(f, "{} [{}]", usage.text(), usage.bit_name())?,
+            Cause::DebugEvent => write!(f, "debug event with no debugger (bkpt)")?,
             Cause::VectorTable => write!(f, "vector table read failed")?,
             Cause::Escalated => write!(f, "escalated fault")?,
             Cause::Unknown => write!(f, "no cause recorded")?,

@@ -77,6 +77,13 @@ global_asm!(
     "probe_push:",
     "    push {{r0}}",
     "    b probe_push",
+    ".section .text.probe_bkpt,\"ax\",%progbits",
+    ".global probe_bkpt",
+    ".type probe_bkpt,%function",
+    ".thumb_func",
+    "probe_bkpt:",
+    "    bkpt #1",
+    "    bx lr",
 );
 
 unsafe extern "C" {
@@ -92,6 +99,8 @@ unsafe extern "C" {
     /// `push {r0}` over and over: grows the process stack until something
     /// stops it; never returns.
     fn probe_push() -> !;
+    /// `bkpt #1`: a debug event, which no debugger takes.
+    fn probe_bkpt();
 }
 
 /// The address of the `udf` that [`undefined_instruction`] executes.
@@ -143,4 +152,16 @@ pub fn exhaust_stack() -> ! {
     // no live frame uses, until they reach the stack's bottom, where the
     // stack limit (ARMv8-M) or the MPU (below user SRAM) stops them.
     unsafe { probe_push() }
+}
+
+/// The address of the `bkpt` that [`breakpoint`] executes.
+pub fn breakpoint_pc() -> usize {
+    probe_bkpt as *const () as usize & !1
+}
+
+/// Executes a breakpoint instruction.
+pub fn breakpoint() {
+    // SAFETY: `bkpt` changes no memory or register; without a debugger
+    // the core escalates the debug event to HardFault.
+    unsafe { probe_bkpt() }
 }

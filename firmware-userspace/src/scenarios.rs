@@ -21,7 +21,9 @@
 //! the blob gets covers real memory. `stack-overflow` pushes until the
 //! process stack runs out: at the bottom of user SRAM the MPU refuses the
 //! next push (MemManage) on ARMv7-M; on ARMv8-M the kernel's PSPLIM
-//! refuses it first (UsageFault STKOF).
+//! refuses it first (UsageFault STKOF). `breakpoint` executes `bkpt` with
+//! no debugger: the debug event escalates to HardFault, which the kernel
+//! reports and survives like the configurable faults.
 
 use firmware_abi::errno::EFAULT;
 
@@ -111,6 +113,10 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "stack-overflow",
         run: stack_overflow,
+    },
+    Scenario {
+        name: "breakpoint",
+        run: breakpoint,
     },
 ];
 
@@ -236,6 +242,13 @@ fn stack_overflow(name: &str) -> ! {
         probe::push_pc()
     );
     probe::exhaust_stack()
+}
+
+fn breakpoint(name: &str) -> ! {
+    println!("{name}: bkpt at pc {:#010x}", probe::breakpoint_pc());
+    probe::breakpoint();
+    println!("{name}: the breakpoint was ignored");
+    exit(FAILURE)
 }
 
 fn breached(name: &str, value: u32) -> ! {
