@@ -450,6 +450,33 @@ fn bad_hex_input_is_reported_with_file_line_and_column() {
 }
 
 #[test]
+fn of_many_bad_inputs_the_first_on_the_command_line_is_reported() {
+    let dir = Dir::new();
+    let mut args = vec!["hex".to_owned(), "merge".to_owned()];
+    for i in 0..12u32 {
+        let name = format!("in{i:02}.hex");
+        dir.hex(&name, 0x0800_0000 + i * 0x100, &[i as u8; 16], None);
+        args.push(name);
+    }
+    // Inputs 5 and 9 are broken: 5 in its last line, after 4096 good
+    // records, 9 in its first, so that 9 is likely to fail first.
+    let mut long = Image::new();
+    long.insert(0x0900_0000, &[0x5A; 65536], OverlapPolicy::Error)
+        .unwrap();
+    let mut text = String::from_utf8(ihex::write(&long, RecordLength::default())).unwrap();
+    text.truncate(text.len() - ":00000001FF\n".len());
+    text += ":0400000001020304F3\n";
+    let bad_line = text.lines().count();
+    dir.write("in05.hex", text);
+    dir.write("in09.hex", "not hex\n");
+    args.extend(["-o".to_owned(), "all.hex".to_owned()]);
+    dir.mcu_build().args(&args).assert().code(1).stderr(
+        contains(format!("in05.hex:{bad_line}:18: checksum is 0xF3")).and(contains("in09").not()),
+    );
+    assert!(!dir.path("all.hex").exists());
+}
+
+#[test]
 fn bad_elf_input_names_the_byte_offset() {
     let dir = Dir::new();
     let mut elf = build_elf(false, false, 0, &[TestSegment::load(0x1000, &[1; 64])]);

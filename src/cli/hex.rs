@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -148,19 +149,36 @@ fn parse_size(text: &str) -> Result<u64, String> {
     number::parse_u64(text).map_err(|e| e.to_string())
 }
 
-/// Loads the inputs, each on a thread of its own: parsing dominates the
-/// time of `hex merge`, and the files are independent.
+/// Loads the inputs on as many threads as there are cores: parsing
+/// dominates the time of `hex merge`, and the files are independent. The
+/// first input that fails, in command-line order, is the error.
 fn load_all(specs: &[InputSpec]) -> anyhow::Result<Vec<LoadedFile>> {
-    std::thread::scope(|scope| {
-        let loads: Vec<_> = specs
-            .iter()
-            .map(|spec| scope.spawn(move || file::load(spec)))
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(specs.len());
+    let next = AtomicUsize::new(0);
+    let mut loaded: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(spec) = specs.get(index) else {
+                            return mine;
+                        };
+                        mine.push((index, file::load(spec)));
+                    }
+                })
+            })
             .collect();
-        loads
+        handles
             .into_iter()
-            .map(|load| Ok(load.join().expect("loading does not panic")?))
+            .flat_map(|worker| worker.join().expect("loading does not panic"))
             .collect()
-    })
+    });
+    loaded.sort_by_key(|(index, _)| *index);
+    loaded.into_iter().map(|(_, load)| Ok(load?)).collect()
 }
 
 #[derive(Debug, Args)]
