@@ -82,4 +82,5 @@ fn an_unknown_scenario_is_a_usage_error_listing_the_scenarios() {
     let (_, errors) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{errors}");
     assert!(errors.contains("demo, read-kernel-sram"), "{errors}");
+    assert!(errors.contains("stack-overflow, breakpoint"), "{errors}");
 }

@@ -35,8 +35,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "S", default_value_t = 30.0)]
     timeout: f64,
     /// What the bundled user blob does: `demo`, or an attack on the
-    /// isolation (see the list in the error for an unknown name).
-    #[arg(long, value_name = "NAME", default_value = "demo")]
+    /// isolation or a fault, which the kernel must stop (exit 101).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "demo",
+        value_parser = clap::builder::PossibleValuesParser::new(qemu::SCENARIOS)
+    )]
     scenario: String,
 }
 
