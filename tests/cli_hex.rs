@@ -477,6 +477,26 @@ fn of_many_bad_inputs_the_first_on_the_command_line_is_reported() {
 }
 
 #[test]
+fn inputs_may_be_pipes() {
+    let dir = Dir::new();
+    let elf = build_elf(
+        false,
+        false,
+        0x1001,
+        &[TestSegment::load(0x1000, &[7; 300])],
+    );
+    let hex = fs::read(dir.hex("in.hex", 0x2000, &[9; 300], None)).unwrap();
+    for (bytes, format) in [(elf, "ELF"), (hex, "Intel HEX")] {
+        dir.mcu_build()
+            .args(["hex", "info", "/dev/stdin"])
+            .write_stdin(bytes)
+            .assert()
+            .success()
+            .stdout(contains(format!("/dev/stdin: {format}")).and(contains("300 bytes")));
+    }
+}
+
+#[test]
 fn bad_elf_input_names_the_byte_offset() {
     let dir = Dir::new();
     let mut elf = build_elf(false, false, 0, &[TestSegment::load(0x1000, &[1; 64])]);

@@ -151,15 +151,26 @@ pub fn load(spec: &InputSpec) -> Result<LoadedFile, LoadError> {
         .map(|file| BufReader::with_capacity(1 << 16, file))
         .map_err(io_error)?;
     let detected = Format::detect(reader.fill_buf().map_err(io_error)?);
+    let read_all = |mut reader: BufReader<std::fs::File>| {
+        let mut content = Vec::new();
+        reader.read_to_end(&mut content).map(|_| content)
+    };
     let (format, image, details) = match (spec.base, detected) {
         (Some(base), _) => {
-            let mut content = Vec::new();
-            reader.read_to_end(&mut content).map_err(io_error)?;
+            let content = read_all(reader).map_err(io_error)?;
             let image = bin::read(content, base).map_err(|error| LoadError::Bin { path, error })?;
             (Format::Bin, image, Details::Bin { base })
         }
         (None, Some(Format::Elf)) => {
-            let file = elf::read_from(reader).map_err(|error| LoadError::Elf { path, error })?;
+            // Only a regular file can seek to the segments; a pipe
+            // (`<(...)`, /dev/stdin) is read whole first.
+            let seekable = reader.get_ref().metadata().is_ok_and(|meta| meta.is_file());
+            let file = if seekable {
+                elf::read_from(reader)
+            } else {
+                elf::read(&read_all(reader).map_err(io_error)?)
+            }
+            .map_err(|error| LoadError::Elf { path, error })?;
             (Format::Elf, file.image, Details::Elf(file.info))
         }
         (None, Some(Format::Hex)) => {
