@@ -68,8 +68,8 @@ pub fn write_atomically_with(
 fn replace(tmp: tempfile::TempPath, path: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        let is_file = std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_dir());
-        if is_file && exchange(&tmp, path).is_ok() {
+        let exchangeable = std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_dir());
+        if exchangeable && exchange(&tmp, path).is_ok() {
             return Ok(());
         }
     }
