@@ -29,29 +29,19 @@ impl Lcg {
 /// lengths, and `user_regions` regions for the user partitions.
 fn small_board(base: &str, flash: (u32, u64), sram: (u32, u64), user_regions: u8) -> Board {
     let mut board = board::bundled(base).unwrap();
-    let flash_memory = board
-        .memories
-        .iter()
-        .find(|m| m.kind == MemoryKind::Flash)
-        .unwrap()
-        .clone();
-    let sram_memory = board
-        .memories
-        .iter()
-        .find(|m| m.kind == MemoryKind::Ram)
-        .unwrap()
-        .clone();
+    let resized = |kind, (origin, length)| Memory {
+        origin,
+        length,
+        ..board
+            .memories
+            .iter()
+            .find(|m| m.kind == kind)
+            .unwrap()
+            .clone()
+    };
     board.memories = vec![
-        Memory {
-            origin: flash.0,
-            length: flash.1,
-            ..flash_memory
-        },
-        Memory {
-            origin: sram.0,
-            length: sram.1,
-            ..sram_memory
-        },
+        resized(MemoryKind::Flash, flash),
+        resized(MemoryKind::Ram, sram),
     ];
     let mpu = board.mpu.as_mut().unwrap();
     mpu.kernel_regions = mpu.regions - user_regions;

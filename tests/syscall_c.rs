@@ -2,8 +2,12 @@
 //! through proxies, the stub lookup table and stubs compiled with the host
 //! `cc`, plus a warning-free build for Cortex-M4 with `arm-none-eabi-gcc`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::run;
 
 use mcu_build::syscall::{
     self, GenerateOptions, GeneratedFile, Language, PointerChecks, Side, checks, csv,
@@ -164,20 +168,6 @@ fn generation_is_deterministic_and_single_file_holds_the_same_code() {
             .collect();
         assert_eq!(file(&single, single_name), format!("{banner}{joined}"));
     }
-}
-
-/// Runs a command, failing the test with its output if it fails.
-fn run(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{command:?} failed:\n{text}");
-    text
 }
 
 /// Writes the round-trip files into a fresh temporary directory.

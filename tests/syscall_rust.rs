@@ -2,8 +2,12 @@
 //! `dispatch` into a recording kernel, and builds of both modules for
 //! thumbv7em-none-eabi and thumbv8m.main-none-eabi with warnings denied.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::run;
 
 use mcu_build::syscall::{
     self, GenerateOptions, GeneratedFile, Language, PointerChecks, Side, checks, csv,
@@ -54,19 +58,6 @@ fn rustc() -> Command {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["--edition", "2024", "-D", "warnings"]);
     command
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{command:?} failed:\n{text}");
-    text
 }
 
 /// Set MCU_BUILD_BLESS=1 to rewrite the golden files after an intended

@@ -6,6 +6,8 @@
 
 use std::process::Command;
 
+mod common;
+
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 
 #[path = "../firmware-kernel/src/thumb.rs"]
@@ -26,16 +28,11 @@ fn first_halfwords(instructions: &[&str]) -> Vec<u16> {
     source += "1:\n.ltorg\n";
     let (asm, object_file) = (dir.path().join("t.s"), dir.path().join("t.o"));
     std::fs::write(&asm, source).unwrap();
-    let assembled = Command::new("arm-none-eabi-as")
-        .args(["-march=armv8-m.main", "-o"])
-        .arg(&object_file)
-        .arg(&asm)
-        .output()
-        .expect("arm-none-eabi-as runs (apt-get install binutils-arm-none-eabi)");
-    assert!(
-        assembled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&assembled.stderr)
+    common::run(
+        Command::new("arm-none-eabi-as")
+            .args(["-march=armv8-m.main", "-o"])
+            .arg(&object_file)
+            .arg(&asm),
     );
     let bytes = std::fs::read(&object_file).unwrap();
     let file = object::File::parse(&*bytes).unwrap();

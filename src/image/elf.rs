@@ -106,23 +106,21 @@ pub fn read_from<R: Read + Seek>(file: R) -> Result<ElfFile, ElfError> {
     let mut image = Image::new();
     for segment in &plan.segments {
         let mut bytes = Vec::with_capacity(segment.size as usize);
+        // `plan` checked the segment against the file's length; a short
+        // read means the file changed under us.
         file.seek(SeekFrom::Start(segment.file_offset))
             .and_then(|_| (&mut file).take(segment.size).read_to_end(&mut bytes))
+            .and_then(|read| {
+                if read as u64 == segment.size {
+                    Ok(())
+                } else {
+                    Err(io::ErrorKind::UnexpectedEof.into())
+                }
+            })
             .map_err(|error| ElfError {
                 offset: segment.file_offset,
                 kind: ElfErrorKind::Read(error.to_string()),
             })?;
-        if bytes.len() as u64 != segment.size {
-            return Err(ElfError {
-                offset: segment.header_offset,
-                kind: ElfErrorKind::SegmentPastEndOfFile {
-                    index: segment.index,
-                    file_offset: segment.file_offset,
-                    size: segment.size,
-                    file_len: segment.file_offset + bytes.len() as u64,
-                },
-            });
-        }
         image
             .insert_vec(segment.address, bytes, OverlapPolicy::Identical)
             .map_err(|error| ElfError {

@@ -136,3 +136,18 @@ pub fn assert_slept_20_ms(console: &str) {
         "slept {slept} ms for 20:\n{console}"
     );
 }
+
+/// Runs a command and returns its output and error text, failing the test
+/// with both if it cannot start or fails.
+pub fn run(command: &mut std::process::Command) -> String {
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("cannot run {command:?}: {e} (scripts/test installs the tools the tests use)")
+    });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{command:?} failed:\n{text}");
+    text
+}
