@@ -84,7 +84,11 @@ fn every_form_of_the_format_reads_as_nuttx_reads_it() {
     assert_eq!(log_printf.header, "", "no header to include");
     assert_eq!(log_printf.fixed_params, 1);
     assert_eq!(
-        log_printf.optional_params().iter().map(|p| &p.kind).collect::<Vec<_>>(),
+        log_printf
+            .optional_params()
+            .iter()
+            .map(|p| &p.kind)
+            .collect::<Vec<_>>(),
         vec![&plain("uintptr_t"); 5]
     );
 
@@ -93,7 +97,10 @@ fn every_form_of_the_format_reads_as_nuttx_reads_it() {
     assert_eq!(nanosleep.header, "time.h");
     assert_eq!(nanosleep.returns, ReturnType::Value("int".into()));
     assert_eq!(
-        (nanosleep.params[0].csv.as_str(), nanosleep.params[1].csv.as_str()),
+        (
+            nanosleep.params[0].csv.as_str(),
+            nanosleep.params[1].csv.as_str()
+        ),
         ("FAR const struct timespec *", "FAR struct timespec *")
     );
     let wait_info = table.get("wait_info").unwrap();

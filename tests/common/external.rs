@@ -31,7 +31,10 @@ pub fn external_file(variable: &str, file: &str, what: &str) -> Option<PathBuf> 
             let state = if value.is_none() { "unset" } else { "empty" };
             // Straight to the process's stderr: libtest would hold back an
             // `eprintln!` of a passing test, and the skip must be seen.
-            let line = format!("skipped {}: {variable} is {state} ({what})\n", skipped_name());
+            let line = format!(
+                "skipped {}: {variable} is {state} ({what})\n",
+                skipped_name()
+            );
             let _ = std::io::stderr().write_all(line.as_bytes());
             return None;
         }
