@@ -8,7 +8,6 @@
 //! returns. A variable that is set but lacks the file is a broken setup, not
 //! a reason to skip, so the test fails.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -54,7 +53,7 @@ fn skipped_name() -> String {
     if let Some(name) = std::thread::current().name().filter(|n| *n != "main") {
         return name.to_owned();
     }
-    let program = std::env::args_os().next().unwrap_or_else(OsString::new);
+    let program = std::env::args_os().next().unwrap_or_default();
     let stem = PathBuf::from(program)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
