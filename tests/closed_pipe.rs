@@ -10,11 +10,6 @@ use common::Dir;
 use mcu_build::image::ihex::{self, RecordLength};
 use mcu_build::image::{Image, OverlapPolicy};
 
-const REAL_CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/testdata/nuttx/syscall.csv"
-);
-
 /// Runs `mcu-build args`, closing its stdout at once.
 fn run_with_closed_stdout(dir: &Dir, args: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcu-build"))
@@ -46,5 +41,14 @@ fn long_outputs_into_a_closed_pipe() {
     dir.write("many.hex", ihex::write(&image, RecordLength::default()));
     run_with_closed_stdout(&dir, &["hex", "info", "many.hex"]);
     run_with_closed_stdout(&dir, &["hex", "info", "many.hex", "--json"]);
-    run_with_closed_stdout(&dir, &["syscalls", "list", "--json", "--csv", REAL_CSV]);
+    // Far more than a pipe buffer (64 KiB on Linux), as a table and as JSON.
+    let csv: String = (0..5_000)
+        .map(|i| format!("\"call_{i}\",\"calls.h\",\"\",\"int\",\"int\",\"FAR void *\"\n"))
+        .collect();
+    dir.write("syscall.csv", csv);
+    run_with_closed_stdout(&dir, &["syscalls", "list", "--csv", "syscall.csv"]);
+    run_with_closed_stdout(
+        &dir,
+        &["syscalls", "list", "--json", "--csv", "syscall.csv"],
+    );
 }

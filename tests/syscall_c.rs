@@ -1,22 +1,20 @@
-//! C output: golden text for real NuttX entries, and a real round trip
-//! through proxies, the stub lookup table and stubs compiled with the host
-//! `cc`, plus a warning-free build for Cortex-M4 with `arm-none-eabi-gcc`.
+//! C output: the numbers and tables for the fixture with every form of the
+//! format; golden text for real NuttX entries (when NUTTX_TESTDATA names
+//! NuttX's syscall.csv); and a real round trip through proxies, the stub
+//! lookup table and stubs compiled with the host `cc`, plus a warning-free
+//! build for Cortex-M4 with `arm-none-eabi-gcc`.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::run;
+use common::{FORMAT_CSV, nuttx_testdata, run};
 
 use mcu_build::syscall::{
     self, GenerateOptions, GeneratedFile, Language, PointerChecks, Side, checks, csv,
 };
 
-const REAL_CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/testdata/nuttx/syscall.csv"
-);
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/syscall");
 
 /// Generates C for `csv_path` as `mcu-build syscalls gen --lang c` would,
@@ -50,7 +48,10 @@ fn file<'a>(files: &'a [GeneratedFile], name: &str) -> &'a str {
 /// rewrite them after an intended change, then review the diff.
 #[test]
 fn proxies_and_stubs_of_real_entries_match_the_golden_text() {
-    let files = generate(Path::new(REAL_CSV), None, false);
+    let Some(real_csv) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    let files = generate(&real_csv, None, false);
     let golden_dir = Path::new(DATA).join("golden/c");
     let bless = std::env::var_os("MCU_BUILD_BLESS").is_some();
     let mut mismatches = Vec::new();
@@ -88,8 +89,11 @@ fn proxies_and_stubs_of_real_entries_match_the_golden_text() {
 /// whose length is another argument, and strings.
 #[test]
 fn checked_stubs_of_real_entries_match_the_golden_text() {
+    let Some(real_csv) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
     let checks_path = Path::new(DATA).join("nuttx-checks.toml");
-    let files = generate(Path::new(REAL_CSV), Some(&checks_path), false);
+    let files = generate(&real_csv, Some(&checks_path), false);
     let golden_dir = Path::new(DATA).join("golden/c/checked");
     let bless = std::env::var_os("MCU_BUILD_BLESS").is_some();
     for file_name in ["STUB_read.c", "STUB_readlink.c", "STUB_mount.c"] {
@@ -104,13 +108,27 @@ fn checked_stubs_of_real_entries_match_the_golden_text() {
     assert!(!file(&files, "STUB_close.c").contains("syscall_checks.h"));
 }
 
-#[test]
-fn numbers_and_tables_come_from_the_same_numbering() {
-    let files = generate(Path::new(REAL_CSV), None, false);
+/// What the numbers header and the stub and name tables of `csv` must
+/// hold: `first` numbered 8, 9, 10, `last` numbered last, the entry
+/// `conditional` under its `#if` with an `-ENOSYS` stand-in, and `mmap`
+/// declared with six parameters.
+fn assert_numbers_and_tables(csv: &Path, first: [&str; 3], last: &str, conditional: (&str, &str)) {
+    let count = csv::read(csv).unwrap().entries.len();
+    let files = generate(csv, None, false);
     let numbers = file(&files, "syscall_numbers.h");
-    assert!(numbers.starts_with("/* Generated from syscall.csv by mcu-build; do not edit. */\n"));
-    assert!(numbers.contains("\n  SYS__exit = 8,\n  SYS__assert = 9,\n  SYS_accept4 = 10,\n"));
-    assert!(numbers.contains("\n  SYS_writev = 228,\n  SYS_maxsyscall = 229\n};\n"));
+    let source = csv.file_name().unwrap().to_str().unwrap();
+    assert!(numbers.starts_with(&format!(
+        "/* Generated from {source} by mcu-build; do not edit. */\n"
+    )));
+    let [a, b, c] = first;
+    assert!(numbers.contains(&format!(
+        "\n  SYS_{a} = 8,\n  SYS_{b} = 9,\n  SYS_{c} = 10,\n"
+    )));
+    let max = 8 + count;
+    assert!(numbers.contains(&format!(
+        "\n  SYS_{last} = {},\n  SYS_maxsyscall = {max}\n}};\n",
+        max - 1
+    )));
     assert!(numbers.contains("#define SYS_nsyscalls (SYS_maxsyscall - 8)\n"));
     assert!(numbers.contains("#if defined(CONFIG_SYS_RESERVED) && CONFIG_SYS_RESERVED != 8\n"));
 
@@ -120,29 +138,54 @@ fn numbers_and_tables_come_from_the_same_numbering() {
         .skip_while(|l| !l.starts_with("const uintptr_t g_stublookup"))
         .filter(|l| l.starts_with("  (uintptr_t)STUB_"))
         .collect();
-    assert_eq!(entries.len(), 221);
-    assert_eq!(entries[0], "  (uintptr_t)STUB__exit,");
-    assert!(lookup.contains(
-        "#if defined(CONFIG_PIPES) && CONFIG_DEV_PIPE_SIZE > 0\n  (uintptr_t)STUB_pipe2,\n#else\n  (uintptr_t)syscall_stub_enosys,\n#endif\n"
-    ));
+    assert_eq!(entries.len(), count);
+    assert_eq!(entries[0], format!("  (uintptr_t)STUB_{a},"));
+    let (name, condition) = conditional;
+    assert!(lookup.contains(&format!(
+        "#if {condition}\n  (uintptr_t)STUB_{name},\n#else\n  (uintptr_t)syscall_stub_enosys,\n#endif\n"
+    )));
     assert!(lookup.contains(
         "uintptr_t STUB_mmap(int nbr, uintptr_t parm1, uintptr_t parm2, uintptr_t parm3, uintptr_t parm4, uintptr_t parm5, uintptr_t parm6);\n"
     ));
 
     let names = file(&files, "syscall_names.c");
-    assert!(names.contains("{\n  \"_exit\",\n  \"_assert\",\n  \"accept4\",\n"));
-    assert_eq!(names.matches("\",\n").count(), 221);
+    assert!(names.contains(&format!("{{\n  \"{a}\",\n  \"{b}\",\n  \"{c}\",\n")));
+    assert_eq!(names.matches("\",\n").count(), count);
+}
+
+#[test]
+fn numbers_and_tables_come_from_the_same_numbering() {
+    assert_numbers_and_tables(
+        FORMAT_CSV.as_ref(),
+        ["_exit", "close", "sched_yield"],
+        "mmap",
+        ("pipe2", "defined(CONFIG_PIPES) && CONFIG_PIPE_SIZE > 0"),
+    );
+}
+
+#[test]
+fn numbers_and_tables_of_the_real_csv() {
+    let Some(real_csv) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    assert_numbers_and_tables(
+        &real_csv,
+        ["_exit", "_assert", "accept4"],
+        "writev",
+        ("pipe2", "defined(CONFIG_PIPES) && CONFIG_DEV_PIPE_SIZE > 0"),
+    );
 }
 
 #[test]
 fn generation_is_deterministic_and_single_file_holds_the_same_code() {
-    let files = generate(Path::new(REAL_CSV), None, false);
-    assert_eq!(files, generate(Path::new(REAL_CSV), None, false));
+    let csv = Path::new(FORMAT_CSV);
+    let files = generate(csv, None, false);
+    assert_eq!(files, generate(csv, None, false));
     // syscall_numbers.h, syscall_svc.h, the lookup and names tables, the
     // checks header, and a proxy and a stub per entry.
-    assert_eq!(files.len(), 5 + 2 * 221);
+    assert_eq!(files.len(), 5 + 2 * 13);
 
-    let single = generate(Path::new(REAL_CSV), None, true);
+    let single = generate(csv, None, true);
     let names: Vec<&str> = single.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -156,7 +199,7 @@ fn generation_is_deterministic_and_single_file_holds_the_same_code() {
             "syscall_stubs.c"
         ]
     );
-    let banner = "/* Generated from syscall.csv by mcu-build; do not edit. */\n";
+    let banner = "/* Generated from format.csv by mcu-build; do not edit. */\n";
     for (kind, single_name) in [
         ("PROXY_", "syscall_proxies.c"),
         ("STUB_", "syscall_stubs.c"),

@@ -1,29 +1,33 @@
 //! `mcu-build syscalls list` and `syscalls gen` as a user runs them:
-//! output, messages and exit codes.
+//! output, messages and exit codes, on the fixture with every form of the
+//! format and on NuttX's real syscall.csv (when NUTTX_TESTDATA names it).
+
+mod common;
+
+use std::path::Path;
 
 use assert_cmd::Command;
+use common::{FORMAT_CSV, nuttx_testdata};
 use predicates::prelude::*;
-
-const REAL_CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/testdata/nuttx/syscall.csv"
-);
 
 fn mcu_build() -> Command {
     Command::cargo_bin("mcu-build").unwrap()
 }
 
-#[test]
-fn list_numbers_exit_as_8_with_reserved_8() {
+/// `syscalls list --reserved 8` on `csv`: `_exit` first, the columns, the
+/// variadic `open`, `pipe2` with its condition, and the count line.
+fn assert_list(csv: &Path, count: u32, pipe2_condition: &str) {
     let output = mcu_build()
-        .args(["syscalls", "list", "--csv", REAL_CSV, "--reserved", "8"])
+        .args(["syscalls", "list", "--reserved", "8", "--csv"])
+        .arg(csv)
         .output()
         .unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with(" NR  NAME"), "{header}");
+    // NR is right-aligned to the widest number.
+    assert!(header.trim_start().starts_with("NR  NAME"), "{header}");
     let first = lines.next().unwrap();
     let cells: Vec<&str> = first.split_whitespace().collect();
     assert_eq!(&cells[..4], ["8", "_exit", "noreturn", "int"]);
@@ -33,42 +37,89 @@ fn list_numbers_exit_as_8_with_reserved_8() {
         "{open}"
     );
     let pipe2 = text.lines().find(|l| l.contains(" pipe2 ")).unwrap();
-    assert!(pipe2.ends_with("defined(CONFIG_PIPES) && CONFIG_DEV_PIPE_SIZE > 0"));
-    assert!(text.ends_with("221 system calls, numbers 8..=228 (SYS_maxsyscall 229)\n"));
+    assert!(pipe2.ends_with(pipe2_condition), "{pipe2}");
+    let summary = format!(
+        "{count} system calls, numbers 8..={} (SYS_maxsyscall {})\n",
+        8 + count - 1,
+        8 + count
+    );
+    assert!(text.ends_with(&summary), "{text}");
 }
 
 #[test]
-fn list_json_has_every_call_with_its_number() {
+fn list_numbers_exit_as_8_with_reserved_8() {
+    assert_list(
+        FORMAT_CSV.as_ref(),
+        13,
+        "defined(CONFIG_PIPES) && CONFIG_PIPE_SIZE > 0",
+    );
+}
+
+#[test]
+fn list_of_the_real_csv_numbers_its_221_calls_from_8() {
+    let Some(csv) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    assert_list(
+        &csv,
+        221,
+        "defined(CONFIG_PIPES) && CONFIG_DEV_PIPE_SIZE > 0",
+    );
+}
+
+/// `syscalls list --reserved 0 --json` on `csv`: every call numbered in
+/// order from 0, `_exit` first, and `variadic` with its parameters.
+fn assert_list_json(csv: &Path, count: usize, variadic: (&str, serde_json::Value, usize)) {
     let output = mcu_build()
-        .args([
-            "syscalls",
-            "list",
-            "--csv",
-            REAL_CSV,
-            "--reserved",
-            "0",
-            "--json",
-        ])
+        .args(["syscalls", "list", "--reserved", "0", "--json", "--csv"])
+        .arg(csv)
         .output()
         .unwrap();
     assert!(output.status.success());
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["reserved"], 0);
-    assert_eq!(json["count"], 221);
+    assert_eq!(json["count"], count);
     let calls = json["syscalls"].as_array().unwrap();
-    assert_eq!(calls.len(), 221);
+    assert_eq!(calls.len(), count);
     assert_eq!(calls[0]["name"], "_exit");
     assert_eq!(calls[0]["number"], 0);
     assert_eq!(calls[0]["condition"], serde_json::Value::Null);
-    let prctl = calls.iter().find(|c| c["name"] == "prctl").unwrap();
-    assert_eq!(
-        prctl["parameters"],
-        serde_json::json!(["int", "uintptr_t", "uintptr_t"])
-    );
-    assert_eq!(prctl["fixed_parameters"], 1);
+    let (name, parameters, fixed) = variadic;
+    let call = calls.iter().find(|c| c["name"] == name).unwrap();
+    assert_eq!(call["parameters"], parameters);
+    assert_eq!(call["fixed_parameters"], fixed);
     for (i, call) in calls.iter().enumerate() {
         assert_eq!(call["number"], i);
     }
+}
+
+#[test]
+fn list_json_has_every_call_with_its_number() {
+    assert_list_json(
+        FORMAT_CSV.as_ref(),
+        13,
+        (
+            "devctl",
+            serde_json::json!(["int", "int", "unsigned long", "FAR void *"]),
+            2,
+        ),
+    );
+}
+
+#[test]
+fn list_json_of_the_real_csv_has_its_221_calls() {
+    let Some(csv) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    assert_list_json(
+        &csv,
+        221,
+        (
+            "prctl",
+            serde_json::json!(["int", "uintptr_t", "uintptr_t"]),
+            1,
+        ),
+    );
 }
 
 #[test]
@@ -131,26 +182,27 @@ fn gen_rewrites_nothing_when_nothing_changed_and_removes_stale_files() {
             .assert()
             .success()
     };
-    generate(REAL_CSV.as_ref()).stderr(format!(
-        "221 system calls: wrote 223 of 223 files in {} (0 unchanged)\n",
+    // A proxy per call, syscall_numbers.h and syscall_svc.h.
+    generate(FORMAT_CSV.as_ref()).stderr(format!(
+        "13 system calls: wrote 15 of 15 files in {} (0 unchanged)\n",
         out.display()
     ));
     let before = mtimes(&out);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    generate(REAL_CSV.as_ref()).stderr(predicate::str::contains("wrote 0 of 223 files"));
+    generate(FORMAT_CSV.as_ref()).stderr(predicate::str::contains("wrote 0 of 15 files"));
     assert_eq!(mtimes(&out), before);
     assert!(
         std::fs::read_to_string(out.join("PROXY_open.c"))
             .unwrap()
             .starts_with(&format!(
-                "/* Generated from {REAL_CSV} by mcu-build; do not edit. */\n"
+                "/* Generated from {FORMAT_CSV} by mcu-build; do not edit. */\n"
             ))
     );
 
     // Drop `open` from the CSV: its proxy goes, a hand-written file stays.
     std::fs::write(out.join("PROXY_mine.c"), "int mine;\n").unwrap();
     let csv = dir.path().join("syscall.csv");
-    let text = std::fs::read_to_string(REAL_CSV).unwrap();
+    let text = std::fs::read_to_string(FORMAT_CSV).unwrap();
     let without_open: String = text
         .lines()
         .filter(|l| !l.starts_with("\"open\""))
@@ -173,7 +225,7 @@ fn single_file_is_for_c_only() {
             "rust",
             "--single-file",
             "--csv",
-            REAL_CSV,
+            FORMAT_CSV,
         ])
         .arg("--out")
         .arg(dir.path())
@@ -187,7 +239,7 @@ fn single_file_is_for_c_only() {
 fn gen_rust_writes_the_three_modules() {
     let dir = tempfile::tempdir().unwrap();
     mcu_build()
-        .args(["syscalls", "gen", "--lang", "rust", "--csv", REAL_CSV])
+        .args(["syscalls", "gen", "--lang", "rust", "--csv", FORMAT_CSV])
         .arg("--out")
         .arg(dir.path())
         .assert()
@@ -206,7 +258,7 @@ fn a_bad_checks_file_fails_with_its_place() {
     std::fs::write(&checks, "[read]\nparm1 = { out = 4 }\n").unwrap();
     mcu_build()
         .args([
-            "syscalls", "gen", "--lang", "c", "--csv", REAL_CSV, "--checks",
+            "syscalls", "gen", "--lang", "c", "--csv", FORMAT_CSV, "--checks",
         ])
         .arg(&checks)
         .arg("--out")
@@ -224,7 +276,7 @@ fn a_bad_checks_file_fails_with_its_place() {
 fn usage_errors_exit_2() {
     mcu_build().args(["syscalls", "list"]).assert().code(2);
     mcu_build()
-        .args(["syscalls", "list", "--csv", REAL_CSV, "--reserved", "-1"])
+        .args(["syscalls", "list", "--csv", FORMAT_CSV, "--reserved", "-1"])
         .assert()
         .code(2);
 }

@@ -1,27 +1,283 @@
-//! The NuttX syscall.csv parser against the real file from NuttX, variants
-//! of it, and malformed or random input.
+//! The NuttX syscall.csv parser: on the fixture that has every form of the
+//! format, on NuttX's real file (when NUTTX_TESTDATA names it), on variants
+//! of both, and on malformed or random input.
+
+mod common;
 
 use std::path::Path;
 
+use common::{FORMAT_CSV, nuttx_testdata};
 use mcu_build::syscall::csv::{self, CsvErrorKind};
-use mcu_build::syscall::{Numbering, ParamType, ReturnType};
+use mcu_build::syscall::{Numbering, ParamType, ReturnType, SyscallTable};
 use proptest::prelude::*;
 
-const REAL_CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/testdata/nuttx/syscall.csv"
-);
+fn format_csv() -> Vec<u8> {
+    std::fs::read(FORMAT_CSV).unwrap()
+}
 
-fn real_csv() -> Vec<u8> {
-    std::fs::read(REAL_CSV).expect("the shared NuttX test data is present")
+fn format_table() -> SyscallTable {
+    csv::read(Path::new(FORMAT_CSV)).unwrap()
+}
+
+fn plain(text: &str) -> ParamType {
+    ParamType::Plain(text.into())
 }
 
 #[test]
+fn every_form_of_the_format_reads_as_nuttx_reads_it() {
+    let table = format_table();
+    let names_and_lines: Vec<(&str, usize)> = table
+        .entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.line))
+        .collect();
+    // Comments (one indented) and blank lines (one of spaces and a tab) are
+    // skipped, and every entry keeps its own line number.
+    assert_eq!(
+        names_and_lines,
+        [
+            ("close", 5),
+            ("_exit", 6),
+            ("sched_yield", 9),
+            ("read", 10),
+            ("open", 11),
+            ("devctl", 12),
+            ("log_printf", 13),
+            ("nanosleep", 14),
+            ("wait_info", 15),
+            ("pipe2", 16),
+            ("sigqueue", 17),
+            ("on_exit", 18),
+            ("mmap", 19),
+        ]
+    );
+
+    let close = table.get("close").unwrap();
+    assert_eq!(close.header, "unistd.h");
+    assert_eq!(close.condition, "");
+    assert_eq!(close.returns, ReturnType::Value("int".into()));
+    assert_eq!(close.prototype(), "int close(int)");
+
+    assert_eq!(table.get("_exit").unwrap().returns, ReturnType::NoReturn);
+    let sched_yield = table.get("sched_yield").unwrap();
+    assert_eq!(sched_yield.returns, ReturnType::Void);
+    assert_eq!(sched_yield.prototype(), "void sched_yield(void)");
+
+    // `...` and the types of the optional arguments after it.
+    let open = table.get("open").unwrap();
+    assert_eq!((open.fixed_params, open.params.len()), (2, 3));
+    assert_eq!(open.optional_params()[0].csv, "mode_t");
+    assert_eq!(open.prototype(), "int open(FAR const char *, int, ...)");
+    let devctl = table.get("devctl").unwrap();
+    let optional: Vec<&str> = devctl
+        .optional_params()
+        .iter()
+        .map(|p| p.csv.as_str())
+        .collect();
+    assert_eq!(
+        (devctl.fixed_params, optional),
+        (2, vec!["unsigned long", "FAR void *"])
+    );
+    // `...` with no types: NuttX's proxy reads uintptr_t into every
+    // register left, up to six arguments.
+    let log_printf = table.get("log_printf").unwrap();
+    assert_eq!(log_printf.header, "", "no header to include");
+    assert_eq!(log_printf.fixed_params, 1);
+    assert_eq!(
+        log_printf
+            .optional_params()
+            .iter()
+            .map(|p| &p.kind)
+            .collect::<Vec<_>>(),
+        vec![&plain("uintptr_t"); 5]
+    );
+
+    // Spaces around commas are outside the fields, spaces inside belong to it.
+    let nanosleep = table.get("nanosleep").unwrap();
+    assert_eq!(nanosleep.header, "time.h");
+    assert_eq!(nanosleep.returns, ReturnType::Value("int".into()));
+    assert_eq!(
+        (
+            nanosleep.params[0].csv.as_str(),
+            nanosleep.params[1].csv.as_str()
+        ),
+        ("FAR const struct timespec *", "FAR struct timespec *")
+    );
+    let wait_info = table.get("wait_info").unwrap();
+    assert_eq!(wait_info.params[2].csv, " FAR siginfo_t *");
+    assert_eq!(wait_info.condition, "defined(CONFIG_SCHED_WAITPID)");
+
+    // The CRLF line: the `\r` belongs to no field.
+    let pipe2 = table.get("pipe2").unwrap();
+    assert_eq!(
+        pipe2.condition,
+        "defined(CONFIG_PIPES) && CONFIG_PIPE_SIZE > 0"
+    );
+    assert_eq!(
+        pipe2.params[0].kind,
+        ParamType::Array {
+            formal: "int [2]".into(),
+            actual: "FAR int *".into()
+        }
+    );
+    assert_eq!(pipe2.params[1].kind, plain("int"));
+
+    assert_eq!(
+        table.get("sigqueue").unwrap().params[2].kind,
+        ParamType::Union {
+            union_type: "union sigval".into(),
+            member_type: "FAR void *".into(),
+            member: "sival_ptr".into()
+        }
+    );
+    assert_eq!(
+        table.get("on_exit").unwrap().params[0].kind,
+        ParamType::FunctionPointer("CODE void (*)(int, FAR void *)".into())
+    );
+
+    let mmap = table.get("mmap").unwrap();
+    assert_eq!(mmap.returns, ReturnType::Value("FAR void *".into()));
+    assert_eq!((mmap.fixed_params, mmap.params.len()), (6, 6));
+    assert_eq!(mmap.params[5].kind, plain("off_t"));
+}
+
+/// `_exit` takes the first number whatever its place in the file; the
+/// others follow in file order.
+fn assert_numbering(table: &SyscallTable, first: [&str; 3], last: &str) {
+    let numbering = Numbering::new(table, 8).unwrap();
+    let numbers: Vec<(u32, &str)> = numbering.iter().map(|(n, s)| (n, &*s.name)).collect();
+    assert_eq!(numbers[..3], [(8, first[0]), (9, first[1]), (10, first[2])]);
+    let count = table.entries.len() as u32;
+    assert_eq!(numbers.last(), Some(&(8 + count - 1, last)));
+    assert_eq!((numbering.count(), numbering.max()), (count, 8 + count));
+}
+
+#[test]
+fn exit_is_numbered_first_after_the_reserved_calls() {
+    let table = format_table();
+    assert_eq!(table.entries[1].name, "_exit", "second in the file");
+    assert_numbering(&table, ["_exit", "close", "sched_yield"], "mmap");
+}
+
+/// Adds comments, blank lines, CRLF line ends and trailing blanks around
+/// every line of `bytes` and checks that the entries stay the same.
+fn assert_layout_changes_nothing(bytes: &[u8]) {
+    let original = csv::parse(bytes, Path::new("syscall.csv")).unwrap();
+    let text = std::str::from_utf8(bytes).unwrap();
+    let mut variant = String::from("# A comment\r\n\r\n   \t\r\n  # indented comment\r\n");
+    for line in text.lines() {
+        variant.push_str(line);
+        variant.push_str("  \r\n\r\n");
+    }
+    let reparsed = csv::parse(variant.as_bytes(), Path::new("syscall.csv")).unwrap();
+    assert_eq!(reparsed.entries.len(), original.entries.len());
+    for (a, b) in original.entries.iter().zip(&reparsed.entries) {
+        assert_eq!(
+            (&a.name, &a.header, &a.condition, &a.returns, &a.params),
+            (&b.name, &b.header, &b.condition, &b.returns, &b.params)
+        );
+    }
+}
+
+#[test]
+fn crlf_comments_and_blank_lines_change_nothing() {
+    let bytes = format_csv();
+    // The fixture itself has one CRLF line (16), so the plain parse above
+    // already crossed one.
+    let crlf_lines: Vec<usize> = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| line.ends_with(b"\r"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(crlf_lines, [16]);
+    assert_layout_changes_nothing(&bytes);
+}
+
+/// The fixture with one line replaced, and the error that must follow.
+fn error_in_fixture(line_no: usize, replacement: &str) -> csv::CsvError {
+    let text = String::from_utf8(format_csv()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i + 1 == line_no { replacement } else { l })
+        .collect();
+    csv::parse(lines.join("\n").as_bytes(), Path::new("variant.csv")).unwrap_err()
+}
+
+#[test]
+fn malformed_lines_are_located_and_explained() {
+    let err = error_in_fixture(
+        10,
+        r#""read","unistd.h","","ssize_t","int","FAR void *","size_t"#,
+    );
+    assert_eq!((err.line, err.column), (10, 51));
+    assert_eq!(err.kind, CsvErrorKind::UnterminatedField);
+    assert_eq!(
+        err.to_string(),
+        "variant.csv:10:51: expected a closing '\"' before the end of the line"
+    );
+
+    let err = error_in_fixture(5, r#""close","unistd.h","","int","int";"#);
+    assert_eq!((err.line, err.column), (5, 34));
+    assert!(
+        err.to_string()
+            .contains("expected ',' or the end of the line")
+    );
+
+    let err = error_in_fixture(9, r#""","sched.h","","void""#);
+    assert_eq!(err.kind, CsvErrorKind::EmptyName);
+
+    let err = error_in_fixture(6, r#""open","fcntl.h","","int","int""#);
+    assert_eq!(
+        err.to_string(),
+        "variant.csv:11:2: expected a new function name, but \"open\" is already defined on line 6"
+    );
+
+    let err = error_in_fixture(
+        19,
+        r#""mmap","sys/mman.h","","FAR void *","FAR void *","size_t","int","int","int","off_t","int""#,
+    );
+    assert_eq!((err.line, err.column), (19, 86));
+    assert!(
+        err.to_string()
+            .contains("expected at most 6 parameters (registers r1..r6), found 7 for mmap")
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Random damage to the fixture gives a table or an error, never a panic.
+    #[test]
+    fn no_panic_on_mutated_input(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
+    ) {
+        let mut bytes = format_csv();
+        for (index, byte) in edits {
+            let at = index.index(bytes.len());
+            bytes[at] = byte;
+        }
+        let _ = csv::parse(&bytes, Path::new("fuzz.csv"));
+    }
+
+    #[test]
+    fn no_panic_on_arbitrary_lines(text in "[\"a-z ,.|()*\\[\\]#\r\n]{0,200}") {
+        let _ = csv::parse(text.as_bytes(), Path::new("fuzz.csv"));
+    }
+}
+
+// NuttX's real syscall.csv (NUTTX_TESTDATA): skipped, saying so, without it.
+
+#[test]
 fn reads_all_221_entries_of_the_real_file() {
-    let table = csv::read(Path::new(REAL_CSV)).unwrap();
+    let Some(path) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    let table = csv::read(&path).unwrap();
     assert_eq!(table.entries.len(), 221);
     // Every line of the file is an entry, in order.
-    let lines = String::from_utf8(real_csv()).unwrap();
+    let lines = std::fs::read_to_string(&path).unwrap();
     assert_eq!(lines.lines().count(), 221);
     for (entry, line) in table.entries.iter().zip(1..) {
         assert_eq!(entry.line, line);
@@ -30,7 +286,10 @@ fn reads_all_221_entries_of_the_real_file() {
 
 #[test]
 fn real_entries_mean_what_nuttx_reads() {
-    let table = csv::read(Path::new(REAL_CSV)).unwrap();
+    let Some(path) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    let table = csv::read(&path).unwrap();
 
     let exit = table.get("_exit").unwrap();
     assert_eq!(exit.returns, ReturnType::NoReturn);
@@ -84,105 +343,19 @@ fn real_entries_mean_what_nuttx_reads() {
 }
 
 #[test]
-fn exit_is_numbered_first_after_the_reserved_calls() {
-    let table = csv::read(Path::new(REAL_CSV)).unwrap();
-    let numbering = Numbering::new(&table, 8).unwrap();
-    let numbers: Vec<(u32, &str)> = numbering.iter().map(|(n, s)| (n, &*s.name)).collect();
-    assert_eq!(numbers[0], (8, "_exit"));
-    assert_eq!(numbers[1], (9, "_assert"));
-    assert_eq!(numbers[2], (10, "accept4"));
-    assert_eq!(numbers.last(), Some(&(228, "writev")));
-    assert_eq!((numbering.count(), numbering.max()), (221, 229));
+fn real_exit_is_numbered_first_after_the_reserved_calls() {
+    let Some(path) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    let table = csv::read(&path).unwrap();
+    assert_numbering(&table, ["_exit", "_assert", "accept4"], "writev");
+    assert_eq!(table.entries.len(), 221);
 }
 
 #[test]
-fn crlf_comments_and_blank_lines_change_nothing() {
-    let original = csv::parse(&real_csv(), Path::new("syscall.csv")).unwrap();
-    let text = String::from_utf8(real_csv()).unwrap();
-    let mut variant = String::from("# A comment\r\n\r\n   \t\r\n  # indented comment\r\n");
-    for line in text.lines() {
-        variant.push_str(line);
-        variant.push_str("  \r\n\r\n");
-    }
-    let reparsed = csv::parse(variant.as_bytes(), Path::new("syscall.csv")).unwrap();
-    assert_eq!(reparsed.entries.len(), original.entries.len());
-    for (a, b) in original.entries.iter().zip(&reparsed.entries) {
-        assert_eq!(
-            (&a.name, &a.params, &a.returns),
-            (&b.name, &b.params, &b.returns)
-        );
-    }
-}
-
-/// The real file with one line replaced, and the error that must follow.
-fn error_in_real_file(line_no: usize, replacement: &str) -> csv::CsvError {
-    let text = String::from_utf8(real_csv()).unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| if i + 1 == line_no { replacement } else { l })
-        .collect();
-    csv::parse(lines.join("\n").as_bytes(), Path::new("variant.csv")).unwrap_err()
-}
-
-#[test]
-fn malformed_lines_are_located_and_explained() {
-    let err = error_in_real_file(
-        5,
-        r#""aio_cancel","aio.h","defined(CONFIG_FS_AIO)","int","int","FAR struct aiocb *"#,
-    );
-    assert_eq!((err.line, err.column), (5, 59));
-    assert_eq!(err.kind, CsvErrorKind::UnterminatedField);
-    assert_eq!(
-        err.to_string(),
-        "variant.csv:5:59: expected a closing '\"' before the end of the line"
-    );
-
-    let err = error_in_real_file(30, r#""dup","unistd.h","","int","int";"#);
-    assert_eq!((err.line, err.column), (30, 32));
-    assert!(
-        err.to_string()
-            .contains("expected ',' or the end of the line")
-    );
-
-    let err = error_in_real_file(7, r#""","aio.h","","int","FAR struct aiocb *""#);
-    assert_eq!(err.kind, CsvErrorKind::EmptyName);
-
-    let err = error_in_real_file(100, r#""open","fcntl.h","","int","int""#);
-    assert_eq!(
-        err.to_string(),
-        "variant.csv:112:2: expected a new function name, but \"open\" is already defined on line 100"
-    );
-
-    let err = error_in_real_file(
-        2,
-        r#""_exit","unistd.h","","noreturn","int","int","int","int","int","int","int""#,
-    );
-    assert_eq!((err.line, err.column), (2, 71));
-    assert!(
-        err.to_string()
-            .contains("expected at most 6 parameters (registers r1..r6), found 7 for _exit")
-    );
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    /// Random damage to the real file gives a table or an error, never a panic.
-    #[test]
-    fn no_panic_on_mutated_input(
-        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
-    ) {
-        let mut bytes = real_csv();
-        for (index, byte) in edits {
-            let at = index.index(bytes.len());
-            bytes[at] = byte;
-        }
-        let _ = csv::parse(&bytes, Path::new("fuzz.csv"));
-    }
-
-    #[test]
-    fn no_panic_on_arbitrary_lines(text in "[\"a-z ,.|()*\\[\\]#\r\n]{0,200}") {
-        let _ = csv::parse(text.as_bytes(), Path::new("fuzz.csv"));
-    }
+fn real_file_with_crlf_comments_and_blank_lines_is_the_same() {
+    let Some(path) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
+    assert_layout_changes_nothing(&std::fs::read(path).unwrap());
 }

@@ -7,16 +7,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::run;
+use common::{FORMAT_CSV, nuttx_testdata, run};
 
 use mcu_build::syscall::{
     self, GenerateOptions, GeneratedFile, Language, PointerChecks, Side, checks, csv,
 };
 
-const REAL_CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/testdata/nuttx/syscall.csv"
-);
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/syscall");
 
 fn generate(csv_path: &Path, checks_path: Option<&Path>) -> Vec<GeneratedFile> {
@@ -137,11 +133,21 @@ fn round_trip_modules_build_for_cortex_m() {
     }
 }
 
-/// All 221 calls of the real NuttX CSV, with the checks of
-/// nuttx-checks.toml, make valid Rust on both targets.
+/// Every form of the format (the fixture) makes valid Rust on both targets.
+#[test]
+fn format_csv_modules_build_for_cortex_m() {
+    let dir = generate_into_temp(Path::new(FORMAT_CSV), None);
+    build_for_targets(dir.path());
+}
+
+/// All 221 calls of the real NuttX CSV (NUTTX_TESTDATA), with the checks
+/// of nuttx-checks.toml, make valid Rust on both targets.
 #[test]
 fn real_csv_modules_build_for_cortex_m() {
+    let Some(real_csv) = nuttx_testdata("syscall.csv") else {
+        return;
+    };
     let checks_path = Path::new(DATA).join("nuttx-checks.toml");
-    let dir = generate_into_temp(Path::new(REAL_CSV), Some(&checks_path));
+    let dir = generate_into_temp(&real_csv, Some(&checks_path));
     build_for_targets(dir.path());
 }

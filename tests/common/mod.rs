@@ -3,6 +3,10 @@
 
 use std::path::PathBuf;
 
+pub mod external;
+#[allow(unused_imports)] // as above: not every test crate reads NuttX's files
+pub use external::nuttx_testdata;
+
 use mcu_build::image::{Image, OverlapPolicy};
 use object::Endianness;
 use object::elf;
@@ -79,6 +83,11 @@ pub fn build_elf(
     }
     buffer
 }
+
+/// The syscall.csv written for the tests: one entry for each form that
+/// NuttX's format takes (quoting, spacing, CRLF, comments, conditions,
+/// return kinds, the four parameter forms, `...`, six parameters).
+pub const FORMAT_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/syscall/format.csv");
 
 /// An image from (address, bytes) pairs that must not overlap.
 pub fn image_of(parts: &[(u32, Vec<u8>)]) -> Image {
