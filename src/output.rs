@@ -73,7 +73,14 @@ pub fn write_atomically_with(
                 "it is a directory",
             )),
             Ok(meta) => write_in_place(&target, &meta, produce),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            // Absent, or its directory is: creating the temporary file
+            // says which.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
                 write_through_temporary(&target, None, produce)
             }
             Err(error) => Err(error),
@@ -181,10 +188,16 @@ fn why_no_file_in(dir: &Path, error: &io::Error) -> io::Error {
                 .and_then(|source| source.downcast_ref::<io::Error>())
                 .and_then(io::Error::raw_os_error)
                 .or(error.raw_os_error())
-                .map_or_else(|| io::Error::from(error.kind()), io::Error::from_raw_os_error);
+                .map_or_else(
+                    || io::Error::from(error.kind()),
+                    io::Error::from_raw_os_error,
+                );
             io::Error::new(
                 cause.kind(),
-                format!("cannot create a file in directory {}: {cause}", dir.display()),
+                format!(
+                    "cannot create a file in directory {}: {cause}",
+                    dir.display()
+                ),
             )
         }
     }
@@ -372,8 +385,16 @@ mod tests {
         std::os::unix::fs::symlink("sub/middle", dir.path().join("top")).unwrap();
         write_atomically(&dir.path().join("top"), b"new").unwrap();
         assert_eq!(std::fs::read(sub.join("real.hex")).unwrap(), b"new");
-        assert!(std::fs::symlink_metadata(dir.path().join("top")).unwrap().is_symlink());
-        assert!(std::fs::symlink_metadata(sub.join("middle")).unwrap().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(dir.path().join("top"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert!(
+            std::fs::symlink_metadata(sub.join("middle"))
+                .unwrap()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 2);
     }
 }

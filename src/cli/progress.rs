@@ -43,12 +43,22 @@ impl Progress {
 #[derive(Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 enum Event<'a> {
-    Started { step: Step },
-    Output { step: Step, line: &'a str },
-    Finished { step: Step, summary: &'a str },
+    Started {
+        step: Step,
+    },
+    Output {
+        step: Step,
+        line: &'a str,
+    },
+    Finished {
+        step: Step,
+        summary: &'a str,
+    },
     /// The run failed: the last event of a failed run, so that a program
     /// reading stdout alone learns why (the same text is on stderr).
-    Failed { error: &'a str },
+    Failed {
+        error: &'a str,
+    },
 }
 
 fn print_json(event: &Event) {
