@@ -413,6 +413,84 @@ fn dash_without_a_format_is_a_usage_error() {
 }
 
 #[test]
+fn a_binary_image_is_not_written_to_a_terminal() {
+    let dir = Dir::new();
+    dir.write("in.hex", hex(0x0, &[1, 2], None));
+    let (mut master, mut terminal) = (0, 0);
+    // SAFETY: both pointers point to live c_ints; no name, termios or
+    // window size is asked for (null).
+    let status = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(status, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two open descriptors that nothing else owns.
+    let (_master, terminal) = unsafe {
+        use std::os::fd::FromRawFd as _;
+        (
+            std::os::fd::OwnedFd::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(terminal),
+        )
+    };
+    let to_terminal = |format: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+            .args(["hex", "convert", "in.hex", "-o", "-", "--format", format])
+            .current_dir(dir.0.path())
+            .stdout(terminal.try_clone().unwrap())
+            .output()
+            .unwrap()
+    };
+    for (format, name) in [("bin", "binary"), ("elf", "ELF")] {
+        let output = to_terminal(format);
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: refusing to write {name} output to a terminal: redirect standard output, \
+                 or use --format hex\n"
+            )
+        );
+    }
+    // Intel HEX is text: a terminal is fine.
+    let output = to_terminal("hex");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_failed_write_in_place_is_an_error_naming_the_output() {
+    let dir = Dir::new();
+    dir.write("in.hex", hex(0x0, &[1, 2], None));
+    let output = mcu_build(
+        dir.0.path(),
+        &[
+            "hex",
+            "convert",
+            "in.hex",
+            "-o",
+            "/dev/full",
+            "--format",
+            "hex",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot write /dev/full: No space left on device (os error 28)\n"
+    );
+    assert!(
+        fs::symlink_metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
 fn a_missing_output_directory_is_named_not_the_temporary_file() {
     let dir = Dir::new();
     dir.write("in.hex", hex(0x0, &[1], None));
