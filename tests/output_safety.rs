@@ -546,6 +546,33 @@ fn a_failed_json_run_ends_with_a_failed_event_on_stdout() {
     assert!(output.stdout.is_empty());
 }
 
+#[cfg(feature = "flash")]
+#[test]
+fn a_failed_json_flash_ends_with_a_failed_event_too() {
+    let dir = Dir::new();
+    let output = mcu_build(
+        dir.0.path(),
+        &[
+            "flash",
+            "--check",
+            "--message-format",
+            "json",
+            "--chip",
+            "STM32F407VGTx",
+            "missing.bin@0x08000000",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "failed");
+    assert_eq!(
+        format!("error: {}\n", last["error"].as_str().unwrap()),
+        stderr(&output)
+    );
+    assert!(stderr(&output).starts_with("error: cannot read missing.bin: "));
+}
+
 /// Where a merge writes, relative to its first input `app.hex`.
 #[derive(Clone, Copy, Debug)]
 enum Destination {
