@@ -3,11 +3,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    let cli = mcu_build::cli::Cli::parse();
+    let cli = mcu_build::cli::Cli::parse_args();
     match cli.run() {
         Ok(code) => code,
         Err(err) => {

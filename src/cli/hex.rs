@@ -1,5 +1,6 @@
 //! `mcu-build hex`: merge, inspect, convert and compare image files.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +13,7 @@ use crate::image::file::{self, Details, Format, InputSpec, LoadedFile, SaveOptio
 use crate::image::ihex::RecordLength;
 use crate::image::merge::{self, EntryChoice};
 use crate::image::{Image, OverlapPolicy, StartAddress, format_range};
-use crate::number;
+use crate::{number, output};
 
 use super::UsageError;
 
@@ -62,8 +63,10 @@ impl HexCommand {
 /// Where and how to write the resulting image.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output file; its extension (.hex, .bin, .elf) chooses the format
-    /// unless --format is given.
+    /// Output file, or - for standard output; its extension (.hex, .bin,
+    /// .elf) chooses the format unless --format is given. A symbolic link is
+    /// written through, a device or FIFO in place; on failure an existing
+    /// file is left as it was.
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
     /// Output format.
@@ -82,36 +85,57 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Builds the image with `make` and saves it. When anything fails, an
-    /// output left by an earlier run is removed too, so that no stale file
-    /// can be mistaken for this run's result.
+    /// Builds the image with `make` and saves it. When anything fails, the
+    /// output is left exactly as it was (see `crate::output`): a failed run
+    /// never costs a file, even when the output is one of the inputs.
     fn produce(
         &self,
         make: impl FnOnce() -> anyhow::Result<Image>,
     ) -> anyhow::Result<(Image, Format)> {
-        let result = self.format().and_then(|format| {
-            let image = make()?;
-            self.save(&image, format)?;
-            Ok((image, format))
-        });
-        if result.is_err() {
-            remove_stale(&self.output);
+        let format = self.format()?;
+        let image = make()?;
+        self.save(&image, format)?;
+        Ok((image, format))
+    }
+
+    /// The output's name in messages.
+    fn name(&self) -> String {
+        if output::is_stdout(&self.output) {
+            "standard output".to_owned()
+        } else {
+            self.output.display().to_string()
         }
-        result
     }
 
     fn format(&self) -> anyhow::Result<Format> {
-        match self.format {
-            Some(format) => Ok(format),
+        let to_stdout = output::is_stdout(&self.output);
+        let format = match self.format {
+            Some(format) => format,
+            None if to_stdout => {
+                return Err(UsageError(
+                    "-o - writes to standard output, which has no extension: give the format \
+                     with --format hex|bin|elf"
+                        .to_owned(),
+                )
+                .into());
+            }
             None => Format::from_extension(&self.output).ok_or_else(|| {
                 UsageError(format!(
                     "cannot tell the output format from {}: use an extension .hex, .bin or .elf, \
                      or --format hex|bin|elf",
                     self.output.display()
                 ))
-                .into()
-            }),
+            })?,
+        };
+        // Raw bytes would garble the terminal, as `gzip` refuses to.
+        if to_stdout && format != Format::Hex && std::io::stdout().is_terminal() {
+            return Err(UsageError(format!(
+                "refusing to write {format} output to a terminal: redirect standard output, \
+                 or use --format hex"
+            ))
+            .into());
         }
+        Ok(format)
     }
 
     fn save(&self, image: &Image, format: Format) -> anyhow::Result<()> {
@@ -124,19 +148,6 @@ impl OutputArgs {
         };
         file::save(image, &self.output, &options)?;
         Ok(())
-    }
-}
-
-/// Removes an output file of an earlier run; a file that is not there is fine.
-fn remove_stale(path: &std::path::Path) {
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "warning: cannot remove the stale {}: {error}",
-                path.display()
-            );
-        }
-        _ => {}
     }
 }
 
@@ -220,7 +231,7 @@ impl MergeArgs {
         })?;
         eprintln!(
             "wrote {} ({format}): {} bytes in {} segment(s) from {inputs} input(s), start address {}",
-            self.output.output.display(),
+            self.output.name(),
             image.total_size(),
             image.segments().len(),
             describe_start(image.start_address()),
@@ -389,7 +400,7 @@ impl ConvertArgs {
         };
         eprintln!(
             "wrote {} ({format}): {} bytes in {} segment(s){first_byte}",
-            self.output.output.display(),
+            self.output.name(),
             image.total_size(),
             image.segments().len(),
         );

@@ -5,7 +5,9 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+use progress::MessageFormat;
 
 mod boards;
 #[cfg(feature = "flash")]
@@ -34,6 +36,10 @@ mod syscalls;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The `--message-format` of the subcommand, for the event that ends a
+    /// failed run (see [`Cli::parse_args`]).
+    #[arg(skip)]
+    message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,8 +156,29 @@ Exit status: 0, also when no probe is connected.")]
 pub struct UsageError(pub String);
 
 impl Cli {
+    /// Parses the command line as [`Parser::parse`] does (exiting on a usage
+    /// error), and notes the `--message-format` of whichever subcommand
+    /// takes one, so that [`Cli::run`] can end a failed run in that format.
+    pub fn parse_args() -> Cli {
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        cli.message_format = message_format(&matches);
+        cli
+    }
+
     /// Runs the chosen subcommand and returns the exit code it asks for.
+    /// With `--message-format json`, a failure ends with a `failed` event on
+    /// stdout; the caller prints the error for people on stderr.
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        let format = self.message_format;
+        let result = self.run_command();
+        if let Err(error) = &result {
+            progress::report_failure(format, error);
+        }
+        result
+    }
+
+    fn run_command(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Hex(cmd) => cmd.run(),
             Command::Boards(args) => args.run(),
@@ -168,5 +195,19 @@ impl Cli {
             #[cfg(feature = "flash")]
             Command::Probes(args) => args.run(),
         }
+    }
+}
+
+/// The `--message-format` given to the innermost subcommand, human when it
+/// has none.
+fn message_format(matches: &clap::ArgMatches) -> MessageFormat {
+    match matches.subcommand() {
+        Some((_, sub)) => sub
+            .try_get_one::<MessageFormat>("message_format")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or_else(|| message_format(sub)),
+        None => MessageFormat::Human,
     }
 }

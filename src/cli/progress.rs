@@ -43,9 +43,22 @@ impl Progress {
 #[derive(Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 enum Event<'a> {
-    Started { step: Step },
-    Output { step: Step, line: &'a str },
-    Finished { step: Step, summary: &'a str },
+    Started {
+        step: Step,
+    },
+    Output {
+        step: Step,
+        line: &'a str,
+    },
+    Finished {
+        step: Step,
+        summary: &'a str,
+    },
+    /// The run failed: the last event of a failed run, so that a program
+    /// reading stdout alone learns why (the same text is on stderr).
+    Failed {
+        error: &'a str,
+    },
 }
 
 fn print_json(event: &Event) {
@@ -53,6 +66,16 @@ fn print_json(event: &Event) {
         "{}",
         serde_json::to_string(event).expect("events serialise")
     );
+}
+
+/// Ends a failed run: with `--message-format json` the error, with its
+/// causes, as a `failed` event on stdout. People read it on stderr.
+pub fn report_failure(format: MessageFormat, error: &anyhow::Error) {
+    if format == MessageFormat::Json {
+        print_json(&Event::Failed {
+            error: &format!("{error:#}"),
+        });
+    }
 }
 
 impl Reporter for Progress {
