@@ -1,0 +1,346 @@
+//! `layout --svg` on every bundled board: a real renderer (`rsvg-convert`,
+//! Debian's librsvg2-bin, which scripts/test installs) draws it at its
+//! canvas size; every text lies inside the canvas and no two overlap (by
+//! the renderer's text-width estimate, itself checked against the glyphs
+//! the renderer draws); the legend's scale bar states the scale every
+//! unbroken piece is drawn to; each memory is drawn whole; regions carry
+//! their register values and access rights beside them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use mcu_build::board::{self, Board};
+use mcu_build::layout::svg::{Extent, text_extent};
+use mcu_build::layout::{self, Plan};
+use mcu_build::mpu::{Arch, Region, Registers};
+use roxmltree::{Document, Node};
+
+const RSVG: &str = "rsvg-convert";
+
+fn boards() -> Vec<(Board, Plan, String)> {
+    board::bundled_names()
+        .map(|name| {
+            let b = board::bundled(name).unwrap();
+            let plan = layout::plan(&b, &b.partitions).unwrap();
+            let svg = layout::svg::render(&plan, &b.memories);
+            (b, plan, svg)
+        })
+        .collect()
+}
+
+/// Runs `rsvg-convert` with `args`, failing with the package to install
+/// when it is missing.
+fn rsvg_convert(args: &[&str], input: &Path, output: &Path) {
+    let out = Command::new(RSVG)
+        .args(args)
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{RSVG}: {e}; install Debian's librsvg2-bin (scripts/test does)")
+        });
+    assert!(
+        out.status.success(),
+        "{RSVG} {args:?} {}: {}",
+        input.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The width and height of a PNG file, from its IHDR chunk (PNG spec 11.2.2:
+/// the 8-byte signature, the chunk length and type, then two big-endian u32).
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR", "{}", path.display());
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+fn number(node: Node, name: &str) -> f64 {
+    node.attribute(name)
+        .unwrap_or_else(|| panic!("{node:?} has no {name}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("{node:?} {name}: {e}"))
+}
+
+fn hex(node: Node, name: &str) -> u64 {
+    let text = node.attribute(name).unwrap();
+    u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
+}
+
+fn canvas(doc: &Document) -> (f64, f64) {
+    let root = doc.root_element();
+    (number(root, "width"), number(root, "height"))
+}
+
+/// Every `<text>` element with the box the renderer says it covers.
+fn texts<'a>(doc: &'a Document) -> Vec<(Node<'a, 'a>, String, Extent)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let text = n.text().unwrap_or("").to_owned();
+            let extent = text_extent(
+                number(n, "x"),
+                number(n, "y"),
+                &text,
+                number(n, "font-size"),
+            );
+            (n, text, extent)
+        })
+        .collect()
+}
+
+fn rects_of<'a>(doc: &'a Document, class: &str) -> Vec<Node<'a, 'a>> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))
+        .collect()
+}
+
+#[test]
+fn every_board_renders_with_rsvg_convert_at_its_canvas_size() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, _, svg) in boards() {
+        let input = dir.path().join(format!("{}.svg", b.name));
+        let png = dir.path().join(format!("{}.png", b.name));
+        std::fs::write(&input, &svg).unwrap();
+        rsvg_convert(&[], &input, &png);
+        let doc = Document::parse(&svg).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        let (width, height) = canvas(&doc);
+        assert_eq!(png_size(&png), (width as u32, height as u32), "{}", b.name);
+    }
+}
+
+#[test]
+fn every_text_lies_inside_the_canvas_and_no_two_overlap() {
+    for (b, _, svg) in boards() {
+        let doc = Document::parse(&svg).unwrap();
+        let (width, height) = canvas(&doc);
+        let texts = texts(&doc);
+        assert!(texts.len() > 10, "{}: {} texts", b.name, texts.len());
+        for (_, text, e) in &texts {
+            assert!(
+                e.left >= 0.0 && e.top >= 0.0 && e.right <= width && e.bottom <= height,
+                "{}: {text:?} at {e:?} leaves the {width}x{height} canvas",
+                b.name
+            );
+        }
+        for (i, (_, a, ea)) in texts.iter().enumerate() {
+            for (_, z, ez) in &texts[i + 1..] {
+                let apart = ea.right <= ez.left
+                    || ez.right <= ea.left
+                    || ea.bottom <= ez.top
+                    || ez.bottom <= ea.top;
+                assert!(apart, "{}: {a:?} {ea:?} overlaps {z:?} {ez:?}", b.name);
+            }
+        }
+    }
+}
+
+/// The checks above trust `text_extent`; here the renderer draws each
+/// distinct text alone (`--export-id` sizes the PNG to the element's ink)
+/// and the ink must fit the estimate, to the pixel the PNG rounds to.
+#[test]
+fn the_text_extent_estimate_covers_the_glyphs_rsvg_convert_draws() {
+    let mut distinct: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for (_, _, svg) in boards() {
+        let doc = Document::parse(&svg).unwrap();
+        for (n, text, _) in texts(&doc) {
+            let size = n.attribute("font-size").unwrap().to_owned();
+            let weight = n.attribute("font-weight").unwrap_or("normal").to_owned();
+            distinct.insert((size, weight, text));
+        }
+    }
+    let mut svg = String::from(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="100" font-family="monospace">"#,
+    );
+    for (i, (size, weight, text)) in distinct.iter().enumerate() {
+        svg += &format!(
+            r#"<text id="t{i}" x="10" y="50" font-size="{size}" font-weight="{weight}">{}</text>"#,
+            text.replace('&', "&amp;").replace('<', "&lt;")
+        );
+    }
+    svg += "</svg>";
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("texts.svg");
+    std::fs::write(&input, svg).unwrap();
+    for (i, (size, _, text)) in distinct.iter().enumerate() {
+        let png = dir.path().join(format!("t{i}.png"));
+        rsvg_convert(&["--export-id", &format!("t{i}")], &input, &png);
+        let (w, h) = png_size(&png);
+        let e = text_extent(0.0, 0.0, text, size.parse().unwrap());
+        assert!(
+            f64::from(w) <= e.right.ceil() + 1.0 && f64::from(h) <= (e.bottom - e.top).ceil() + 1.0,
+            "{text:?} at {size} px is drawn {w}x{h}, estimated {:.1}x{:.1}",
+            e.right,
+            e.bottom - e.top
+        );
+    }
+}
+
+/// The legend's bar of known size gives pixels per byte; every piece
+/// without a break is that tall per byte, every piece with one is shorter
+/// and carries the sign. So no memory looks as large as one it is not,
+/// unmarked.
+#[test]
+fn every_piece_is_to_the_legends_scale_or_carries_a_break() {
+    let mut shortened_somewhere = false;
+    for (b, _, svg) in boards() {
+        let doc = Document::parse(&svg).unwrap();
+        let bars = rects_of(&doc, "scale");
+        assert_eq!(bars.len(), 1, "{}", b.name);
+        let per_byte = number(bars[0], "height") / number(bars[0], "data-bytes");
+        let pieces: Vec<Node> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("data-start").is_some())
+            .collect();
+        for piece in pieces {
+            let bytes = (hex(piece, "data-end") - hex(piece, "data-start")) as f64;
+            let height = number(piece, "height");
+            let id = piece.attribute("id").unwrap();
+            let to_scale = bytes * per_byte;
+            if piece.attribute("data-shortened") == Some("true") {
+                shortened_somewhere = true;
+                assert!(height < to_scale - 1.0, "{}: {id} {height} px", b.name);
+                assert!(
+                    doc.descendants()
+                        .any(|n| n.attribute("class") == Some("break")
+                            && n.attribute("data-piece") == Some(id)),
+                    "{}: {id} is shortened without a break sign",
+                    b.name
+                );
+            } else {
+                assert!(
+                    (height - to_scale).abs() <= 0.15,
+                    "{}: {id} is {height} px, {to_scale:.2} px at the scale",
+                    b.name
+                );
+            }
+        }
+    }
+    assert!(shortened_somewhere, "no bundled board exercises a break");
+}
+
+/// Each memory's pieces stack without gaps and cover it from its origin to
+/// its end; partitions, the kernel heap and free space are all there.
+#[test]
+fn every_memory_is_drawn_whole_with_its_free_space_and_the_kernel_heap() {
+    for (b, plan, svg) in boards() {
+        let doc = Document::parse(&svg).unwrap();
+        for m in &b.memories {
+            let mut pieces: Vec<Node> = doc
+                .descendants()
+                .filter(|n| n.attribute("data-memory") == Some(m.name.as_str()))
+                .collect();
+            pieces.sort_by_key(|n| hex(*n, "data-start"));
+            let first = pieces.first().expect("a memory without pieces");
+            let last = pieces.last().unwrap();
+            assert!(hex(*first, "data-start") <= u64::from(m.origin), "{}", m.name);
+            assert!(hex(*last, "data-end") >= m.end(), "{}", m.name);
+            for w in pieces.windows(2) {
+                assert_eq!(hex(w[0], "data-end"), hex(w[1], "data-start"));
+                let lower_top = number(w[0], "y");
+                let upper_bottom = number(w[1], "y") + number(w[1], "height");
+                assert!((lower_top - upper_bottom).abs() < 0.15, "{}", m.name);
+            }
+            let used: u64 = plan
+                .partitions
+                .iter()
+                .filter(|p| p.memory == m.name)
+                .map(|p| p.size)
+                .sum();
+            if used < m.length {
+                assert!(
+                    pieces.iter().any(|n| n.attribute("class") == Some("free")),
+                    "{}: {} has free space but none is drawn",
+                    b.name,
+                    m.name
+                );
+            }
+        }
+        let heap: Vec<Node> = rects_of(&doc, "heap")
+            .into_iter()
+            .filter(|n| n.attribute("data-start").is_some())
+            .collect();
+        assert_eq!(heap.len(), 1, "{}", b.name);
+        assert_eq!(hex(heap[0], "data-start"), plan.kernel_heap.start);
+        assert_eq!(hex(heap[0], "data-end"), plan.kernel_heap.end);
+        let texts = texts(&doc);
+        let label = format!("kernel heap {} KiB", plan.kernel_heap.len() >> 10);
+        assert!(texts.iter().any(|(_, t, _)| *t == label), "{}: {label}", b.name);
+    }
+}
+
+/// Beside each region's bar: its number, its access for unprivileged code,
+/// its two register values; ARMv8-M has no subregions, so neither its
+/// labels nor its legend mention them, and ARMv7-M's disabled subregions
+/// are tall enough to see.
+#[test]
+fn regions_are_labelled_beside_their_bars_with_access_and_register_values() {
+    for (b, plan, svg) in boards() {
+        let doc = Document::parse(&svg).unwrap();
+        let texts = texts(&doc);
+        let has = |s: &str| texts.iter().any(|(_, t, _)| t == s);
+        for p in &plan.partitions {
+            assert!(has(&format!("unprivileged {}", p.access)), "{}", p.name);
+            for r in &p.regions {
+                let (rbar, second) = match r.registers {
+                    Registers::Armv7m(v) => (v.rbar, format!("RASR={:#010x}", v.rasr)),
+                    Registers::Armv8m(v) => (v.rbar, format!("RLAR={:#010x}", v.rlar)),
+                };
+                assert!(has(&format!("RBAR={rbar:#010x}")), "{}", b.name);
+                assert!(has(&second), "{}: {second}", b.name);
+                let execute_never = match r.region {
+                    Region::Armv7m(v) => v.execute_never(),
+                    Region::Armv8m(v) => v.execute_never(),
+                };
+                let xn = if execute_never { " XN" } else { "" };
+                let access = format!("unprivileged {}{xn}", r.region.unprivileged_access());
+                assert!(has(&access), "{}: {access}", b.name);
+
+                // The label is right of the bar and within reach of it.
+                let n = r.number.to_string();
+                let cells: Vec<Node> = doc
+                    .descendants()
+                    .filter(|c| c.attribute("data-region") == Some(n.as_str()))
+                    .collect();
+                let right = cells
+                    .iter()
+                    .map(|c| number(*c, "x") + number(*c, "width"))
+                    .fold(f64::MIN, f64::max);
+                let top = cells.iter().map(|c| number(*c, "y")).fold(f64::MAX, f64::min);
+                let bottom = cells
+                    .iter()
+                    .map(|c| number(*c, "y") + number(*c, "height"))
+                    .fold(f64::MIN, f64::max);
+                let (_, _, e) = texts
+                    .iter()
+                    .find(|(_, t, _)| *t == format!("region {n}"))
+                    .unwrap_or_else(|| panic!("{}: no label for region {n}", b.name));
+                assert!(e.left > right && e.left < right + 40.0, "{}: {e:?}", b.name);
+                assert!(e.bottom > top && e.top < bottom, "{}: {e:?}", b.name);
+            }
+        }
+        let speaks_of_subregions = texts
+            .iter()
+            .any(|(_, t, _)| t.to_lowercase().contains("subregion"));
+        match plan.arch {
+            Arch::Armv8m => assert!(!speaks_of_subregions, "{}", b.name),
+            Arch::Armv7m => {
+                assert!(has("MPU subregion disabled"), "{}", b.name);
+                for off in rects_of(&doc, "off") {
+                    assert!(number(off, "height") >= 8.0, "{}: {off:?}", b.name);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_svg_depends_only_on_the_plan() {
+    for (b, plan, svg) in boards() {
+        assert_eq!(layout::svg::render(&plan, &b.memories), svg, "{}", b.name);
+    }
+}
