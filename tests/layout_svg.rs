@@ -116,25 +116,27 @@ fn every_board_renders_with_rsvg_convert_at_its_canvas_size() {
 #[test]
 fn every_text_lies_inside_the_canvas_and_no_two_overlap() {
     for (b, _, svg) in boards() {
-        let doc = Document::parse(&svg).unwrap();
-        let (width, height) = canvas(&doc);
-        let texts = texts(&doc);
-        assert!(texts.len() > 10, "{}: {} texts", b.name, texts.len());
-        for (_, text, e) in &texts {
-            assert!(
-                e.left >= 0.0 && e.top >= 0.0 && e.right <= width && e.bottom <= height,
-                "{}: {text:?} at {e:?} leaves the {width}x{height} canvas",
-                b.name
-            );
-        }
-        for (i, (_, a, ea)) in texts.iter().enumerate() {
-            for (_, z, ez) in &texts[i + 1..] {
-                let apart = ea.right <= ez.left
-                    || ez.right <= ea.left
-                    || ea.bottom <= ez.top
-                    || ez.bottom <= ea.top;
-                assert!(apart, "{}: {a:?} {ea:?} overlaps {z:?} {ez:?}", b.name);
-            }
+        assert_texts_fit(&b.name, &Document::parse(&svg).unwrap());
+    }
+}
+
+fn assert_texts_fit(name: &str, doc: &Document) {
+    let (width, height) = canvas(doc);
+    let texts = texts(doc);
+    assert!(texts.len() > 10, "{name}: {} texts", texts.len());
+    for (_, text, e) in &texts {
+        assert!(
+            e.left >= 0.0 && e.top >= 0.0 && e.right <= width && e.bottom <= height,
+            "{name}: {text:?} at {e:?} leaves the {width}x{height} canvas"
+        );
+    }
+    for (i, (_, a, ea)) in texts.iter().enumerate() {
+        for (_, z, ez) in &texts[i + 1..] {
+            let apart = ea.right <= ez.left
+                || ez.right <= ea.left
+                || ea.bottom <= ez.top
+                || ez.bottom <= ea.top;
+            assert!(apart, "{name}: {a:?} {ea:?} overlaps {z:?} {ez:?}");
         }
     }
 }
@@ -186,41 +188,59 @@ fn the_text_extent_estimate_covers_the_glyphs_rsvg_convert_draws() {
 /// unmarked.
 #[test]
 fn every_piece_is_to_the_legends_scale_or_carries_a_break() {
-    let mut shortened_somewhere = false;
+    let mut shortened = 0;
     for (b, _, svg) in boards() {
-        let doc = Document::parse(&svg).unwrap();
-        let bars = rects_of(&doc, "scale");
-        assert_eq!(bars.len(), 1, "{}", b.name);
-        let per_byte = number(bars[0], "height") / number(bars[0], "data-bytes");
-        let pieces: Vec<Node> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("rect") && n.attribute("data-start").is_some())
-            .collect();
-        for piece in pieces {
-            let bytes = (hex(piece, "data-end") - hex(piece, "data-start")) as f64;
-            let height = number(piece, "height");
-            let id = piece.attribute("id").unwrap();
-            let to_scale = bytes * per_byte;
-            if piece.attribute("data-shortened") == Some("true") {
-                shortened_somewhere = true;
-                assert!(height < to_scale - 1.0, "{}: {id} {height} px", b.name);
-                assert!(
-                    doc.descendants()
-                        .any(|n| n.attribute("class") == Some("break")
-                            && n.attribute("data-piece") == Some(id)),
-                    "{}: {id} is shortened without a break sign",
-                    b.name
-                );
-            } else {
-                assert!(
-                    (height - to_scale).abs() <= 0.15,
-                    "{}: {id} is {height} px, {to_scale:.2} px at the scale",
-                    b.name
-                );
-            }
+        shortened += assert_to_scale(&b.name, &Document::parse(&svg).unwrap());
+    }
+    assert!(shortened > 0, "no bundled board exercises a break");
+}
+
+/// Checks the scale claim, and that a larger piece is never drawn shorter
+/// than a smaller one anywhere on the map; returns how many pieces are
+/// shortened.
+fn assert_to_scale(name: &str, doc: &Document) -> usize {
+    let bars = rects_of(doc, "scale");
+    assert_eq!(bars.len(), 1, "{name}");
+    let per_byte = number(bars[0], "height") / number(bars[0], "data-bytes");
+    let mut shortened = 0;
+    let mut drawn: Vec<(u64, f64)> = Vec::new();
+    for piece in doc
+        .descendants()
+        .filter(|n| n.attribute("data-start").is_some())
+    {
+        let bytes = (hex(piece, "data-end") - hex(piece, "data-start")) as f64;
+        let height = number(piece, "height");
+        drawn.push((bytes as u64, height));
+        let id = piece.attribute("id").unwrap();
+        let to_scale = bytes * per_byte;
+        if piece.attribute("data-shortened") == Some("true") {
+            shortened += 1;
+            assert!(height < to_scale - 1.0, "{name}: {id} {height} px");
+            assert!(
+                doc.descendants()
+                    .any(|n| n.attribute("class") == Some("break")
+                        && n.attribute("data-piece") == Some(id)),
+                "{name}: {id} is shortened without a break sign"
+            );
+        } else {
+            assert!(
+                (height - to_scale).abs() <= 0.15,
+                "{name}: {id} is {height} px, {to_scale:.2} px at the scale"
+            );
         }
     }
-    assert!(shortened_somewhere, "no bundled board exercises a break");
+    drawn.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    for w in drawn.windows(2) {
+        assert!(
+            w[1].1 >= w[0].1 - 0.15,
+            "{name}: {} bytes drawn {} px, {} bytes only {} px",
+            w[0].0,
+            w[0].1,
+            w[1].0,
+            w[1].1
+        );
+    }
+    shortened
 }
 
 /// Each memory's pieces stack without gaps and cover it from its origin to
@@ -237,7 +257,11 @@ fn every_memory_is_drawn_whole_with_its_free_space_and_the_kernel_heap() {
             pieces.sort_by_key(|n| hex(*n, "data-start"));
             let first = pieces.first().expect("a memory without pieces");
             let last = pieces.last().unwrap();
-            assert!(hex(*first, "data-start") <= u64::from(m.origin), "{}", m.name);
+            assert!(
+                hex(*first, "data-start") <= u64::from(m.origin),
+                "{}",
+                m.name
+            );
             assert!(hex(*last, "data-end") >= m.end(), "{}", m.name);
             for w in pieces.windows(2) {
                 assert_eq!(hex(w[0], "data-end"), hex(w[1], "data-start"));
@@ -269,7 +293,11 @@ fn every_memory_is_drawn_whole_with_its_free_space_and_the_kernel_heap() {
         assert_eq!(hex(heap[0], "data-end"), plan.kernel_heap.end);
         let texts = texts(&doc);
         let label = format!("kernel heap {} KiB", plan.kernel_heap.len() >> 10);
-        assert!(texts.iter().any(|(_, t, _)| *t == label), "{}: {label}", b.name);
+        assert!(
+            texts.iter().any(|(_, t, _)| *t == label),
+            "{}: {label}",
+            b.name
+        );
     }
 }
 
@@ -310,7 +338,10 @@ fn regions_are_labelled_beside_their_bars_with_access_and_register_values() {
                     .iter()
                     .map(|c| number(*c, "x") + number(*c, "width"))
                     .fold(f64::MIN, f64::max);
-                let top = cells.iter().map(|c| number(*c, "y")).fold(f64::MAX, f64::min);
+                let top = cells
+                    .iter()
+                    .map(|c| number(*c, "y"))
+                    .fold(f64::MAX, f64::min);
                 let bottom = cells
                     .iter()
                     .map(|c| number(*c, "y") + number(*c, "height"))
@@ -342,5 +373,95 @@ fn regions_are_labelled_beside_their_bars_with_access_and_register_values() {
 fn the_svg_depends_only_on_the_plan() {
     for (b, plan, svg) in boards() {
         assert_eq!(layout::svg::render(&plan, &b.memories), svg, "{}", b.name);
+    }
+}
+
+/// The map of boards unlike the bundled ones: odd origins and lengths, a
+/// 32-byte kernel heap (a piece 1/1000 of its memory), alignment loss,
+/// partitions granted by several regions, regions reaching past their
+/// memory. The same invariants hold.
+mod random_boards {
+    use super::*;
+    use mcu_build::board::Memory;
+    use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size};
+    use mcu_build::mpu::MemoryKind;
+    use proptest::prelude::*;
+
+    fn board(base: &str, flash: (u32, u64), sram: (u32, u64), user_regions: u8) -> Board {
+        let mut b = board::bundled(base).unwrap();
+        let resized = |kind, (origin, length)| Memory {
+            origin,
+            length,
+            ..b.memories.iter().find(|m| m.kind == kind).unwrap().clone()
+        };
+        b.memories = vec![
+            resized(MemoryKind::Flash, flash),
+            resized(MemoryKind::Ram, sram),
+        ];
+        let mpu = b.mpu.as_mut().unwrap();
+        mpu.kernel_regions = mpu.regions - user_regions;
+        b
+    }
+
+    fn request(b: &Board, kernel_flash: u64, kernel_sram: u64) -> Request {
+        let part = |name: &str, owner, memory: usize, size| PartitionRequest {
+            name: name.into(),
+            owner,
+            memory: b.memories[memory].name.clone(),
+            size,
+            origin: None,
+        };
+        Request {
+            partitions: vec![
+                part("kernel-flash", Owner::Kernel, 0, Size::Bytes(kernel_flash)),
+                part("user-flash", Owner::User, 0, Size::Rest),
+                part("kernel-sram", Owner::Kernel, 1, Size::Bytes(kernel_sram)),
+                part("user-sram", Owner::User, 1, Size::Rest),
+            ],
+            kernel_heap: 32,
+        }
+    }
+
+    /// (origin offset, length, kernel size) of a memory, in 32-byte units.
+    fn memory() -> impl Strategy<Value = (u32, u64, u64)> {
+        (0u32..4096, 64u64..32768).prop_flat_map(|(origin, length)| {
+            (
+                Just(origin * 32),
+                Just(length * 32),
+                (2..length / 2).prop_map(|k| k * 32),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 64,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn texts_fit_and_the_scale_holds(
+            armv8m in any::<bool>(),
+            flash in memory(),
+            sram in memory(),
+            user_regions in 2u8..6,
+        ) {
+            let base = if armv8m { "qemu-mps2-an505" } else { "stm32f4discovery" };
+            let b = board(
+                base,
+                (0x0800_0000 + flash.0, flash.1),
+                (0x2000_0000 + sram.0, sram.1),
+                user_regions,
+            );
+            let Ok(plan) = layout::plan(&b, &request(&b, flash.2, sram.2)) else {
+                return Ok(());
+            };
+            let svg = layout::svg::render(&plan, &b.memories);
+            let name = format!("{base} {flash:x?} {sram:x?} {user_regions} regions");
+            let doc = Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_texts_fit(&name, &doc);
+            assert_to_scale(&name, &doc);
+        }
     }
 }

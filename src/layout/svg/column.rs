@@ -253,7 +253,10 @@ impl<'a> Column<'a> {
                     p.name, p.owner, p.access, p.start, p.end
                 )
             }
-            _ => format!("{}: {:#010x}..{:#010x}", piece.label[0], piece.start, piece.end),
+            _ => format!(
+                "{}: {:#010x}..{:#010x}",
+                piece.label[0], piece.start, piece.end
+            ),
         };
         if height.shortened {
             attrs += r#" data-shortened="true""#;
@@ -279,7 +282,12 @@ impl<'a> Column<'a> {
         let m = &self.memory;
         [
             m.name.clone(),
-            format!("{} {} at {:#010x}", m.kind, size_text(m.end - m.start), m.start),
+            format!(
+                "{} {} at {:#010x}",
+                m.kind,
+                size_text(m.end - m.start),
+                m.start
+            ),
         ]
     }
 }
@@ -323,7 +331,8 @@ struct Axis {
 impl Axis {
     fn new(pieces: &[Piece], heights: &[Height]) -> Axis {
         let mut y = 0.0;
-        let mut points: Vec<(u64, f64)> = pieces.first().map(|p| (p.start, y)).into_iter().collect();
+        let mut points: Vec<(u64, f64)> =
+            pieces.first().map(|p| (p.start, y)).into_iter().collect();
         for (p, h) in pieces.iter().zip(heights) {
             y -= h.pixels;
             points.push((p.end, y));

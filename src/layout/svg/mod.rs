@@ -85,12 +85,8 @@ pub fn render(plan: &Plan, memories: &[Memory]) -> String {
         .into_iter()
         .map(|m| Column::new(plan, m, &all))
         .collect();
-    let smallest = columns
-        .iter()
-        .flat_map(Column::sizes)
-        .min()
-        .unwrap_or(1);
-    let scale = Scale::for_smallest(smallest);
+    let sizes: Vec<Vec<u64>> = columns.iter().map(Column::sizes).collect();
+    let scale = Scale::new(&sizes);
 
     let mut scene = Scene::default();
     let mut x = 0.0;
@@ -186,7 +182,12 @@ fn legend(
     let label = "break: shortened, not to scale";
     let (sx, sy) = place(scene, label);
     scene.rect(sx, sy, SWATCH, SWATCH, "free", String::new(), None);
-    scene.break_sign(sx - 2.0, sx + SWATCH + 2.0, sy + SWATCH / 2.0, String::new());
+    scene.break_sign(
+        sx - 2.0,
+        sx + SWATCH + 2.0,
+        sy + SWATCH / 2.0,
+        String::new(),
+    );
 
     // The scale bar: a known size at the shared scale.
     let bytes = scale.reference_bytes();

@@ -169,7 +169,9 @@ fn draw_cells(scene: &mut Scene, x: f64, planned: &PlannedRegion, y: &dyn Fn(u64
             bottom - top,
             class,
             format!(r#" data-region="{number}""#),
-            Some(format!("region {number}: {start:#010x}..{end:#010x} {state}")),
+            Some(format!(
+                "region {number}: {start:#010x}..{end:#010x} {state}"
+            )),
         );
     }
 }
@@ -209,10 +211,7 @@ fn label(planned: &PlannedRegion) -> Vec<String> {
                 .map(|i: u8| i.to_string())
                 .collect();
             let plural = if off.len() == 1 { "" } else { "s" };
-            lines.push(format!(
-                "SRD={srd:#04x}: subregion{plural} {} off",
-                off.join(",")
-            ));
+            lines.push(format!("subregion{plural} {} off", off.join(",")));
         }
     }
     lines

@@ -4,10 +4,11 @@
 //! The smallest piece of the map (often the kernel heap) gets
 //! [`MIN_HEIGHT`], tall enough for a two-line label, and that fixes the
 //! pixels per byte for the whole map, so 32 KiB of SRAM is drawn an eighth
-//! as tall as 256 KiB of flash wherever both are to scale. A piece whose
-//! bar would push its column past [`MAX_COLUMN`] is shortened instead
-//! (never below [`MIN_SHORTENED`]) and the drawing marks it with a break,
-//! the drafting sign for "not to scale"; its label still gives its size.
+//! as tall as 256 KiB of flash wherever both are to scale. Pieces that
+//! would push a column past [`MAX_COLUMN`] are shortened instead, all to
+//! one height (never below [`MIN_SHORTENED`]), and the drawing marks each
+//! with a break, the drafting sign for "not to scale"; its label still
+//! gives its size.
 
 use super::scene::LINE;
 
@@ -19,10 +20,13 @@ pub const MAX_COLUMN: f64 = 600.0;
 /// and the label apart from each other.
 pub const MIN_SHORTENED: f64 = 3.0 * MIN_HEIGHT;
 
-/// Pixels per byte for everything drawn to scale.
+/// Pixels per byte for everything drawn to scale, and the height every
+/// shortened piece is cut to.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scale {
     pub pixels_per_byte: f64,
+    /// In px; infinite when nothing needs shortening.
+    cap: f64,
 }
 
 /// The drawn height of one piece, in px, and whether it is shortened.
@@ -33,38 +37,39 @@ pub struct Height {
 }
 
 impl Scale {
-    /// The scale at which the smallest piece, `smallest` bytes, is
-    /// [`MIN_HEIGHT`] tall.
-    pub fn for_smallest(smallest: u64) -> Scale {
+    /// The scale for `columns`, each the sizes of its pieces in bytes: the
+    /// smallest piece is [`MIN_HEIGHT`] tall, and the cap is the lowest any
+    /// column needs to stay within [`MAX_COLUMN`] (water filling: every
+    /// piece taller than the cap is cut to it), but at least
+    /// [`MIN_SHORTENED`]. One cap for the whole map keeps heights in the
+    /// order of sizes: a larger piece is never drawn shorter than a
+    /// smaller one, in any two columns.
+    pub fn new(columns: &[Vec<u64>]) -> Scale {
+        let smallest = columns.iter().flatten().copied().min().unwrap_or(1).max(1);
+        let pixels_per_byte = MIN_HEIGHT / smallest as f64;
+        let cap = columns
+            .iter()
+            .map(|sizes| {
+                let natural: Vec<f64> = sizes.iter().map(|&s| s as f64 * pixels_per_byte).collect();
+                cap(&natural)
+            })
+            .fold(f64::INFINITY, f64::min)
+            .max(MIN_SHORTENED);
         Scale {
-            pixels_per_byte: MIN_HEIGHT / smallest.max(1) as f64,
+            pixels_per_byte,
+            cap,
         }
     }
 
-    /// The drawn heights of one column's pieces, `sizes` in bytes: to scale
-    /// while the column fits in [`MAX_COLUMN`]; otherwise every piece
-    /// taller than a common cap is cut to the cap, the cap chosen so that
-    /// the column is exactly [`MAX_COLUMN`] tall (water filling), but at
-    /// least [`MIN_SHORTENED`].
+    /// The drawn heights of pieces of `sizes` bytes.
     pub fn heights(&self, sizes: &[u64]) -> Vec<Height> {
-        let natural: Vec<f64> = sizes
+        sizes
             .iter()
-            .map(|&s| s as f64 * self.pixels_per_byte)
-            .collect();
-        let cap = cap(&natural).max(MIN_SHORTENED);
-        natural
-            .iter()
-            .map(|&h| {
-                if h > cap {
-                    Height {
-                        pixels: cap,
-                        shortened: true,
-                    }
-                } else {
-                    Height {
-                        pixels: h,
-                        shortened: false,
-                    }
+            .map(|&s| {
+                let natural = s as f64 * self.pixels_per_byte;
+                Height {
+                    pixels: natural.min(self.cap),
+                    shortened: natural > self.cap,
                 }
             })
             .collect()
@@ -104,37 +109,75 @@ fn cap(natural: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
+    const KIB: u64 = 1 << 10;
+
+    fn pixels(heights: &[Height]) -> Vec<f64> {
+        heights.iter().map(|h| h.pixels).collect()
+    }
+
     #[test]
-    fn a_column_that_fits_is_drawn_to_scale() {
-        let scale = Scale::for_smallest(16 << 10);
-        let heights = scale.heights(&[16 << 10, 48 << 10, 64 << 10]);
-        let px: Vec<f64> = heights.iter().map(|h| h.pixels).collect();
-        assert_eq!(px, [MIN_HEIGHT, 3.0 * MIN_HEIGHT, 4.0 * MIN_HEIGHT]);
+    fn columns_that_fit_are_drawn_to_one_scale() {
+        let scale = Scale::new(&[vec![16 * KIB, 48 * KIB], vec![64 * KIB]]);
+        let heights = scale.heights(&[16 * KIB, 48 * KIB, 64 * KIB]);
+        assert_eq!(
+            pixels(&heights),
+            [MIN_HEIGHT, 3.0 * MIN_HEIGHT, 4.0 * MIN_HEIGHT]
+        );
         assert!(heights.iter().all(|h| !h.shortened));
     }
 
     #[test]
-    fn only_the_tallest_pieces_are_shortened_and_the_column_is_full() {
-        let scale = Scale::for_smallest(16 << 10);
-        // 16 KiB, 128 KiB, 896 KiB, 3 MiB: the last two cannot fit.
-        let heights = scale.heights(&[16 << 10, 128 << 10, 896 << 10, 3 << 20]);
+    fn only_the_tallest_pieces_are_shortened_and_the_tallest_column_is_full() {
+        // 16 KiB, 64 KiB, 896 KiB, 3 MiB: the last two cannot fit.
+        let column = vec![16 * KIB, 64 * KIB, 896 * KIB, 3 << 20];
+        let scale = Scale::new(std::slice::from_ref(&column));
+        let heights = scale.heights(&column);
         let shortened: Vec<bool> = heights.iter().map(|h| h.shortened).collect();
         assert_eq!(shortened, [false, false, true, true]);
-        let total: f64 = heights.iter().map(|h| h.pixels).sum();
+        let total: f64 = pixels(&heights).iter().sum();
         assert!((total - MAX_COLUMN).abs() < 1e-9, "{total}");
         assert_eq!(heights[2].pixels, heights[3].pixels);
     }
 
     #[test]
+    fn one_cap_for_all_columns_keeps_heights_in_the_order_of_sizes() {
+        // The second column alone would fit 480 KiB to scale; the first
+        // needs a lower cap, and the 480 KiB piece must not outgrow it.
+        let columns = vec![
+            vec![16 * KIB, 256 * KIB, 256 * KIB, 4 << 20],
+            vec![480 * KIB],
+        ];
+        let scale = Scale::new(&columns);
+        let first = scale.heights(&columns[0]);
+        let second = scale.heights(&columns[1]);
+        assert!(second[0].shortened);
+        assert!(second[0].pixels <= first[3].pixels);
+    }
+
+    #[test]
     fn a_shortened_piece_keeps_room_for_its_break_and_label() {
-        let scale = Scale::for_smallest(32);
-        let heights = scale.heights(&[1 << 20; 10]);
-        assert!(heights.iter().all(|h| h.shortened && h.pixels == MIN_SHORTENED));
+        let column = vec![
+            32,
+            1 << 20,
+            1 << 20,
+            1 << 20,
+            1 << 20,
+            1 << 20,
+            1 << 20,
+            1 << 20,
+        ];
+        let scale = Scale::new(&[column.clone()]);
+        let heights = scale.heights(&column);
+        assert!(
+            heights[1..]
+                .iter()
+                .all(|h| h.shortened && h.pixels == MIN_SHORTENED)
+        );
     }
 
     #[test]
     fn the_reference_bar_is_the_smallest_power_of_two_at_least_min_height() {
-        assert_eq!(Scale::for_smallest(16 << 10).reference_bytes(), 16 << 10);
-        assert_eq!(Scale::for_smallest(48 << 10).reference_bytes(), 64 << 10);
+        assert_eq!(Scale::new(&[vec![16 * KIB]]).reference_bytes(), 16 * KIB);
+        assert_eq!(Scale::new(&[vec![48 * KIB]]).reference_bytes(), 64 * KIB);
     }
 }
