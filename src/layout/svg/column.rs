@@ -196,15 +196,13 @@ impl<'a> Column<'a> {
             scene.line((bar - PADDING, y), (bar, y), "tick");
         }
         for (i, (piece, height)) in self.pieces.iter().zip(&heights).enumerate() {
-            self.draw_piece(scene, (index, i), bar, bar_width, &axis, piece, height);
+            self.draw_piece(scene, (index, i), (bar, bar_width), &axis, piece, height);
         }
         for p in &self.partitions {
             let (top, bottom) = (axis.y(p.end), axis.y(p.start));
             scene.rect(
-                bar,
-                top,
-                bar_width,
-                bottom - top,
+                (bar, top),
+                (bar_width, bottom - top),
                 "outline",
                 String::new(),
                 None,
@@ -227,13 +225,11 @@ impl<'a> Column<'a> {
         right.max(bar + bar_width)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn draw_piece(
         &self,
         scene: &mut Scene,
         (column, i): (usize, usize),
-        bar: f64,
-        width: f64,
+        (bar, width): (f64, f64),
         axis: &Axis,
         piece: &Piece,
         height: &Height,
@@ -262,10 +258,8 @@ impl<'a> Column<'a> {
             attrs += r#" data-shortened="true""#;
         }
         scene.rect(
-            bar,
-            top,
-            width,
-            bottom - top,
+            (bar, top),
+            (width, bottom - top),
             piece.fill.class(),
             attrs,
             Some(tooltip),

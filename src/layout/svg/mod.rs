@@ -177,11 +177,11 @@ fn legend(
     };
     for (class, label) in items {
         let (sx, sy) = place(scene, label);
-        scene.rect(sx, sy, SWATCH, SWATCH, class, String::new(), None);
+        scene.rect((sx, sy), (SWATCH, SWATCH), class, String::new(), None);
     }
     let label = "break: shortened, not to scale";
     let (sx, sy) = place(scene, label);
-    scene.rect(sx, sy, SWATCH, SWATCH, "free", String::new(), None);
+    scene.rect((sx, sy), (SWATCH, SWATCH), "free", String::new(), None);
     scene.break_sign(
         sx - 2.0,
         sx + SWATCH + 2.0,
@@ -194,10 +194,8 @@ fn legend(
     let height = bytes as f64 * scale.pixels_per_byte;
     let top = y + SWATCH + 14.0;
     scene.rect(
-        left + 4.0,
-        top,
-        6.0,
-        height,
+        (left + 4.0, top),
+        (6.0, height),
         "scale",
         format!(r#" data-bytes="{bytes}""#),
         None,

@@ -163,10 +163,8 @@ fn draw_cells(scene: &mut Scene, x: f64, planned: &PlannedRegion, y: &dyn Fn(u64
             ("off", "disabled")
         };
         scene.rect(
-            x,
-            top,
-            LANE,
-            bottom - top,
+            (x, top),
+            (LANE, bottom - top),
             class,
             format!(r#" data-region="{number}""#),
             Some(format!(

@@ -166,7 +166,7 @@ mod tests {
             1 << 20,
             1 << 20,
         ];
-        let scale = Scale::new(&[column.clone()]);
+        let scale = Scale::new(std::slice::from_ref(&column));
         let heights = scale.heights(&column);
         assert!(
             heights[1..]

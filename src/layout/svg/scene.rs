@@ -143,13 +143,11 @@ pub struct Scene {
 
 impl Scene {
     /// A rectangle of CSS `class` (see the style sheet in [`finish`](Self::finish)).
-    #[allow(clippy::too_many_arguments)]
+    /// The top left corner is `(x, y)`.
     pub fn rect(
         &mut self,
-        x: f64,
-        y: f64,
-        width: f64,
-        height: f64,
+        (x, y): (f64, f64),
+        (width, height): (f64, f64),
         class: &'static str,
         attrs: String,
         title: Option<String>,
