@@ -174,7 +174,10 @@ impl<'a> Column<'a> {
     pub fn draw(&self, scene: &mut Scene, index: usize, x: f64, scale: &Scale) -> f64 {
         let heights = scale.heights(&self.sizes());
         let axis = Axis::new(&self.pieces, &heights);
-        let address_width = text_width("0x00000000", FONT);
+        let address_width = axis
+            .boundaries()
+            .map(|(address, _)| text_width(&address_text(address), FONT))
+            .fold(0.0, f64::max);
         let bar = x + address_width + 2.0 * PADDING;
         let header = self.header();
         let bar_width = self
@@ -192,7 +195,7 @@ impl<'a> Column<'a> {
         scene.text(bar, top - 8.0, FONT, header[1].clone());
 
         for (address, y) in axis.boundaries() {
-            scene.text(x, y + 4.0, FONT, format!("{address:#010x}"));
+            scene.text(x, y + 4.0, FONT, address_text(address));
             scene.line((bar - PADDING, y), (bar, y), "tick");
         }
         for (i, (piece, height)) in self.pieces.iter().zip(&heights).enumerate() {
@@ -314,6 +317,12 @@ fn label(piece: &Piece, memory: &MemorySpan, all: &[MemorySpan]) -> Vec<String> 
             ]
         }
     }
+}
+
+/// An address as the axis shows it: eight hex digits (nine for the end
+/// of the 4 GiB address space).
+fn address_text(address: u64) -> String {
+    format!("{address:#010x}")
 }
 
 /// Where addresses go: the y of every piece boundary, bottom (y = 0) first.

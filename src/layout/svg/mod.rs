@@ -8,10 +8,10 @@
 //! region spans its addresses (on ARMv7-M cut into subregions, disabled
 //! ones hatched) and a label gives its register values.
 //!
-//! Every column shares one linear scale ([`scale`]); a piece too tall for
+//! Every column shares one linear scale (module `scale`); a piece too tall for
 //! it is shortened and carries a break sign, and the legend shows a bar of
 //! known size at the scale. The canvas is measured from what is drawn
-//! ([`scene`]), so nothing is cut off, and the output depends only on the
+//! (module `scene`), so nothing is cut off, and the output depends only on the
 //! plan and the board's memories (no clock, no hash order).
 
 mod column;
