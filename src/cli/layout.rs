@@ -31,7 +31,7 @@ impl LayoutArgs {
         let board = self.board.load()?;
         let plan = layout::plan(&board, &board.partitions)?;
         if let Some(path) = &self.svg {
-            output::write_atomically(path, svg::render(&plan).as_bytes())?;
+            output::write_atomically(path, svg::render(&plan, &board.memories).as_bytes())?;
             eprintln!("wrote {}", path.display());
         }
         if self.json {
