@@ -7,10 +7,12 @@
 //! text (unknown keys refused), then validation into [`Board`], whose
 //! invariants hold by construction: memories inside the 32-bit address
 //! space, non-empty and disjoint; the region count within what the MPU
-//! supports; partitions in memories that exist. Every error names the file,
-//! the line and column, and the key.
+//! supports; partitions in memories that exist; names plain identifiers
+//! ([`Name`]). Every error names the file, the line and column, and the
+//! key.
 
 mod file;
+mod name;
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +22,13 @@ use crate::layout::request::Request;
 use crate::mpu::{Arch, MemoryKind};
 
 pub use file::BoardError;
+pub use name::{Name, NameError, NameKind};
 
 /// A chip's memory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Memory {
+    /// Checked as a [`Name`] when read, like partition names: they are
+    /// pasted into generated files.
     pub name: String,
     pub kind: MemoryKind,
     pub origin: u32,
@@ -51,7 +56,8 @@ pub struct Mpu {
 /// A validated board.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Board {
-    pub name: String,
+    /// A [`Name`], because outputs go to `target/mcu-build/<name>/`.
+    pub name: Name,
     pub description: String,
     pub cpu: String,
     /// `None` for a core without an MPU, which cannot run a protected build.

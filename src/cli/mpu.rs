@@ -185,7 +185,7 @@ impl CheckArgs {
         let ok = mpu.is_ok() && misplaced.is_empty();
         if self.json {
             let result = CheckResult {
-                board: board.name,
+                board: board.name.to_string(),
                 mpu,
                 misplaced,
             };
