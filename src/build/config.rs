@@ -507,7 +507,7 @@ artifact = \"nuttx\"
         let text = format!("board = \"b\"\nbaord = \"c\"\n{CARGO_PASSES}");
         let error = parse_text(&text).unwrap_err().to_string();
         assert!(
-            error.starts_with("project/mcu-build.toml:2:1: unknown field `baord`"),
+            error.starts_with("project/mcu-build.toml:2:1: `baord`: unknown field `baord`"),
             "{error}"
         );
     }

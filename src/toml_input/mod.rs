@@ -231,7 +231,7 @@ mod tests {
     fn unknown_keys_and_syntax_errors_inside_inline_tables_are_located() {
         let text = format!("{GOOD}[inline]\nt = {{ name = \"x\", origin = 12x }}\n");
         let (line, column, key, _) = error(&text);
-        assert_eq!((line, column, key.as_str()), (9, 29, "inline.t.origin"));
+        assert_eq!((line, column, key.as_str()), (9, 28, "inline.t.origin"));
         let unknown = GOOD.replace("name = \"b\"", "name = \"b\"\nbogus = 2");
         let (line, column, key, message) = error(&unknown);
         assert_eq!((line, column, key.as_str()), (7, 1, "memory[1].bogus"));
