@@ -162,7 +162,11 @@ fn planned_in(dir: &std::path::Path, args: &[&str]) -> (String, u64, String) {
         .as_u64()
         .unwrap();
     let origin = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    (plan["board"].as_str().unwrap().to_owned(), kernel_flash, origin)
+    (
+        plan["board"].as_str().unwrap().to_owned(),
+        kernel_flash,
+        origin,
+    )
 }
 
 #[test]
@@ -204,8 +208,11 @@ fn layout_plans_the_board_and_sizes_of_mcu_build_toml() {
 #[test]
 fn config_names_a_configuration_elsewhere_and_its_board_file() {
     let dir = project("board-file = \"mine.toml\"");
-    let board = include_str!("../src/board/boards/qemu-mps2-an386.toml")
-        .replacen("name = \"qemu-mps2-an386\"", "name = \"mine\"", 1);
+    let board = include_str!("../src/board/boards/qemu-mps2-an386.toml").replacen(
+        "name = \"qemu-mps2-an386\"",
+        "name = \"mine\"",
+        1,
+    );
     std::fs::write(dir.path().join("mine.toml"), board).unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let config = dir.path().join("mcu-build.toml");
@@ -228,8 +235,7 @@ fn without_a_configuration_the_default_board_is_planned_and_said_so() {
         (
             "qemu-mps2-an386".into(),
             256 * 1024,
-            "board qemu-mps2-an386 (the default; no mcu-build.toml here, and no --board)\n"
-                .into()
+            "board qemu-mps2-an386 (the default; no mcu-build.toml here, and no --board)\n".into()
         )
     );
     assert_eq!(

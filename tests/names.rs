@@ -55,10 +55,7 @@ fn a_board_name_that_is_a_path_or_empty_is_refused_at_its_place() {
         ),
     ];
     for (name, expected) in cases {
-        let text = an386_with(
-            "name = \"qemu-mps2-an386\"",
-            &format!("name = \"{name}\""),
-        );
+        let text = an386_with("name = \"qemu-mps2-an386\"", &format!("name = \"{name}\""));
         assert_eq!(board_error(&text), expected);
     }
 }
@@ -71,9 +68,8 @@ fn memory_and_partition_names_are_plain_identifiers_too() {
         "boards/evil.toml:36:8: `memory[1].name`: \"../ram\" is not a memory name: \
          use letters, digits, '-' and '_'"
     );
-    let extra = format!(
-        "{AN386}extra = [{{ name = \"dma buf\", memory = \"ssram23\", size = \"1K\" }}]\n"
-    );
+    let extra =
+        format!("{AN386}extra = [{{ name = \"dma buf\", memory = \"ssram23\", size = \"1K\" }}]\n");
     assert_eq!(
         board_error(&extra),
         "boards/evil.toml:47:19: `partitions.extra[0].name`: \"dma buf\" is not a partition \

@@ -169,7 +169,13 @@ mod tests {
 
     #[test]
     fn plain_identifiers_pass() {
-        for text in ["qemu-mps2-an386", "stm32f4discovery", "sram_1", "_x", "52840dk"] {
+        for text in [
+            "qemu-mps2-an386",
+            "stm32f4discovery",
+            "sram_1",
+            "_x",
+            "52840dk",
+        ] {
             assert_eq!(Name::new(text, NameKind::Board).unwrap(), text);
         }
         assert!(Name::new(&"a".repeat(MAX_LEN), NameKind::Board).is_ok());
@@ -194,7 +200,8 @@ mod tests {
             assert!(Name::new(text, NameKind::Memory).is_err(), "{text:?}");
         }
         assert!(
-            refused(&"a".repeat(MAX_LEN + 1)).ends_with("longer than 255 bytes, the longest file name")
+            refused(&"a".repeat(MAX_LEN + 1))
+                .ends_with("longer than 255 bytes, the longest file name")
         );
         assert!(
             Name::new("x y", NameKind::Partition)

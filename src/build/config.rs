@@ -270,7 +270,12 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn error(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    fn error(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         let (line, column) = toml_input::line_column(self.text, span.start);
         ConfigError::Invalid {
             path: self.path.to_owned(),
@@ -353,9 +358,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     let defaults = Splits::default();
     let splits = Splits {
-        kernel_stack: source.size(&l.kernel_stack, "kernel-stack")?.unwrap_or(defaults.kernel_stack),
-        user_stack: source.size(&l.user_stack, "user-stack")?.unwrap_or(defaults.user_stack),
-        user_heap: source.size(&l.user_heap, "user-heap")?.unwrap_or(defaults.user_heap),
+        kernel_stack: source
+            .size(&l.kernel_stack, "kernel-stack")?
+            .unwrap_or(defaults.kernel_stack),
+        user_stack: source
+            .size(&l.user_stack, "user-stack")?
+            .unwrap_or(defaults.user_stack),
+        user_heap: source
+            .size(&l.user_heap, "user-heap")?
+            .unwrap_or(defaults.user_heap),
     };
     let board = match (raw.board, raw.board_file) {
         (Some(name), None) => BoardSource::Bundled(name),

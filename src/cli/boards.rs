@@ -80,11 +80,9 @@ impl BoardChoice {
                 board.name,
                 c.path.display()
             ),
-            (None, Some(flag)) => format!(
-                "board {} from {flag}; no {}",
-                board.name,
-                config::FILE_NAME
-            ),
+            (None, Some(flag)) => {
+                format!("board {} from {flag}; no {}", board.name, config::FILE_NAME)
+            }
             (None, None) => format!(
                 "board {} (the default; no {} here, and no --board)",
                 board.name,
