@@ -192,7 +192,7 @@ pub enum ConfigError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
-    board: Option<String>,
+    board: Option<Spanned<String>>,
     board_file: Option<PathBuf>,
     #[serde(default)]
     layout: RawLayout,
@@ -369,7 +369,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             .unwrap_or(defaults.user_heap),
     };
     let board = match (raw.board, raw.board_file) {
-        (Some(name), None) => BoardSource::Bundled(name),
+        (Some(name), None) => {
+            if !board::bundled_names().any(|known| known == name.get_ref()) {
+                let known: Vec<&str> = board::bundled_names().collect();
+                return Err(source.error(
+                    name.span(),
+                    "board",
+                    format!(
+                        "no bundled board {:?}; the bundled boards are {}; \
+                         or name a board file with `board-file`",
+                        name.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            BoardSource::Bundled(name.into_inner())
+        }
         (None, Some(file)) => BoardSource::File(file),
         _ => {
             return Err(source.error(
@@ -495,7 +510,7 @@ artifact = \"nuttx\"
 
     #[test]
     fn a_pass_with_both_forms_is_refused_at_its_table() {
-        let text = "board = \"b\"\n[pass1]\ncargo = \"x\"\nbin = \"y\"\ncommand = \"make\"\n[pass2]\ncargo = \"k\"\nbin = \"kernel\"\n";
+        let text = "board = \"stm32h743\"\n[pass1]\ncargo = \"x\"\nbin = \"y\"\ncommand = \"make\"\n[pass2]\ncargo = \"k\"\nbin = \"kernel\"\n";
         let error = parse_text(text).unwrap_err().to_string();
         assert!(
             error.starts_with("project/mcu-build.toml:2:1: `[pass1]`: expected either"),
@@ -505,11 +520,23 @@ artifact = \"nuttx\"
 
     #[test]
     fn a_bad_size_names_its_key_and_place() {
-        let text = format!("board = \"b\"\n[layout]\nuser-heap = \"lots\"\n{CARGO_PASSES}");
+        let text = format!("board = \"stm32h743\"\n[layout]\nuser-heap = \"lots\"\n{CARGO_PASSES}");
         let error = parse_text(&text).unwrap_err().to_string();
         assert!(
             error.starts_with("project/mcu-build.toml:3:13: `layout.user-heap`: "),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_bundled_board_is_refused_at_its_place() {
+        let text = format!("board = \"stm32f9\"\n{CARGO_PASSES}");
+        let error = parse_text(&text).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "project/mcu-build.toml:1:9: `board`: no bundled board \"stm32f9\"; the bundled \
+             boards are nrf52840, qemu-mps2-an386, qemu-mps2-an505, stm32f4discovery, stm32h743; \
+             or name a board file with `board-file`"
         );
     }
 
