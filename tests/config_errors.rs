@@ -166,3 +166,36 @@ fn the_real_nuttx_syscall_csv_reads_the_same_with_a_byte_order_mark() {
     assert_eq!(table.entries.len(), 221);
     assert_eq!(csv::parse(&with_bom, &path).unwrap(), table);
 }
+
+#[test]
+fn files_on_disk_with_a_byte_order_mark_load_and_bytes_that_are_not_utf8_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let board_path = dir.path().join("board.toml");
+    std::fs::write(&board_path, format!("{BOM}{AN386}")).unwrap();
+    assert_eq!(
+        board::load(&board_path).unwrap(),
+        board::parse(AN386, &board_path).unwrap()
+    );
+    let config_path = dir.path().join("mcu-build.toml");
+    std::fs::write(&config_path, format!("{BOM}{PROJECT}")).unwrap();
+    assert_eq!(
+        config::load(&config_path).unwrap().board,
+        config::BoardSource::Bundled("qemu-mps2-an386".into())
+    );
+    // A Latin-1 byte (0xFF) where `?` stands: not UTF-8, at line 12, column 17.
+    let latin1: Vec<u8> = AN386
+        .replacen("cpu = \"cortex-m4\"", "cpu = \"cortex-m4?\"", 1)
+        .bytes()
+        .map(|b| if b == b'?' { 0xff } else { b })
+        .collect();
+    std::fs::write(&board_path, [BOM.as_bytes(), &latin1].concat()).unwrap();
+    assert_eq!(
+        board::load(&board_path).unwrap_err().to_string(),
+        format!("{}:12:17: expected UTF-8 text", board_path.display())
+    );
+    std::fs::write(&config_path, b"board = \"\xff\"\n").unwrap();
+    assert_eq!(
+        config::load(&config_path).unwrap_err().to_string(),
+        format!("{}:1:10: expected UTF-8 text", config_path.display())
+    );
+}

@@ -149,11 +149,18 @@ fn bundled_path(name: &str) -> PathBuf {
 
 /// Reads a board file.
 pub fn load(path: &Path) -> Result<Board, BoardError> {
-    let text = std::fs::read_to_string(path).map_err(|error| BoardError::Io {
+    let bytes = std::fs::read(path).map_err(|error| BoardError::Io {
         path: path.to_owned(),
         error,
     })?;
-    parse(&text, path)
+    let text = crate::toml_input::utf8(&bytes).map_err(|(line, column)| BoardError::Invalid {
+        path: path.to_owned(),
+        line,
+        column,
+        key: String::new(),
+        message: "expected UTF-8 text".to_owned(),
+    })?;
+    parse(text, path)
 }
 
 /// Parses and validates board TOML; `path` names it in errors.

@@ -234,11 +234,18 @@ struct RawPass {
 
 /// Reads and validates the configuration at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ConfigError::Io {
         path: path.to_owned(),
         error,
     })?;
-    parse(&text, path)
+    let text = toml_input::utf8(&bytes).map_err(|(line, column)| ConfigError::Invalid {
+        path: path.to_owned(),
+        line,
+        column,
+        key: String::new(),
+        message: "expected UTF-8 text".to_owned(),
+    })?;
+    parse(text, path)
 }
 
 /// The configuration a command that can do without one reads: `explicit`

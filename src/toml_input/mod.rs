@@ -27,6 +27,16 @@ pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix(UTF8_BOM).unwrap_or(text)
 }
 
+/// `bytes` as UTF-8 text without a leading byte-order mark, or the line
+/// and column of the first byte that is not UTF-8 (TOML files are UTF-8).
+pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
+    let bytes = bytes.strip_prefix(UTF8_BOM.as_bytes()).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+        line_column(&valid, valid.len())
+    })
+}
+
 /// A TOML document did not deserialize: where, under which key, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TomlError {
@@ -244,6 +254,12 @@ mod tests {
         let text = strip_bom(&text);
         assert_eq!(error(text).0..=error(text).1, 1..=7);
         assert!(from_str::<Doc>(strip_bom(&format!("{UTF8_BOM}{GOOD}"))).is_ok());
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_located_after_the_byte_order_mark() {
+        assert_eq!(utf8(b"\xEF\xBB\xBFa = 1\nb = \"\xff\""), Err((2, 6)));
+        assert_eq!(utf8(b"\xEF\xBB\xBFa = \"\xc3\xa9\""), Ok("a = \"\u{e9}\""));
     }
 
     #[test]
