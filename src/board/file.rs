@@ -20,7 +20,6 @@ use crate::layout::request::{
     KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, USER_FLASH, USER_SRAM,
 };
 use crate::mpu::{ADDRESS_SPACE_END, Arch, MAX_REGIONS, MemoryKind};
-use crate::number;
 use crate::toml_input::{self, Number};
 
 /// A board could not be read.
@@ -145,12 +144,10 @@ impl Source<'_> {
     }
 
     fn number(&self, value: &Spanned<Number>, key: &str) -> Result<u64, BoardError> {
-        match value.get_ref() {
-            Number::Integer(n) => Ok(*n),
-            Number::Text(text) => {
-                number::parse_u64(text).map_err(|e| self.error(value.span(), key, e.to_string()))
-            }
-        }
+        value
+            .get_ref()
+            .to_u64()
+            .map_err(|e| self.error(value.span(), key, e.to_string()))
     }
 
     fn address(&self, value: &Spanned<Number>, key: &str) -> Result<u32, BoardError> {

@@ -45,7 +45,6 @@ use toml::Spanned;
 
 use crate::board::{self, Board, BoardError, Name, NameKind};
 use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
-use crate::number;
 use crate::toml_input::{self, Number};
 
 /// The name of the file at the project root.
@@ -193,7 +192,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     board: Option<Spanned<String>>,
-    board_file: Option<PathBuf>,
+    board_file: Option<Spanned<PathBuf>>,
     #[serde(default)]
     layout: RawLayout,
     syscalls: Option<RawSyscalls>,
@@ -298,11 +297,10 @@ impl Source<'_> {
     fn size(&self, value: &Option<Spanned<Number>>, key: &str) -> Result<Option<u64>, ConfigError> {
         let Some(value) = value else { return Ok(None) };
         let key = format!("layout.{key}");
-        let n = match value.get_ref() {
-            Number::Integer(n) => *n,
-            Number::Text(text) => number::parse_u64(text)
-                .map_err(|e| self.error(value.span(), &key, e.to_string()))?,
-        };
+        let n = value
+            .get_ref()
+            .to_u64()
+            .map_err(|e| self.error(value.span(), &key, e.to_string()))?;
         if n > u64::from(u32::MAX) {
             return Err(self.error(
                 value.span(),
@@ -392,11 +390,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
             BoardSource::Bundled(name.into_inner())
         }
-        (None, Some(file)) => BoardSource::File(file),
-        _ => {
+        (None, Some(file)) => BoardSource::File(file.into_inner()),
+        (board, file) => {
+            // Both: blame the second key; neither: the whole file.
+            let (span, key) = match (board, file) {
+                (Some(board), Some(file)) if file.span().start > board.span().start => {
+                    (file.span(), "board-file")
+                }
+                (Some(board), Some(_)) => (board.span(), "board"),
+                _ => (0..0, ""),
+            };
             return Err(source.error(
-                0..0,
-                "",
+                span,
+                key,
                 "expected either `board` (a bundled board) or `board-file` (a board file), \
                  not both or neither",
             ));
@@ -494,7 +500,18 @@ artifact = \"nuttx\"
     fn board_and_board_file_together_are_refused() {
         let text = format!("board = \"a\"\nboard-file = \"b.toml\"\n{CARGO_PASSES}");
         let error = parse_text(&text).unwrap_err().to_string();
-        assert!(error.contains("either `board`"), "{error}");
+        assert!(
+            error.starts_with(
+                "project/mcu-build.toml:2:14: `board-file`: expected either `board` (a bundled \
+                 board) or `board-file` (a board file), not both or neither"
+            ),
+            "{error}"
+        );
+        let neither = parse_text(CARGO_PASSES).unwrap_err().to_string();
+        assert!(
+            neither.starts_with("project/mcu-build.toml:1:1: expected either `board`"),
+            "{neither}"
+        );
     }
 
     #[test]

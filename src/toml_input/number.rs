@@ -6,12 +6,24 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
+use crate::number::{self, NumberError};
+
 /// A number as written; [`crate::number`] reads the text form once the
 /// key it belongs to is known, so that its errors can name the key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Number {
     Integer(u64),
     Text(String),
+}
+
+impl Number {
+    /// The value: the integer, or the text read as [`crate::number`] reads it.
+    pub fn to_u64(&self) -> Result<u64, NumberError> {
+        match self {
+            Number::Integer(n) => Ok(*n),
+            Number::Text(text) => number::parse_u64(text),
+        }
+    }
 }
 
 /// What a number field accepts, for type errors.
