@@ -161,11 +161,11 @@ fn planned_in(dir: &std::path::Path, args: &[&str]) -> (String, u64, String) {
         .unwrap()["size"]
         .as_u64()
         .unwrap();
-    let origin = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let provenance = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     (
         plan["board"].as_str().unwrap().to_owned(),
         kernel_flash,
-        origin,
+        provenance,
     )
 }
 

@@ -38,7 +38,7 @@ pub struct Chosen {
     /// The configuration read, if any.
     pub config: Option<PathBuf>,
     /// Where the board and the sizes came from, one line for people.
-    pub origin: String,
+    pub provenance: String,
 }
 
 impl BoardChoice {
@@ -69,7 +69,7 @@ impl BoardChoice {
             (None, Some(_)) => Some("--board-file"),
             (None, None) => None,
         };
-        let origin = match (&config, given) {
+        let provenance = match (&config, given) {
             (Some(c), None) => format!(
                 "board {} and [layout] from {}",
                 board.name,
@@ -93,7 +93,7 @@ impl BoardChoice {
             board,
             request,
             config: config.map(|c| c.path),
-            origin,
+            provenance,
         })
     }
 }

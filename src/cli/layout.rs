@@ -31,7 +31,7 @@ pub struct LayoutArgs {
 impl LayoutArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let chosen = self.board.load()?;
-        eprintln!("{}", chosen.origin);
+        eprintln!("{}", chosen.provenance);
         let plan = layout::plan(&chosen.board, &chosen.request)?;
         if let Some(path) = &self.svg {
             output::write_atomically(path, svg::render(&plan).as_bytes())?;

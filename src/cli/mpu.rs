@@ -167,7 +167,7 @@ struct CheckResult {
 impl CheckArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
         let chosen = self.board.load()?;
-        eprintln!("{}", chosen.origin);
+        eprintln!("{}", chosen.provenance);
         let board = chosen.board;
         let plan = layout::plan(&board, &chosen.request)?;
         let mpu = plan.verify();
