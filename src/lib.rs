@@ -17,5 +17,6 @@ pub mod output;
 pub mod pipelined;
 pub mod qemu;
 pub mod syscall;
+pub mod toml_input;
 
 pub mod cli;

@@ -127,6 +127,145 @@ fn mpu_check_passes_on_bundled_boards_and_reports_misplaced_elf_sections() {
         .success();
 }
 
+/// A fresh directory holding `mcu-build.toml` with `head` (the board) and
+/// a `[layout]` that gives kernel flash 64K, and shell passes.
+fn project(head: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mcu-build.toml"),
+        format!(
+            "{head}\n[layout]\nkernel-flash = \"64K\"\n\
+             [pass1]\ncommand = \"true\"\nartifact = \"u.elf\"\n\
+             [pass2]\ncommand = \"true\"\nartifact = \"k.elf\"\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// `mcu-build layout --json ARGS` in `dir`: the plan's board, kernel flash
+/// size, and the stderr line that says where they came from.
+fn planned_in(dir: &std::path::Path, args: &[&str]) -> (String, u64, String) {
+    let out = mcu_build()
+        .current_dir(dir)
+        .args(["layout", "--json"])
+        .args(args)
+        .assert()
+        .success();
+    let plan: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let kernel_flash = plan["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "kernel-flash")
+        .unwrap()["size"]
+        .as_u64()
+        .unwrap();
+    let provenance = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    (
+        plan["board"].as_str().unwrap().to_owned(),
+        kernel_flash,
+        provenance,
+    )
+}
+
+#[test]
+fn layout_plans_the_board_and_sizes_of_mcu_build_toml() {
+    let dir = project("board = \"stm32f4discovery\"");
+    assert_eq!(
+        planned_in(dir.path(), &[]),
+        (
+            "stm32f4discovery".into(),
+            64 * 1024,
+            "board stm32f4discovery and [layout] from mcu-build.toml\n".into()
+        )
+    );
+    // An explicit board replaces the configuration's, its sizes still apply.
+    assert_eq!(
+        planned_in(dir.path(), &["--board", "nrf52840"]),
+        (
+            "nrf52840".into(),
+            64 * 1024,
+            "board nrf52840 from --board, [layout] from mcu-build.toml\n".into()
+        )
+    );
+    let out = mcu_build()
+        .current_dir(dir.path())
+        .args(["mpu", "check", "--json"])
+        .assert()
+        .success();
+    let result: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(result["board"], "stm32f4discovery");
+    assert_eq!(result["config"], "mcu-build.toml");
+    mcu_build()
+        .current_dir(dir.path())
+        .args(["mpu", "check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("stm32f4discovery: "));
+}
+
+#[test]
+fn config_names_a_configuration_elsewhere_and_its_board_file() {
+    let dir = project("board-file = \"mine.toml\"");
+    let board = include_str!("../src/board/boards/qemu-mps2-an386.toml").replacen(
+        "name = \"qemu-mps2-an386\"",
+        "name = \"mine\"",
+        1,
+    );
+    std::fs::write(dir.path().join("mine.toml"), board).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcu-build.toml");
+    let config = config.to_str().unwrap();
+    assert_eq!(
+        planned_in(elsewhere.path(), &["--config", config]),
+        (
+            "mine".into(),
+            64 * 1024,
+            format!("board mine and [layout] from {config}\n")
+        )
+    );
+}
+
+#[test]
+fn without_a_configuration_the_default_board_is_planned_and_said_so() {
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(
+        planned_in(empty.path(), &[]),
+        (
+            "qemu-mps2-an386".into(),
+            256 * 1024,
+            "board qemu-mps2-an386 (the default; no mcu-build.toml here, and no --board)\n".into()
+        )
+    );
+    assert_eq!(
+        planned_in(empty.path(), &["--board", "stm32f4discovery"]).2,
+        "board stm32f4discovery from --board; no mcu-build.toml\n"
+    );
+}
+
+#[test]
+fn a_broken_or_missing_configuration_is_an_error_not_the_default_board() {
+    let empty = tempfile::tempdir().unwrap();
+    mcu_build()
+        .current_dir(empty.path())
+        .args(["layout", "--config", "missing.toml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot read missing.toml"));
+    std::fs::write(empty.path().join("mcu-build.toml"), "board = 3\n").unwrap();
+    for command in [&["layout"][..], &["mpu", "check"]] {
+        mcu_build()
+            .current_dir(empty.path())
+            .args(command)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "mcu-build.toml:1:9: `board`: invalid type: integer `3`, expected a string",
+            ));
+    }
+}
+
 /// A minimal ARM ELF with `.text` at `text` (one PT_LOAD) and a NOBITS
 /// `.bss` of `bss_size` bytes at `bss`.
 fn user_elf(text: u64, bss: u64, bss_size: u64) -> Vec<u8> {

@@ -3,7 +3,10 @@
 //!
 //! Addresses and sizes may be TOML integers (`0x08000000`, `1048576`) or
 //! strings in the forms [`crate::number`] reads (`"1M"`, `"128K"`), because
-//! memory sizes are written that way in datasheets.
+//! memory sizes are written that way in datasheets (see
+//! [`toml_input::Number`]). Board, memory and partition names must be
+//! plain identifiers ([`Name`]), because the board name becomes a
+//! directory and all of them are pasted into generated files.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -11,12 +14,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::name::{Name, NameKind};
 use super::{Board, Console, ConsoleKind, Memory, Mpu};
 use crate::layout::request::{
     KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, USER_FLASH, USER_SRAM,
 };
 use crate::mpu::{ADDRESS_SPACE_END, Arch, MAX_REGIONS, MemoryKind};
-use crate::number;
+use crate::toml_input::{self, Number};
 
 /// A board could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +30,7 @@ pub enum BoardError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {}{message}", path.display(), describe_key(key))]
+    #[error("{}:{line}:{column}: {}{message}", path.display(), toml_input::key_prefix(key))]
     Invalid {
         path: PathBuf,
         line: usize,
@@ -40,18 +44,10 @@ pub enum BoardError {
     Unknown { name: String, known: Vec<String> },
 }
 
-fn describe_key(key: &str) -> String {
-    if key.is_empty() {
-        String::new()
-    } else {
-        format!("`{key}`: ")
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawBoard {
-    name: String,
+    name: Spanned<String>,
     description: String,
     cpu: String,
     probe_rs_chip: Option<String>,
@@ -68,7 +64,7 @@ struct RawBoard {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConsole {
     kind: ConsoleKind,
-    base: Spanned<RawNumber>,
+    base: Spanned<Number>,
 }
 
 #[derive(Deserialize)]
@@ -92,16 +88,8 @@ enum RawMpuKind {
 struct RawMemory {
     name: Spanned<String>,
     kind: MemoryKind,
-    origin: Spanned<RawNumber>,
-    length: Spanned<RawNumber>,
-}
-
-/// A number as written: a TOML integer or a string such as `"128K"`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawNumber {
-    Integer(u64),
-    Text(String),
+    origin: Spanned<Number>,
+    length: Spanned<Number>,
 }
 
 #[derive(Deserialize)]
@@ -111,7 +99,7 @@ struct RawPartitions {
     user_flash: RawPartition,
     kernel_sram: RawPartition,
     user_sram: RawPartition,
-    kernel_heap: Spanned<RawNumber>,
+    kernel_heap: Spanned<Number>,
     #[serde(default)]
     extra: Vec<RawPartition>,
 }
@@ -123,8 +111,8 @@ struct RawPartitions {
 struct RawPartition {
     name: Option<Spanned<String>>,
     memory: Spanned<String>,
-    size: Spanned<RawNumber>,
-    origin: Option<Spanned<RawNumber>>,
+    size: Spanned<Number>,
+    origin: Option<Spanned<Number>>,
 }
 
 /// Turns byte spans into errors naming the line, column and key.
@@ -140,7 +128,7 @@ impl Source<'_> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> BoardError {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = toml_input::line_column(self.text, span.start);
         BoardError::Invalid {
             path: self.path.to_owned(),
             line,
@@ -150,16 +138,19 @@ impl Source<'_> {
         }
     }
 
-    fn number(&self, value: &Spanned<RawNumber>, key: &str) -> Result<u64, BoardError> {
-        match value.get_ref() {
-            RawNumber::Integer(n) => Ok(*n),
-            RawNumber::Text(text) => {
-                number::parse_u64(text).map_err(|e| self.error(value.span(), key, e.to_string()))
-            }
-        }
+    /// `text` as a name of `kind`, refused at its span under `key`.
+    fn name(&self, text: &Spanned<String>, kind: NameKind, key: &str) -> Result<Name, BoardError> {
+        Name::new(text.get_ref(), kind).map_err(|e| self.error(text.span(), key, e.to_string()))
     }
 
-    fn address(&self, value: &Spanned<RawNumber>, key: &str) -> Result<u32, BoardError> {
+    fn number(&self, value: &Spanned<Number>, key: &str) -> Result<u64, BoardError> {
+        value
+            .get_ref()
+            .to_u64()
+            .map_err(|e| self.error(value.span(), key, e.to_string()))
+    }
+
+    fn address(&self, value: &Spanned<Number>, key: &str) -> Result<u32, BoardError> {
         let n = self.number(value, key)?;
         u32::try_from(n).map_err(|_| {
             self.error(
@@ -170,76 +161,25 @@ impl Source<'_> {
         })
     }
 
-    fn size(&self, value: &Spanned<RawNumber>, key: &str) -> Result<Size, BoardError> {
+    fn size(&self, value: &Spanned<Number>, key: &str) -> Result<Size, BoardError> {
         match value.get_ref() {
-            RawNumber::Text(text) if text.trim() == "rest" => Ok(Size::Rest),
+            Number::Text(text) if text.trim() == "rest" => Ok(Size::Rest),
             _ => Ok(Size::Bytes(self.number(value, key)?)),
         }
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
-}
-
-/// The dotted key at byte `offset`, for errors the TOML deserializer
-/// reports by position only: the enclosing `[table]` or `[[array]]` header,
-/// then the key of the line (and, for an offset inside an inline table, the
-/// innermost key before it).
-fn key_at(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let header = text[..line_start]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
-    let prefix = &text[line_start..offset];
-    let mut keys: Vec<&str> = header.into_iter().collect();
-    let key_at_offset = || {
-        text[offset..line_end]
-            .split('=')
-            .next()
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && !k.starts_with('['))
-    };
-    match prefix.split_once('=') {
-        Some((outer, rest)) => {
-            keys.push(outer.trim());
-            let (head, value) = rest.rsplit_once('=').unwrap_or(("", rest));
-            if value.contains([',', '{']) {
-                // The offset is on a key of an inline table.
-                keys.extend(key_at_offset());
-            } else {
-                let inner = head.rsplit(['{', ',']).next().unwrap_or(head).trim();
-                keys.extend(Some(inner).filter(|k| !k.is_empty()));
-            }
-        }
-        // The offset is on the key itself (an unknown or duplicate key).
-        None => keys.extend(key_at_offset()),
-    }
-    keys.join(".")
-}
-
+/// Parses and validates board TOML; a leading byte-order mark is skipped.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Board, BoardError> {
+    let text = toml_input::strip_bom(text);
     let source = Source { text, path };
-    let raw: RawBoard = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let key = key_at(text, span.start);
-        source.error(span, key, e.message().trim().to_owned())
-    })?;
+    let raw: RawBoard =
+        toml_input::from_str(text).map_err(|e| source.error(e.span, e.key, e.message))?;
     validate(raw, &source)
 }
 
 fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
+    let name = source.name(&raw.name, NameKind::Board, "name")?;
     let mpu = validate_mpu(&raw.mpu, source)?;
     let memories = validate_memories(&raw.memory, source)?;
     let partitions = validate_partitions(&raw.partitions, &memories, source)?;
@@ -260,7 +200,7 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
         })
         .transpose()?;
     Ok(Board {
-        name: raw.name,
+        name,
         description: raw.description,
         cpu: raw.cpu,
         mpu,
@@ -350,7 +290,7 @@ fn validate_memories(raw: &[RawMemory], source: &Source<'_>) -> Result<Vec<Memor
             ));
         }
         let memory = Memory {
-            name: m.name.get_ref().clone(),
+            name: source.name(&m.name, NameKind::Memory, &key("name"))?.into(),
             kind: m.kind,
             origin,
             length,
@@ -413,10 +353,12 @@ fn validate_partitions(
                 "an extra partition needs a name",
             ));
         };
+        let name_key = format!("{key}.name");
+        source.name(name, NameKind::Partition, &name_key)?;
         if partitions.iter().any(|q| &q.name == name.get_ref()) {
             return Err(source.error(
                 name.span(),
-                format!("{key}.name"),
+                name_key,
                 format!("partition {:?} is named twice", name.get_ref()),
             ));
         }
@@ -488,26 +430,4 @@ fn partition(
             .map(|o| source.address(o, &format!("{key}.origin")))
             .transpose()?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_one_based_lines_and_character_columns() {
-        assert_eq!(line_column("a\nbc = 1\n", 4), (2, 3));
-        assert_eq!(line_column("", 0), (1, 1));
-    }
-
-    #[test]
-    fn keys_come_from_the_header_and_the_line() {
-        let text = "[mpu]\nkind = \"armv7m\"\nbogus = 3\n";
-        assert_eq!(key_at(text, text.find("bogus").unwrap()), "mpu.bogus");
-        let inline = "[partitions]\nuser-flash = { memory = \"flash\", size = 12x }\n";
-        assert_eq!(
-            key_at(inline, inline.find("12x").unwrap()),
-            "partitions.user-flash.size"
-        );
-    }
 }

@@ -7,10 +7,12 @@
 //! text (unknown keys refused), then validation into [`Board`], whose
 //! invariants hold by construction: memories inside the 32-bit address
 //! space, non-empty and disjoint; the region count within what the MPU
-//! supports; partitions in memories that exist. Every error names the file,
-//! the line and column, and the key.
+//! supports; partitions in memories that exist; names plain identifiers
+//! ([`Name`]). Every error names the file, the line and column, and the
+//! key.
 
 mod file;
+mod name;
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +22,13 @@ use crate::layout::request::Request;
 use crate::mpu::{Arch, MemoryKind};
 
 pub use file::BoardError;
+pub use name::{Name, NameError, NameKind};
 
 /// A chip's memory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Memory {
+    /// Checked as a [`Name`] when read, like partition names: they are
+    /// pasted into generated files.
     pub name: String,
     pub kind: MemoryKind,
     pub origin: u32,
@@ -51,7 +56,8 @@ pub struct Mpu {
 /// A validated board.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Board {
-    pub name: String,
+    /// A [`Name`], because outputs go to `target/mcu-build/<name>/`.
+    pub name: Name,
     pub description: String,
     pub cpu: String,
     /// `None` for a core without an MPU, which cannot run a protected build.
@@ -143,11 +149,18 @@ fn bundled_path(name: &str) -> PathBuf {
 
 /// Reads a board file.
 pub fn load(path: &Path) -> Result<Board, BoardError> {
-    let text = std::fs::read_to_string(path).map_err(|error| BoardError::Io {
+    let bytes = std::fs::read(path).map_err(|error| BoardError::Io {
         path: path.to_owned(),
         error,
     })?;
-    parse(&text, path)
+    let text = crate::toml_input::utf8(&bytes).map_err(|(line, column)| BoardError::Invalid {
+        path: path.to_owned(),
+        line,
+        column,
+        key: String::new(),
+        message: "expected UTF-8 text".to_owned(),
+    })?;
+    parse(text, path)
 }
 
 /// Parses and validates board TOML; `path` names it in errors.

@@ -5,7 +5,12 @@
 //! text (unknown keys refused, kebab-case), then validation into
 //! [`Config`], where every pass is either a cargo package or a shell
 //! command with its artifact, never a mixture. Every error names the file,
-//! the line and column, and what was expected.
+//! the line and column, the key, and what was expected. A leading UTF-8
+//! byte-order mark is skipped.
+//!
+//! `protect` and the other build commands need the file; `layout` and
+//! `mpu check` read it when there is one ([`find`]), for its board and
+//! `[layout]`.
 //!
 //! ```toml
 //! board = "qemu-mps2-an386"      # a bundled board, or:
@@ -38,8 +43,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::board::{self, Board, BoardError, Name, NameKind};
 use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
-use crate::number;
+use crate::toml_input::{self, Number};
 
 /// The name of the file at the project root.
 pub const FILE_NAME: &str = "mcu-build.toml";
@@ -48,7 +54,8 @@ pub const FILE_NAME: &str = "mcu-build.toml";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pass {
     /// `cargo build --release --target <board's> --bin <bin>` in `package`,
-    /// with `features` enabled.
+    /// with `features` enabled. `bin` was checked as a [`Name`] when read,
+    /// because it names the artifact `target/<triple>/release/<bin>`.
     Cargo {
         package: PathBuf,
         bin: String,
@@ -65,6 +72,17 @@ pub enum BoardSource {
     Bundled(String),
     /// A board file (`board-file = "..."`), relative to the project root.
     File(PathBuf),
+}
+
+impl BoardSource {
+    /// Reads the board; a board file's path is relative to `root` (an
+    /// absolute one stays as it is).
+    pub fn load(&self, root: &Path) -> Result<Board, BoardError> {
+        match self {
+            BoardSource::Bundled(name) => board::bundled(name),
+            BoardSource::File(path) => board::load(&root.join(path)),
+        }
+    }
 }
 
 /// Partition sizes the project asks for instead of the board's.
@@ -158,11 +176,14 @@ pub enum ConfigError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {message}", path.display())]
+    #[error("{}:{line}:{column}: {}{message}", path.display(), toml_input::key_prefix(key))]
     Invalid {
         path: PathBuf,
         line: usize,
         column: usize,
+        /// The dotted key at fault, e.g. `layout.user-heap`; empty for the
+        /// whole file.
+        key: String,
         message: String,
     },
 }
@@ -170,8 +191,8 @@ pub enum ConfigError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
-    board: Option<String>,
-    board_file: Option<PathBuf>,
+    board: Option<Spanned<String>>,
+    board_file: Option<Spanned<PathBuf>>,
     #[serde(default)]
     layout: RawLayout,
     syscalls: Option<RawSyscalls>,
@@ -183,14 +204,14 @@ struct RawConfig {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLayout {
-    kernel_flash: Option<Spanned<RawSize>>,
-    user_flash: Option<Spanned<RawSize>>,
-    kernel_sram: Option<Spanned<RawSize>>,
-    user_sram: Option<Spanned<RawSize>>,
-    kernel_heap: Option<Spanned<RawSize>>,
-    kernel_stack: Option<Spanned<RawSize>>,
-    user_stack: Option<Spanned<RawSize>>,
-    user_heap: Option<Spanned<RawSize>>,
+    kernel_flash: Option<Spanned<Number>>,
+    user_flash: Option<Spanned<Number>>,
+    kernel_sram: Option<Spanned<Number>>,
+    user_sram: Option<Spanned<Number>>,
+    kernel_heap: Option<Spanned<Number>>,
+    kernel_stack: Option<Spanned<Number>>,
+    user_stack: Option<Spanned<Number>>,
+    user_heap: Option<Spanned<Number>>,
 }
 
 #[derive(Deserialize)]
@@ -200,19 +221,11 @@ struct RawSyscalls {
     checks: Option<PathBuf>,
 }
 
-/// A size as written: a TOML integer or a string such as `"16K"`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawSize {
-    Integer(u64),
-    Text(String),
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawPass {
     cargo: Option<PathBuf>,
-    bin: Option<String>,
+    bin: Option<Spanned<String>>,
     features: Option<Vec<String>>,
     command: Option<String>,
     artifact: Option<PathBuf>,
@@ -220,72 +233,180 @@ struct RawPass {
 
 /// Reads and validates the configuration at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ConfigError::Io {
         path: path.to_owned(),
         error,
     })?;
-    parse(&text, path)
+    let text = toml_input::utf8(&bytes).map_err(|(line, column)| ConfigError::Invalid {
+        path: path.to_owned(),
+        line,
+        column,
+        key: String::new(),
+        message: "expected UTF-8 text".to_owned(),
+    })?;
+    parse(text, path)
+}
+
+/// The configuration a command that can do without one reads: `explicit`
+/// (its `--config`) if given, else [`FILE_NAME`] in the current directory
+/// if anything is there by that name (so that an unreadable one is an
+/// error, not silently skipped); `None` when neither.
+pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+    match explicit {
+        Some(path) => Some(path.to_owned()),
+        None => {
+            let here = Path::new(FILE_NAME);
+            here.symlink_metadata().is_ok().then(|| here.to_owned())
+        }
+    }
+}
+
+impl Config {
+    /// The partitions the project plans on `board`: the board's, with the
+    /// sizes of `[layout]`.
+    pub fn request(&self, board: &Board) -> Request {
+        self.partitions.apply(board.partitions.clone())
+    }
+}
+
+/// Turns byte spans of the text into located errors.
+struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Source<'_> {
+    fn error(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        let (line, column) = toml_input::line_column(self.text, span.start);
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The size at `layout.<key>`, if given: at most 4 GiB, the 32-bit
+    /// address space.
+    fn size(&self, value: &Option<Spanned<Number>>, key: &str) -> Result<Option<u64>, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let key = format!("layout.{key}");
+        let n = value
+            .get_ref()
+            .to_u64()
+            .map_err(|e| self.error(value.span(), &key, e.to_string()))?;
+        if n > u64::from(u32::MAX) {
+            return Err(self.error(
+                value.span(),
+                key,
+                format!("{n:#x} bytes do not fit the 32-bit address space"),
+            ));
+        }
+        Ok(Some(n))
+    }
+
+    /// Pass table `[table]`: `cargo` + `bin` (+ `features`) or `command`
+    /// + `artifact`.
+    fn pass(&self, raw: Spanned<RawPass>, table: &str) -> Result<Pass, ConfigError> {
+        let span = raw.span();
+        match raw.into_inner() {
+            RawPass {
+                cargo: Some(package),
+                bin: Some(bin),
+                features,
+                command: None,
+                artifact: None,
+            } => Ok(Pass::Cargo {
+                package,
+                bin: Name::new(bin.get_ref(), NameKind::CargoBin)
+                    .map_err(|e| self.error(bin.span(), format!("{table}.bin"), e.to_string()))?
+                    .into(),
+                features: features.unwrap_or_default(),
+            }),
+            RawPass {
+                cargo: None,
+                bin: None,
+                features: None,
+                command: Some(command),
+                artifact: Some(artifact),
+            } => Ok(Pass::Shell { command, artifact }),
+            _ => Err(self.error(
+                span,
+                format!("[{table}]"),
+                "expected either `cargo` (a package directory), `bin` and optionally \
+                 `features`, or `command` (a shell command) and `artifact` (the ELF it writes)",
+            )),
+        }
+    }
 }
 
 /// Parses and validates configuration `text`; `path` names it in errors
 /// and its directory is the project root.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let invalid = |span: Option<Range<usize>>, message: String| {
-        let (line, column) = line_column(text, span.map_or(0, |s| s.start));
-        ConfigError::Invalid {
-            path: path.to_owned(),
-            line,
-            column,
-            message,
-        }
-    };
+    let text = toml_input::strip_bom(text);
+    let source = Source { text, path };
     let raw: RawConfig =
-        toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_owned()))?;
-    let size = |value: &Option<Spanned<RawSize>>, key: &str| -> Result<Option<u64>, ConfigError> {
-        let Some(value) = value else { return Ok(None) };
-        let n = match value.get_ref() {
-            RawSize::Integer(n) => *n,
-            RawSize::Text(text) => number::parse_u64(text)
-                .map_err(|e| invalid(Some(value.span()), format!("`layout.{key}`: {e}")))?,
-        };
-        if n > u64::from(u32::MAX) {
-            return Err(invalid(
-                Some(value.span()),
-                format!("`layout.{key}`: {n:#x} bytes do not fit the 32-bit address space"),
-            ));
-        }
-        Ok(Some(n))
-    };
+        toml_input::from_str(text).map_err(|e| source.error(e.span, e.key, e.message))?;
     let l = &raw.layout;
     let partitions = PartitionOverrides {
-        kernel_flash: size(&l.kernel_flash, "kernel-flash")?,
-        user_flash: size(&l.user_flash, "user-flash")?,
-        kernel_sram: size(&l.kernel_sram, "kernel-sram")?,
-        user_sram: size(&l.user_sram, "user-sram")?,
-        kernel_heap: size(&l.kernel_heap, "kernel-heap")?,
+        kernel_flash: source.size(&l.kernel_flash, "kernel-flash")?,
+        user_flash: source.size(&l.user_flash, "user-flash")?,
+        kernel_sram: source.size(&l.kernel_sram, "kernel-sram")?,
+        user_sram: source.size(&l.user_sram, "user-sram")?,
+        kernel_heap: source.size(&l.kernel_heap, "kernel-heap")?,
     };
     let defaults = Splits::default();
     let splits = Splits {
-        kernel_stack: size(&l.kernel_stack, "kernel-stack")?.unwrap_or(defaults.kernel_stack),
-        user_stack: size(&l.user_stack, "user-stack")?.unwrap_or(defaults.user_stack),
-        user_heap: size(&l.user_heap, "user-heap")?.unwrap_or(defaults.user_heap),
+        kernel_stack: source
+            .size(&l.kernel_stack, "kernel-stack")?
+            .unwrap_or(defaults.kernel_stack),
+        user_stack: source
+            .size(&l.user_stack, "user-stack")?
+            .unwrap_or(defaults.user_stack),
+        user_heap: source
+            .size(&l.user_heap, "user-heap")?
+            .unwrap_or(defaults.user_heap),
     };
     let board = match (raw.board, raw.board_file) {
-        (Some(name), None) => BoardSource::Bundled(name),
-        (None, Some(file)) => BoardSource::File(file),
-        _ => {
-            return Err(invalid(
-                None,
+        (Some(name), None) => {
+            if !board::bundled_names().any(|known| known == name.get_ref()) {
+                let known: Vec<&str> = board::bundled_names().collect();
+                return Err(source.error(
+                    name.span(),
+                    "board",
+                    format!(
+                        "no bundled board {:?}; the bundled boards are {}; \
+                         or name a board file with `board-file`",
+                        name.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            BoardSource::Bundled(name.into_inner())
+        }
+        (None, Some(file)) => BoardSource::File(file.into_inner()),
+        (board, file) => {
+            // Both: blame the second key; neither: the whole file.
+            let (span, key) = match (board, file) {
+                (Some(board), Some(file)) if file.span().start > board.span().start => {
+                    (file.span(), "board-file")
+                }
+                (Some(board), Some(_)) => (board.span(), "board"),
+                _ => (0..0, ""),
+            };
+            return Err(source.error(
+                span,
+                key,
                 "expected either `board` (a bundled board) or `board-file` (a board file), \
-                 not both or neither"
-                    .to_owned(),
+                 not both or neither",
             ));
         }
-    };
-    let pass = |raw: Spanned<RawPass>, table: &str| {
-        let span = raw.span();
-        validate_pass(raw.into_inner())
-            .map_err(|expected| invalid(Some(span), format!("`[{table}]`: {expected}")))
     };
     let root = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
@@ -301,48 +422,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             csv: s.csv,
             checks: s.checks,
         }),
-        user: pass(raw.pass1, "pass1")?,
-        kernel: pass(raw.pass2, "pass2")?,
-        flat: raw.flat.map(|flat| pass(flat, "flat")).transpose()?,
+        user: source.pass(raw.pass1, "pass1")?,
+        kernel: source.pass(raw.pass2, "pass2")?,
+        flat: raw.flat.map(|flat| source.pass(flat, "flat")).transpose()?,
     })
-}
-
-/// A pass is `cargo` + `bin` (+ `features`) or `command` + `artifact`.
-fn validate_pass(raw: RawPass) -> Result<Pass, &'static str> {
-    match raw {
-        RawPass {
-            cargo: Some(package),
-            bin: Some(bin),
-            features,
-            command: None,
-            artifact: None,
-        } => Ok(Pass::Cargo {
-            package,
-            bin,
-            features: features.unwrap_or_default(),
-        }),
-        RawPass {
-            cargo: None,
-            bin: None,
-            features: None,
-            command: Some(command),
-            artifact: Some(artifact),
-        } => Ok(Pass::Shell { command, artifact }),
-        _ => Err(
-            "expected either `cargo` (a package directory), `bin` and optionally \
-             `features`, or `command` (a shell command) and `artifact` (the ELF it writes)",
-        ),
-    }
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 #[cfg(test)]
@@ -417,7 +500,18 @@ artifact = \"nuttx\"
     fn board_and_board_file_together_are_refused() {
         let text = format!("board = \"a\"\nboard-file = \"b.toml\"\n{CARGO_PASSES}");
         let error = parse_text(&text).unwrap_err().to_string();
-        assert!(error.contains("either `board`"), "{error}");
+        assert!(
+            error.starts_with(
+                "project/mcu-build.toml:2:14: `board-file`: expected either `board` (a bundled \
+                 board) or `board-file` (a board file), not both or neither"
+            ),
+            "{error}"
+        );
+        let neither = parse_text(CARGO_PASSES).unwrap_err().to_string();
+        assert!(
+            neither.starts_with("project/mcu-build.toml:1:1: expected either `board`"),
+            "{neither}"
+        );
     }
 
     #[test]
@@ -440,7 +534,7 @@ artifact = \"nuttx\"
 
     #[test]
     fn a_pass_with_both_forms_is_refused_at_its_table() {
-        let text = "board = \"b\"\n[pass1]\ncargo = \"x\"\nbin = \"y\"\ncommand = \"make\"\n[pass2]\ncargo = \"k\"\nbin = \"kernel\"\n";
+        let text = "board = \"stm32h743\"\n[pass1]\ncargo = \"x\"\nbin = \"y\"\ncommand = \"make\"\n[pass2]\ncargo = \"k\"\nbin = \"kernel\"\n";
         let error = parse_text(text).unwrap_err().to_string();
         assert!(
             error.starts_with("project/mcu-build.toml:2:1: `[pass1]`: expected either"),
@@ -450,7 +544,7 @@ artifact = \"nuttx\"
 
     #[test]
     fn a_bad_size_names_its_key_and_place() {
-        let text = format!("board = \"b\"\n[layout]\nuser-heap = \"lots\"\n{CARGO_PASSES}");
+        let text = format!("board = \"stm32h743\"\n[layout]\nuser-heap = \"lots\"\n{CARGO_PASSES}");
         let error = parse_text(&text).unwrap_err().to_string();
         assert!(
             error.starts_with("project/mcu-build.toml:3:13: `layout.user-heap`: "),
@@ -459,11 +553,23 @@ artifact = \"nuttx\"
     }
 
     #[test]
+    fn an_unknown_bundled_board_is_refused_at_its_place() {
+        let text = format!("board = \"stm32f9\"\n{CARGO_PASSES}");
+        let error = parse_text(&text).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "project/mcu-build.toml:1:9: `board`: no bundled board \"stm32f9\"; the bundled \
+             boards are nrf52840, qemu-mps2-an386, qemu-mps2-an505, stm32f4discovery, stm32h743; \
+             or name a board file with `board-file`"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_their_place() {
         let text = format!("board = \"b\"\nbaord = \"c\"\n{CARGO_PASSES}");
         let error = parse_text(&text).unwrap_err().to_string();
         assert!(
-            error.starts_with("project/mcu-build.toml:2:1: unknown field `baord`"),
+            error.starts_with("project/mcu-build.toml:2:1: `baord`: unknown field `baord`"),
             "{error}"
         );
     }

@@ -19,7 +19,7 @@ use super::planned::{MissingPartition, Planned};
 use super::seal::{self, SealError};
 use super::syscalls::{self, SyscallsError};
 use super::{Reporter, Step};
-use crate::board::{self, Board, BoardError};
+use crate::board::{Board, BoardError};
 use crate::image::bin::{self, BinWriteError};
 use crate::image::ihex::{self, RecordLength};
 use crate::image::merge::{self, EntryChoice, MergeConflict};
@@ -94,18 +94,17 @@ impl Project {
         if let Some(board) = board {
             config.board = board;
         }
-        let board = match &config.board {
-            BoardSource::Bundled(name) => board::bundled(name),
-            BoardSource::File(path) => board::load(&config.root.join(path)),
-        }
-        .map_err(|error| ProtectError::Board {
-            path: config.path.clone(),
-            error,
-        })?;
-        let request = config.partitions.apply(board.partitions.clone());
+        let board = config
+            .board
+            .load(&config.root)
+            .map_err(|error| ProtectError::Board {
+                path: config.path.clone(),
+                error,
+            })?;
+        let request = config.request(&board);
         let plan = crate::layout::plan(&board, &request).map_err(|error| ProtectError::Plan {
             path: config.path.clone(),
-            board: board.name.clone(),
+            board: board.name.to_string(),
             error: Box::new(error),
         })?;
         let plan = Planned::new(plan).map_err(|error| ProtectError::Partitions {

@@ -1,4 +1,6 @@
 //! `mcu-build layout`: plan the partitions of a board and show the map.
+//! The board and sizes are those of `mcu-build.toml` when there is one
+//! (see [`BoardChoice`]); a line on stderr says which were used.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -28,8 +30,9 @@ pub struct LayoutArgs {
 
 impl LayoutArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let board = self.board.load()?;
-        let plan = layout::plan(&board, &board.partitions)?;
+        let chosen = self.board.load()?;
+        eprintln!("{}", chosen.provenance);
+        let plan = layout::plan(&chosen.board, &chosen.request)?;
         if let Some(path) = &self.svg {
             output::write_atomically(path, svg::render(&plan, &board.memories).as_bytes())?;
             eprintln!("wrote {}", path.display());

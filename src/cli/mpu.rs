@@ -32,9 +32,11 @@ error.")]
     Cover(CoverArgs),
     /// Verify a board's layout: the MPU regions grant unprivileged code
     /// exactly the user partitions; with ELF files, every section lies in
-    /// its partitions.
+    /// its partitions. The board and sizes are those of mcu-build.toml
+    /// when there is one.
     #[command(after_help = "Examples:
   mcu-build mpu check
+  mcu-build mpu check --config examples/nuttx-protected/mcu-build.toml
   mcu-build mpu check --board stm32f4discovery --json
   mcu-build mpu check --kernel-elf nuttx --user-elf nuttx_user.elf
 
@@ -156,14 +158,18 @@ pub struct CheckArgs {
 #[derive(Serialize)]
 struct CheckResult {
     board: String,
+    /// The configuration whose board and `[layout]` were checked, if any.
+    config: Option<PathBuf>,
     mpu: Report,
     misplaced: Vec<(String, Misplaced)>,
 }
 
 impl CheckArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let board = self.board.load()?;
-        let plan = layout::plan(&board, &board.partitions)?;
+        let chosen = self.board.load()?;
+        eprintln!("{}", chosen.provenance);
+        let board = chosen.board;
+        let plan = layout::plan(&board, &chosen.request)?;
         let mpu = plan.verify();
         let mut misplaced = Vec::new();
         for (path, owner) in [
@@ -185,7 +191,8 @@ impl CheckArgs {
         let ok = mpu.is_ok() && misplaced.is_empty();
         if self.json {
             let result = CheckResult {
-                board: board.name,
+                board: board.name.to_string(),
+                config: chosen.config,
                 mpu,
                 misplaced,
             };

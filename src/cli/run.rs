@@ -76,7 +76,7 @@ impl RunArgs {
             .qemu_machine
             .clone()
             .ok_or_else(|| RunError::NoMachine {
-                board: board.name.clone(),
+                board: board.name.to_string(),
             })?;
         let timeout = Duration::try_from_secs_f64(self.timeout).map_err(|_| {
             super::UsageError(format!(

@@ -204,7 +204,7 @@ fn render_table(numbering: &Numbering<'_>) -> String {
         .map(|(number, s)| {
             [
                 number.to_string(),
-                s.name.clone(),
+                s.name.to_string(),
                 s.returns.as_csv().to_owned(),
                 describe_params(s),
                 s.condition.clone(),

@@ -75,7 +75,7 @@ impl Prepared {
                     .probe_rs_chip
                     .clone()
                     .ok_or_else(|| PrepareError::NoChip {
-                        board: board.name.clone(),
+                        board: board.name.to_string(),
                     })?
             }
             (None, None) => return Err(PrepareError::NothingNamesTheChip),

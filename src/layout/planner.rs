@@ -157,7 +157,7 @@ impl fmt::Display for Alternatives {
 pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     let mpu = board
         .mpu
-        .ok_or_else(|| PlanError::NoMpu(board.name.clone()))?;
+        .ok_or_else(|| PlanError::NoMpu(board.name.to_string()))?;
     let budget = RegionBudget {
         hardware: mpu.regions,
         kernel_reserved: mpu.kernel_regions,
@@ -167,7 +167,7 @@ pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
             return Err(PlanError::UnknownMemory {
                 partition: p.name.clone(),
                 memory: p.memory.clone(),
-                board: board.name.clone(),
+                board: board.name.to_string(),
             });
         }
     }
@@ -232,7 +232,7 @@ pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     let loss_bytes: u64 = gaps.iter().map(AddressRange::len).sum();
     let memory_bytes: u64 = groups.iter().map(|(m, _)| m.length).sum();
     Ok(Plan {
-        board: board.name.clone(),
+        board: board.name.to_string(),
         arch: mpu.arch,
         budget,
         mair0: (mpu.arch == Arch::Armv8m).then_some(armv8m::MAIR0),

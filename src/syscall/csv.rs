@@ -13,6 +13,12 @@
 //! assumes `uintptr_t` for the remaining slots up to six parameters, and so
 //! do we.
 //!
+//! A UTF-8 byte-order mark at the start of the file is skipped (columns on
+//! line 1 are counted without it, as an editor shows them); NuttX's parser
+//! stops at it with "Bad line" (`tools/csvparser.c`). The function name must
+//! be a C identifier that is not a C keyword ([`SyscallName`]), since it
+//! names C functions and the files `PROXY_<name>.c` and `STUB_<name>.c`.
+//!
 //! Where NuttX's parser silently produces broken C (an empty type, a union
 //! without a member, a seventh parameter) or exits with a line number only,
 //! this one returns a [`CsvError`] naming file, line and column.
@@ -20,11 +26,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::model::{Param, ParamType, ReturnType, Syscall, SyscallTable};
+use super::model::{
+    Param, ParamType, ReturnType, Syscall, SyscallName, SyscallNameFault, SyscallTable,
+};
 use super::position::line_column;
 
 /// A system call passes at most six arguments (r1..r6 on ARM).
 pub const MAX_PARAMS: usize = 6;
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The type NuttX assumes for optional arguments when `...` ends the line.
 const DEFAULT_VARIADIC_TYPE: &str = "uintptr_t";
@@ -68,6 +79,8 @@ pub enum CsvErrorKind {
     EmptyName,
     #[error("expected a C identifier as the function name, found {name:?}")]
     InvalidName { name: String },
+    #[error("expected a function name, found the C keyword {name:?}")]
+    KeywordName { name: String },
     #[error("expected a new function name, but {name:?} is already defined on line {first_line}")]
     DuplicateName { name: String, first_line: usize },
     #[error("expected a return type (void, noreturn or a C type), found an empty field")]
@@ -105,6 +118,7 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
         column,
         kind,
     };
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
         let (line, column) = line_column(&valid, valid.len());
@@ -112,7 +126,7 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
     })?;
 
     let mut entries: Vec<Syscall> = Vec::new();
-    let mut first_line_of: HashMap<String, usize> = HashMap::new();
+    let mut first_line_of: HashMap<SyscallName, usize> = HashMap::new();
     for (index, raw_line) in text.split('\n').enumerate() {
         let line_no = index + 1;
         let line = LineCursor::new(raw_line);
@@ -130,7 +144,7 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
                 line_no,
                 fields[0].column,
                 CsvErrorKind::DuplicateName {
-                    name: syscall.name,
+                    name: syscall.name.to_string(),
                     first_line,
                 },
             ));
@@ -236,13 +250,15 @@ fn interpret(fields: &[Field<'_>], line: usize, end_column: usize) -> Result<Sys
             },
         ));
     };
-    if name.text.is_empty() {
-        return Err((name.column, CsvErrorKind::EmptyName));
-    }
-    if !is_c_identifier(name.text) {
-        let name_text = name.text.to_owned();
-        return Err((name.column, CsvErrorKind::InvalidName { name: name_text }));
-    }
+    let name_text = name.text.to_owned();
+    let name = SyscallName::new(name.text).map_err(|fault| {
+        let kind = match fault {
+            SyscallNameFault::Empty => CsvErrorKind::EmptyName,
+            SyscallNameFault::NotIdentifier => CsvErrorKind::InvalidName { name: name_text },
+            SyscallNameFault::Keyword => CsvErrorKind::KeywordName { name: name_text },
+        };
+        (name.column, kind)
+    })?;
     let returns = match returns.text {
         "" => return Err((returns.column, CsvErrorKind::EmptyReturnType)),
         "void" => ReturnType::Void,
@@ -276,7 +292,7 @@ fn interpret(fields: &[Field<'_>], line: usize, end_column: usize) -> Result<Sys
             return Err((
                 field.column,
                 CsvErrorKind::TooManyParams {
-                    name: name.text.to_owned(),
+                    name: name.to_string(),
                     count,
                 },
             ));
@@ -289,7 +305,7 @@ fn interpret(fields: &[Field<'_>], line: usize, end_column: usize) -> Result<Sys
     }
 
     Ok(Syscall {
-        name: name.text.to_owned(),
+        name,
         header: header.text.to_owned(),
         condition: condition.text.to_owned(),
         returns,
@@ -326,15 +342,6 @@ fn param_type(text: &str) -> Result<ParamType, CsvErrorKind> {
         (false, _) if text.contains("(*)") => Ok(ParamType::FunctionPointer(text.to_owned())),
         (false, _) => Ok(ParamType::Plain(text.to_owned())),
     }
-}
-
-/// Whether `text` can name a C function (and so `SYS_<text>` and `STUB_<text>`).
-pub(crate) fn is_c_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

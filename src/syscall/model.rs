@@ -4,6 +4,9 @@
 //! quotes), because NuttX's generator pastes that text into C unchanged and
 //! our C output must match it byte for byte.
 
+use std::fmt;
+use std::ops::Deref;
+
 /// The entries of a syscall.csv file, in the order of the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyscallTable {
@@ -20,8 +23,8 @@ impl SyscallTable {
 /// One system call: a line of the CSV.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Syscall {
-    /// Function name, a C identifier; gives `SYS_<name>`, `PROXY_<name>.c`, `STUB_<name>.c`.
-    pub name: String,
+    /// Function name; gives `SYS_<name>`, `PROXY_<name>.c`, `STUB_<name>.c`.
+    pub name: SyscallName,
     /// Header to `#include <...>`, or empty.
     pub header: String,
     /// C preprocessor condition for `#if`, or empty when the call always exists.
@@ -65,6 +68,134 @@ impl Syscall {
     /// The parameters that come after `...`, read with `va_arg` by the proxy.
     pub fn optional_params(&self) -> &[Param] {
         &self.params[self.fixed_params..]
+    }
+}
+
+/// A system call's function name: a C identifier (ASCII letters, digits
+/// and `_`, not starting with a digit) that is not a C keyword, because it
+/// names a C function, the enumerator `SYS_<name>` and the files
+/// `PROXY_<name>.c` and `STUB_<name>.c`. Checked when the CSV is read, so
+/// that no name can be a path or break the generated C.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SyscallName(String);
+
+/// Why a text is not a [`SyscallName`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyscallNameFault {
+    Empty,
+    NotIdentifier,
+    Keyword,
+}
+
+/// The keywords of C23 (ISO/IEC 9899:2024, 6.4.1), which include those of
+/// C11 and C17; none can name a function.
+pub const C_KEYWORDS: [&str; 59] = [
+    "alignas",
+    "alignof",
+    "auto",
+    "bool",
+    "break",
+    "case",
+    "char",
+    "const",
+    "constexpr",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "nullptr",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "static_assert",
+    "struct",
+    "switch",
+    "thread_local",
+    "true",
+    "typedef",
+    "typeof",
+    "typeof_unqual",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "_Alignas",
+    "_Alignof",
+    "_Atomic",
+    "_BitInt",
+    "_Bool",
+    "_Complex",
+    "_Decimal128",
+    "_Decimal32",
+    "_Decimal64",
+    "_Generic",
+    "_Imaginary",
+    "_Noreturn",
+    "_Static_assert",
+    "_Thread_local",
+];
+
+impl SyscallName {
+    pub fn new(text: &str) -> Result<SyscallName, SyscallNameFault> {
+        let mut chars = text.chars();
+        let Some(first) = chars.next() else {
+            return Err(SyscallNameFault::Empty);
+        };
+        if !(first.is_ascii_alphabetic() || first == '_')
+            || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(SyscallNameFault::NotIdentifier);
+        }
+        if C_KEYWORDS.contains(&text) {
+            return Err(SyscallNameFault::Keyword);
+        }
+        Ok(SyscallName(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for SyscallName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SyscallName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for SyscallName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SyscallName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 

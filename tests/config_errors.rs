@@ -1,0 +1,201 @@
+//! TOML type errors name the key with its index and the expected form; a
+//! missing field names its table, not the key on line 1; a UTF-8
+//! byte-order mark at the start of a TOML or CSV file is skipped.
+
+use std::path::Path;
+
+use mcu_build::board;
+use mcu_build::build::config;
+use mcu_build::syscall::csv;
+
+/// A bundled board file; the tests change one line of it.
+const AN386: &str = include_str!("../src/board/boards/qemu-mps2-an386.toml");
+
+/// This repository's own configuration.
+const PROJECT: &str = include_str!("../mcu-build.toml");
+
+const BOM: &str = "\u{feff}";
+
+fn board_error(text: &str) -> String {
+    board::parse(text, Path::new("board.toml"))
+        .unwrap_err()
+        .to_string()
+}
+
+fn an386_with(from: &str, to: &str) -> String {
+    assert!(AN386.contains(from), "{from}");
+    AN386.replacen(from, to, 1)
+}
+
+#[test]
+fn a_number_of_the_wrong_type_names_the_indexed_key_and_the_expected_form() {
+    let cases = [
+        (
+            "origin = 0x20000000",
+            "origin = true",
+            "board.toml:38:10: `memory[1].origin`: expected a number such as 0x20000000 \
+             or \"64K\", found true",
+        ),
+        (
+            "length = \"4M\"",
+            "length = [4]",
+            "board.toml:33:10: `memory[0].length`: expected a number such as 0x20000000 \
+             or \"64K\", found an array",
+        ),
+        (
+            "size = \"64K\" }",
+            "size = -1 }",
+            "board.toml:44:44: `partitions.kernel-sram.size`: expected a number such as \
+             0x20000000 or \"64K\", found the negative number -1",
+        ),
+        (
+            "kernel-heap = \"16K\"",
+            "kernel-heap = 1.5",
+            "board.toml:46:15: `partitions.kernel-heap`: expected a number such as \
+             0x20000000 or \"64K\", found the floating-point number 1.5",
+        ),
+        (
+            "base = 0x40004000",
+            "base = { at = 1 }",
+            "board.toml:21:8: `console.base`: expected a number such as 0x20000000 or \
+             \"64K\", found a table or a date-time",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert_eq!(board_error(&an386_with(from, to)), expected, "{to}");
+    }
+}
+
+#[test]
+fn a_missing_field_names_its_table_not_the_key_on_line_1() {
+    assert_eq!(
+        board_error(&an386_with("origin = 0x00000000\n", "")),
+        "board.toml:29:1: `memory[0]`: missing field `origin`"
+    );
+    assert_eq!(
+        board_error(&an386_with(", size = \"256K\" }", " }")),
+        "board.toml:42:16: `partitions.kernel-flash`: missing field `size`"
+    );
+    // A top-level key belongs to no table: the file's start, and no key.
+    assert_eq!(
+        board_error(&an386_with("cpu = \"cortex-m4\"\n", "")),
+        "board.toml:1:1: missing field `cpu`"
+    );
+}
+
+#[test]
+fn a_string_of_the_wrong_type_names_its_key() {
+    assert_eq!(
+        board_error(&an386_with("cpu = \"cortex-m4\"", "cpu = 4")),
+        "board.toml:12:7: `cpu`: invalid type: integer `4`, expected a string"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_starts_a_board_file_or_configuration_unnoticed() {
+    let path = Path::new("board.toml");
+    assert_eq!(
+        board::parse(&format!("{BOM}{AN386}"), path).unwrap(),
+        board::parse(AN386, path).unwrap()
+    );
+    // Columns on line 1 are counted as an editor shows them, without it.
+    let first_line = an386_with("# ARM MPS2", "name2 = 1 # ARM MPS2");
+    assert_eq!(
+        board_error(&format!("{BOM}{first_line}")),
+        board_error(&first_line)
+    );
+    assert!(board_error(&first_line).starts_with("board.toml:1:1: `name2`: unknown field"));
+    let project = Path::new("mcu-build.toml");
+    assert_eq!(
+        config::parse(&format!("{BOM}{PROJECT}"), project).unwrap(),
+        config::parse(PROJECT, project).unwrap()
+    );
+}
+
+#[test]
+fn configuration_type_errors_name_the_key_and_the_expected_form() {
+    let text = PROJECT.replacen(
+        "board = \"qemu-mps2-an386\"\n",
+        "board = \"qemu-mps2-an386\"\n[layout]\nuser-heap = true\n",
+        1,
+    );
+    assert_eq!(
+        config::parse(&text, Path::new("mcu-build.toml"))
+            .unwrap_err()
+            .to_string(),
+        "mcu-build.toml:5:13: `layout.user-heap`: expected a number such as 0x20000000 or \
+         \"64K\", found true"
+    );
+    let missing = "board = \"b\"\n[pass2]\ncommand = \"make\"\nartifact = \"k.elf\"\n";
+    assert_eq!(
+        config::parse(missing, Path::new("mcu-build.toml"))
+            .unwrap_err()
+            .to_string(),
+        "mcu-build.toml:1:1: missing field `pass1`"
+    );
+}
+
+const CSV: &str = "\"getpid\",\"unistd.h\",\"\",\"pid_t\"\n\"kill\",\"signal.h\",\"\",\"int\",\"pid_t\",\"int\"\n";
+
+#[test]
+fn a_byte_order_mark_starts_a_syscall_csv_unnoticed() {
+    let with_bom = format!("{BOM}{CSV}");
+    let path = Path::new("s.csv");
+    assert_eq!(
+        csv::parse(with_bom.as_bytes(), path).unwrap(),
+        csv::parse(CSV.as_bytes(), path).unwrap()
+    );
+    // An error on line 1 is at the column an editor shows.
+    let bad = format!("{BOM}\"getpid\" x\n");
+    assert_eq!(
+        csv::parse(bad.as_bytes(), path).unwrap_err().to_string(),
+        "s.csv:1:10: expected ',' or the end of the line after a field, found 'x'"
+    );
+}
+
+#[test]
+fn the_real_nuttx_syscall_csv_reads_the_same_with_a_byte_order_mark() {
+    let Some(dir) = std::env::var_os("NUTTX_TESTDATA") else {
+        println!("skipped: NUTTX_TESTDATA is not set (the NuttX syscall.csv)");
+        return;
+    };
+    let path = Path::new(&dir).join("syscall.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    let with_bom = [BOM.as_bytes(), &bytes].concat();
+    let table = csv::parse(&bytes, &path).unwrap();
+    assert_eq!(table.entries.len(), 221);
+    assert_eq!(csv::parse(&with_bom, &path).unwrap(), table);
+}
+
+#[test]
+fn files_on_disk_with_a_byte_order_mark_load_and_bytes_that_are_not_utf8_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let board_path = dir.path().join("board.toml");
+    std::fs::write(&board_path, format!("{BOM}{AN386}")).unwrap();
+    assert_eq!(
+        board::load(&board_path).unwrap(),
+        board::parse(AN386, &board_path).unwrap()
+    );
+    let config_path = dir.path().join("mcu-build.toml");
+    std::fs::write(&config_path, format!("{BOM}{PROJECT}")).unwrap();
+    assert_eq!(
+        config::load(&config_path).unwrap().board,
+        config::BoardSource::Bundled("qemu-mps2-an386".into())
+    );
+    // A Latin-1 byte (0xFF) where `?` stands: not UTF-8, at line 12, column 17.
+    let latin1: Vec<u8> = AN386
+        .replacen("cpu = \"cortex-m4\"", "cpu = \"cortex-m4?\"", 1)
+        .bytes()
+        .map(|b| if b == b'?' { 0xff } else { b })
+        .collect();
+    std::fs::write(&board_path, [BOM.as_bytes(), &latin1].concat()).unwrap();
+    assert_eq!(
+        board::load(&board_path).unwrap_err().to_string(),
+        format!("{}:12:17: expected UTF-8 text", board_path.display())
+    );
+    std::fs::write(&config_path, b"board = \"\xff\"\n").unwrap();
+    assert_eq!(
+        config::load(&config_path).unwrap_err().to_string(),
+        format!("{}:1:10: expected UTF-8 text", config_path.display())
+    );
+}
