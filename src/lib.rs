@@ -15,6 +15,7 @@ pub mod mpu;
 pub mod number;
 pub mod output;
 pub mod pipelined;
+pub mod position;
 pub mod qemu;
 pub mod syscall;
 pub mod toml_input;

@@ -8,6 +8,8 @@ use mcu_build::board;
 use mcu_build::build::config;
 use mcu_build::syscall::csv;
 
+mod common;
+
 /// A bundled board file; the tests change one line of it.
 const AN386: &str = include_str!("../src/board/boards/qemu-mps2-an386.toml");
 
@@ -155,11 +157,9 @@ fn a_byte_order_mark_starts_a_syscall_csv_unnoticed() {
 
 #[test]
 fn the_real_nuttx_syscall_csv_reads_the_same_with_a_byte_order_mark() {
-    let Some(dir) = std::env::var_os("NUTTX_TESTDATA") else {
-        println!("skipped: NUTTX_TESTDATA is not set (the NuttX syscall.csv)");
+    let Some(path) = common::nuttx_testdata("syscall.csv") else {
         return;
     };
-    let path = Path::new(&dir).join("syscall.csv");
     let bytes = std::fs::read(&path).unwrap();
     let with_bom = [BOM.as_bytes(), &bytes].concat();
     let table = csv::parse(&bytes, &path).unwrap();

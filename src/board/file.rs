@@ -128,7 +128,7 @@ impl Source<'_> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> BoardError {
-        let (line, column) = toml_input::line_column(self.text, span.start);
+        let (line, column) = crate::position::line_column(self.text, span.start);
         BoardError::Invalid {
             path: self.path.to_owned(),
             line,

@@ -282,7 +282,7 @@ impl Source<'_> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> ConfigError {
-        let (line, column) = toml_input::line_column(self.text, span.start);
+        let (line, column) = crate::position::line_column(self.text, span.start);
         ConfigError::Invalid {
             path: self.path.to_owned(),
             line,

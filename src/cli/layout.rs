@@ -19,7 +19,8 @@ pub struct LayoutArgs {
     /// Print the plan as JSON (the stable form later steps consume).
     #[arg(long, conflicts_with = "compare")]
     json: bool,
-    /// Also draw the memory map as an SVG picture.
+    /// Also draw the memory map as an SVG picture; `-` writes only the
+    /// picture, to standard output.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Compare the alignment cost with one power-of-two region per partition
@@ -34,7 +35,11 @@ impl LayoutArgs {
         eprintln!("{}", chosen.provenance);
         let plan = layout::plan(&chosen.board, &chosen.request)?;
         if let Some(path) = &self.svg {
-            output::write_atomically(path, svg::render(&plan, &board.memories).as_bytes())?;
+            let picture = svg::render(&plan, &chosen.board.memories);
+            output::write_atomically(path, picture.as_bytes())?;
+            if path.as_os_str() == "-" {
+                return Ok(ExitCode::SUCCESS);
+            }
             eprintln!("wrote {}", path.display());
         }
         if self.json {

@@ -40,8 +40,8 @@ use serde::de::{self, Visitor};
 use toml::Spanned;
 
 use super::model::SyscallTable;
-use super::position::line_column;
 use super::value_class::{ValueClass, class_of};
+use crate::position::line_column;
 
 /// The checks of every system call, by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use super::model::{
     Param, ParamType, ReturnType, Syscall, SyscallName, SyscallNameFault, SyscallTable,
 };
-use super::position::line_column;
+use crate::position::line_column;
 
 /// A system call passes at most six arguments (r1..r6 on ARM).
 pub const MAX_PARAMS: usize = 6;

@@ -38,7 +38,6 @@ pub mod csv;
 mod generate;
 pub mod model;
 pub mod numbering;
-mod position;
 mod rust;
 pub mod value_class;
 mod write;

@@ -17,6 +17,8 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::position::line_column;
+
 pub use number::Number;
 
 /// The UTF-8 encoding of U+FEFF, the byte-order mark.
@@ -73,22 +75,6 @@ pub fn key_prefix(key: &str) -> String {
     } else {
         format!("`{key}`: ")
     }
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`; an
-/// offset past the end or inside a character counts from the character
-/// boundary before it.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 /// The dotted key of the innermost key or value whose span holds `span`.
@@ -260,12 +246,5 @@ mod tests {
     fn text_that_is_not_utf8_is_located_after_the_byte_order_mark() {
         assert_eq!(utf8(b"\xEF\xBB\xBFa = 1\nb = \"\xff\""), Err((2, 6)));
         assert_eq!(utf8(b"\xEF\xBB\xBFa = \"\xc3\xa9\""), Ok("a = \"\u{e9}\""));
-    }
-
-    #[test]
-    fn positions_are_one_based_lines_and_character_columns() {
-        assert_eq!(line_column("a\nbc = 1\n", 4), (2, 3));
-        assert_eq!(line_column("", 0), (1, 1));
-        assert_eq!(line_column("é\nx", 1), (1, 1));
     }
 }

@@ -24,5 +24,6 @@ mod tests {
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
         assert_eq!(line_column("é\nx", 1), (1, 1));
         assert_eq!(line_column("ab", 99), (1, 3));
+        assert_eq!(line_column("", 0), (1, 1));
     }
 }
