@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub const QEMU: &str = "qemu-system-arm";
 
 /// The scenarios of the bundled user blob, by boot argument: 0 is the
-/// demo, `n` is `firmware-userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
+/// demo, `n` is `firmware/userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
 /// (the blob prints `user: scenario <n>: <name>`, which the tests check).
 pub const SCENARIOS: [&str; 18] = [
     "demo",

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod pass;
 pub mod planned;
 pub mod protect;
+pub mod reproducible;
 pub mod seal;
 pub mod syscalls;
 pub mod toolchain;
