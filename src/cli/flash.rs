@@ -131,6 +131,7 @@ impl FlashArgs {
         renderer.report(&image, &prepared);
         if !prepared.report.passed() {
             return Err(safety::Refused {
+                action: "flash",
                 report: prepared.report.clone(),
             }
             .into());
