@@ -463,6 +463,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // The expected values are lists of one range, not ranges to collect.
+    #[allow(clippy::single_range_in_vec_init)]
     fn uncovered_parts_of_a_range() {
         let covered = [0..10, 20..30];
         assert_eq!(uncovered(5..25, &covered), [10..20]);
