@@ -171,3 +171,15 @@ fn images_qemu_cannot_run_are_refused_before_it_starts() {
         "{errors}"
     );
 }
+
+#[test]
+fn help_documents_force_and_raw_binaries() {
+    let output = mcu_build(&["run", "--help"]).output().unwrap();
+    let (help, _) = text(&output);
+    assert!(output.status.success(), "{help}");
+    assert!(help.contains("Intel HEX, ELF, or BIN@ADDR"), "{help}");
+    assert!(
+        help.contains("--force") && help.contains("Boot even if build.json records"),
+        "{help}"
+    );
+}
