@@ -35,8 +35,8 @@ trap 'rm -rf "$work"' EXIT
 # One build to have the generated directory the hand builds use.
 "$mcu" protect >/dev/null 2>&1
 cp -r "$out/gen" "$work/gen"
-by_hand="cd firmware-userspace && MCU_BUILD_GEN_DIR=$work/gen CARGO_TARGET_DIR=$work/cargo \
-cargo build -q --release --target $triple --bin user && cd ../firmware-kernel && \
+by_hand="cd firmware/userspace && MCU_BUILD_GEN_DIR=$work/gen CARGO_TARGET_DIR=$work/cargo \
+cargo build -q --release --target $triple --bin user && cd ../kernel && \
 MCU_BUILD_GEN_DIR=$work/gen CARGO_TARGET_DIR=$work/cargo cargo build -q --release --target $triple --bin kernel"
 
 hyperfine --style none --export-json "$work/clean.json" --runs "$runs" \

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub const QEMU: &str = "qemu-system-arm";
 
 /// The scenarios of the bundled user blob, by boot argument: 0 is the
-/// demo, `n` is `firmware-userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
+/// demo, `n` is `firmware/userspace/src/scenarios.rs`'s `SCENARIOS[n - 1]`
 /// (the blob prints `user: scenario <n>: <name>`, which the tests check).
 pub const SCENARIOS: [&str; 18] = [
     "demo",
@@ -57,6 +57,8 @@ pub fn scenario_argument(name: &str) -> Result<u32, RunError> {
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     pub image: PathBuf,
+    /// For a raw binary, the address of its first byte.
+    pub base: Option<u32>,
     /// `-M` machine, from the board.
     pub machine: String,
     pub boot_argument: u32,
@@ -168,8 +170,20 @@ fn command(options: &RunOptions) -> Command {
             options.boot_argument
         ))
         .arg("-device")
-        .arg(format!("loader,file={}", options.image.display()));
+        .arg(loader(&options.image, options.base));
     qemu
+}
+
+/// The generic loader's option: HEX and ELF carry their addresses, a raw
+/// binary is loaded at `base` (`force-raw`, so that its content is never
+/// taken for another format). A comma, which would end the value, is
+/// doubled, as QEMU's option syntax escapes it.
+fn loader(image: &Path, base: Option<u32>) -> String {
+    let file = image.display().to_string().replace(',', ",,");
+    match base {
+        Some(base) => format!("loader,file={file},addr={base:#x},force-raw=on"),
+        None => format!("loader,file={file}"),
+    }
 }
 
 /// The first word of the semihosting command line: the image's file name,
@@ -197,9 +211,19 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_binary_is_loaded_at_its_address_and_commas_are_escaped() {
+        assert_eq!(
+            loader(Path::new("a,b.bin"), Some(0x0800_0000)),
+            "loader,file=a,,b.bin,addr=0x8000000,force-raw=on"
+        );
+        assert_eq!(loader(Path::new("x.hex"), None), "loader,file=x.hex");
+    }
+
+    #[test]
     fn a_missing_image_says_to_run_protect() {
         let options = RunOptions {
             image: "/nonexistent/combined.hex".into(),
+            base: None,
             machine: "mps2-an386".into(),
             boot_argument: 0,
             timeout: Duration::from_secs(1),

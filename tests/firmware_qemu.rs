@@ -24,7 +24,7 @@ mod common;
 
 /// The kernel's decoding of the fault status registers is pure logic: its
 /// unit tests run here, on the host.
-#[path = "../firmware-kernel/src/fault_status.rs"]
+#[path = "../firmware/kernel/src/fault_status.rs"]
 #[allow(dead_code)] // the kernel uses what the tests do not
 mod fault_status;
 

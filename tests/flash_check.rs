@@ -28,7 +28,7 @@ fn a_good_image_passes_on_every_bundled_board_with_a_chip() {
             !out.contains("FAILED") && !out.contains("skipped"),
             "{board}: {out}"
         );
-        assert_eq!(out.matches("  ok ").count(), 5, "{board}: {out}");
+        assert_eq!(out.matches("  ok ").count(), 6, "{board}: {out}");
     }
 }
 
@@ -217,7 +217,7 @@ fn json_reports_every_check_and_the_result() {
         .collect();
     assert_eq!(lines[0]["event"], "checks");
     assert_eq!(lines[0]["chip"], "nRF52840_xxAA");
-    assert_eq!(lines[0]["checks"].as_array().unwrap().len(), 5);
+    assert_eq!(lines[0]["checks"].as_array().unwrap().len(), 6);
     let last = lines.last().unwrap();
     assert_eq!(last["event"], "result");
     assert_eq!(last["passed"], true);
@@ -250,4 +250,61 @@ fn an_empty_image_is_refused() {
     let output = project.flash(&["--check", &image_arg(&project)]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("the image holds no data"));
+}
+
+#[test]
+fn a_raw_binary_at_another_address_than_recorded_is_refused() {
+    let project = Project::good("stm32f4discovery");
+    let bin = project.bin_path().display().to_string();
+    let output = project.flash(&["--check", &format!("{bin}@0x08004000")]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    let user_end = project.plan.user_flash().start + 1000;
+    let expected = format!(
+        "as recorded: {bin}@0x08004000 loads 0x08004000..{:#010x} ({} bytes), but ",
+        user_end + 0x4000,
+        user_end - 0x0800_0000
+    );
+    assert!(err.contains(&expected), "{expected}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "records 0x08000000..{user_end:#010x} ({} bytes) for \
+             target/mcu-build/stm32f4discovery/combined.bin; give the raw binary the address of \
+             its first byte, {bin}@0x08000000",
+            user_end - 0x0800_0000
+        )),
+        "{err}"
+    );
+
+    let right = project.flash(&["--check", &format!("{bin}@0x08000000")]);
+    assert!(right.status.success(), "{}", stderr(&right));
+    assert_eq!(
+        stdout(&right).matches("  ok ").count(),
+        6,
+        "{}",
+        stdout(&right)
+    );
+}
+
+#[test]
+fn an_image_that_loads_other_bytes_than_recorded_is_refused_unless_forced() {
+    let project = Project::good("nrf52840");
+    // The same ranges, one byte changed, written with other record lengths.
+    let mut image = project.combined();
+    let address = project.plan.user_flash().start as u32 + 10;
+    let byte = image.byte_at(address).unwrap();
+    image
+        .insert(address, &[!byte], mcu_build::image::OverlapPolicy::Last)
+        .unwrap();
+    let hex = mcu_build::image::ihex::write(&image, Default::default());
+    fs::write(project.image_path(), hex).unwrap();
+    let output = project.flash(&["--check", &image_arg(&project)]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("as recorded: ") && err.contains("combined.hex loads other bytes than "),
+        "{err}"
+    );
+    let forced = project.flash(&["--check", "--force", &image_arg(&project)]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
 }

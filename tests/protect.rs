@@ -55,10 +55,10 @@ fn cargo_passes() -> String {
     format!(
         "[syscalls]\ncsv = {:?}\nchecks = {:?}\n\
          [pass1]\ncargo = {:?}\nbin = \"user\"\n[pass2]\ncargo = {:?}\nbin = \"kernel\"\n",
-        root.join("firmware-abi/syscall.csv"),
-        root.join("firmware-abi/syscall-checks.toml"),
-        root.join("firmware-userspace"),
-        root.join("firmware-kernel")
+        root.join("firmware/abi/syscall.csv"),
+        root.join("firmware/abi/syscall-checks.toml"),
+        root.join("firmware/userspace"),
+        root.join("firmware/kernel")
     )
 }
 

@@ -21,13 +21,13 @@ fn number_of(numbers: &str, name: &str) -> u32 {
 fn a_reordered_csv_renumbers_the_calls_and_the_firmware_still_works() {
     let root = repository();
     let dir = tempfile::tempdir().unwrap();
-    let csv = fs::read_to_string(root.join("firmware-abi/syscall.csv")).unwrap();
+    let csv = fs::read_to_string(root.join("firmware/abi/syscall.csv")).unwrap();
     // Reversed, `_exit` stays first (the numbering anchors it) and the
     // other three swap places.
     let reordered: Vec<&str> = csv.lines().rev().collect();
     fs::write(dir.path().join("syscall.csv"), reordered.join("\n") + "\n").unwrap();
     fs::copy(
-        root.join("firmware-abi/syscall-checks.toml"),
+        root.join("firmware/abi/syscall-checks.toml"),
         dir.path().join("syscall-checks.toml"),
     )
     .unwrap();
@@ -37,8 +37,8 @@ fn a_reordered_csv_renumbers_the_calls_and_the_firmware_still_works() {
             "board = \"qemu-mps2-an386\"\n[syscalls]\ncsv = \"syscall.csv\"\n\
              checks = \"syscall-checks.toml\"\n[pass1]\ncargo = {:?}\nbin = \"user\"\n\
              [pass2]\ncargo = {:?}\nbin = \"kernel\"\n",
-            root.join("firmware-userspace"),
-            root.join("firmware-kernel")
+            root.join("firmware/userspace"),
+            root.join("firmware/kernel")
         ),
     )
     .unwrap();

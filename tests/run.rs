@@ -84,3 +84,102 @@ fn an_unknown_scenario_is_a_usage_error_listing_the_scenarios() {
     assert!(errors.contains("demo, read-kernel-sram"), "{errors}");
     assert!(errors.contains("stack-overflow, breakpoint"), "{errors}");
 }
+
+/// combined.bin of the repository's build, as `BIN@ADDR`.
+fn combined_bin(address: &str) -> String {
+    format!("target/mcu-build/qemu-mps2-an386/combined.bin{address}")
+}
+
+#[test]
+fn a_raw_binary_boots_at_its_address() {
+    built();
+    let output = mcu_build(&["run", &combined_bin("@0x0")]).output().unwrap();
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{console}{errors}");
+    assert!(
+        console.contains("kernel: user blob exited with status 0"),
+        "{console}"
+    );
+}
+
+#[test]
+fn images_qemu_cannot_run_are_refused_before_it_starts() {
+    built();
+    // PATH without QEMU: a refusal must come before QEMU would be needed.
+    let refused = |args: &[&str]| {
+        let output = mcu_build(args)
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap();
+        let (_, errors) = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {errors}");
+        assert!(!errors.contains("qemu-system-arm"), "{args:?}: {errors}");
+        errors
+    };
+    let bin = combined_bin("");
+    let errors = refused(&["run", &bin]);
+    assert!(
+        errors.contains(&format!(
+            "error: {bin}: not an ELF or Intel HEX file; for a raw binary give the address of \
+             its first byte, e.g. {bin}@0x08000000"
+        )),
+        "{errors}"
+    );
+
+    let errors = refused(&["run", &combined_bin("@0x4000")]);
+    assert!(
+        errors.contains(&format!(
+            "as recorded: {bin}@0x00004000 loads 0x00004000..0x0004"
+        )),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(&format!(
+            "give the raw binary the address of its first byte, {bin}@0x00000000"
+        )),
+        "{errors}"
+    );
+
+    // --force overrides the build record, never the board's memories.
+    let errors = refused(&["run", "--force", &combined_bin("@0x30000000")]);
+    assert!(
+        errors.contains(&format!(
+            "inside memories: {bin}@0x30000000: 0x30000000..0x3004"
+        )),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(
+            "lie outside the memories of qemu-mps2-an386 (ssram1 0x00000000..0x00400000 \
+             (4194304 bytes), ssram23 0x20000000..0x20400000 (4194304 bytes))"
+        ),
+        "{errors}"
+    );
+    assert!(!errors.contains("as recorded"), "{errors}");
+
+    let hex = "target/mcu-build/qemu-mps2-an386/combined.hex";
+    let errors = refused(&["run", "--board", "qemu-mps2-an505", hex]);
+    assert!(
+        errors.contains(
+            "same board: the image was built for qemu-mps2-an386, not qemu-mps2-an505; use it \
+             with --board qemu-mps2-an386"
+        ),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(&format!("inside memories: {hex}: 0x00000000..0x0000")),
+        "{errors}"
+    );
+}
+
+#[test]
+fn help_documents_force_and_raw_binaries() {
+    let output = mcu_build(&["run", "--help"]).output().unwrap();
+    let (help, _) = text(&output);
+    assert!(output.status.success(), "{help}");
+    assert!(help.contains("Intel HEX, ELF, or BIN@ADDR"), "{help}");
+    assert!(
+        help.contains("--force") && help.contains("Boot even if build.json records"),
+        "{help}"
+    );
+}

@@ -1,4 +1,4 @@
-//! The kernel's Thumb load/store classifier (firmware-kernel/src/thumb.rs),
+//! The kernel's Thumb load/store classifier (firmware/kernel/src/thumb.rs),
 //! run on the host against encodings made by the GNU assembler rather than
 //! typed by hand: every load reads, every store writes, and no other
 //! instruction is taken for either. Needs `arm-none-eabi-as`
@@ -10,7 +10,7 @@ mod common;
 
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 
-#[path = "../firmware-kernel/src/thumb.rs"]
+#[path = "../firmware/kernel/src/thumb.rs"]
 mod thumb;
 
 use thumb::{Direction, direction};

@@ -20,11 +20,11 @@
 //! user-heap = "32K"              # sizes and the stack/heap splits
 //!
 //! [syscalls]                     # optional: generate the Rust system call
-//! csv = "firmware-abi/syscall.csv"   # layer into MCU_BUILD_GEN_DIR
-//! checks = "firmware-abi/syscall-checks.toml"
+//! csv = "firmware/abi/syscall.csv"   # layer into MCU_BUILD_GEN_DIR
+//! checks = "firmware/abi/syscall-checks.toml"
 //!
 //! [pass1]                        # the user blob
-//! cargo = "firmware-userspace"   # a package directory, built with cargo
+//! cargo = "firmware/userspace"   # a package directory, built with cargo
 //! bin = "user"
 //!
 //! [pass2]                        # the kernel
@@ -32,7 +32,7 @@
 //! artifact = "build/kernel.elf"  # ... and the ELF it leaves
 //!
 //! [flat]                         # optional: user code linked into the
-//! cargo = "firmware-kernel"      # kernel, no MPU (`mcu-build flat`)
+//! cargo = "firmware/kernel"      # kernel, no MPU (`mcu-build flat`)
 //! bin = "kernel"
 //! features = ["flat"]
 //! ```

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use firmware_abi::UserspaceHeader;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::config::Splits;
 use super::inspect::{Inspection, SectionExtent};
 use super::planned::Planned;
+use crate::image::Image;
 use crate::layout::Plan;
 use crate::layout::request::Owner;
 use crate::mpu::verify::Report;
@@ -27,6 +28,9 @@ pub struct FileDigest {
     pub path: String,
     pub bytes: u64,
     pub sha256: String,
+    /// For an image file: what it loads where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loads: Option<Loads>,
 }
 
 impl FileDigest {
@@ -37,6 +41,52 @@ impl FileDigest {
             path: shown.display().to_string(),
             bytes: content.len() as u64,
             sha256: format!("{:x}", Sha256::digest(content)),
+            loads: None,
+        }
+    }
+
+    /// The digest of image file `content`, which loads `image`.
+    pub fn of_image(path: &Path, root: &Path, content: &[u8], image: &Image) -> FileDigest {
+        FileDigest {
+            loads: Some(Loads::of(image)),
+            ..FileDigest::of(path, root, content)
+        }
+    }
+}
+
+/// One address range an image loads, `start..end` (end exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// What an image file loads, independent of its format: the address
+/// ranges that hold data (adjacent data coalesced) and the SHA-256 of the
+/// data bytes in address order. A raw binary loaded at another address,
+/// or a HEX file with other bytes, differs from what the build recorded
+/// even where the file's own digest cannot tell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loads {
+    pub ranges: Vec<LoadRange>,
+    pub sha256: String,
+}
+
+impl Loads {
+    pub fn of(image: &Image) -> Loads {
+        let mut hasher = Sha256::new();
+        for segment in image.segments() {
+            hasher.update(segment.data);
+        }
+        Loads {
+            ranges: image
+                .ranges()
+                .map(|range| LoadRange {
+                    start: range.start,
+                    end: range.end,
+                })
+                .collect(),
+            sha256: format!("{:x}", hasher.finalize()),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! One file per step; [`protect`] strings them together. The library never
 //! prints: progress goes to a [`Reporter`] the caller provides.
 
+pub mod admission;
 pub mod config;
 pub mod generate;
 pub mod inspect;
@@ -20,6 +21,8 @@ pub mod manifest;
 pub mod pass;
 pub mod planned;
 pub mod protect;
+pub mod record;
+pub mod reproducible;
 pub mod seal;
 pub mod syscalls;
 pub mod toolchain;

@@ -1,6 +1,8 @@
 //! Running one pass: a cargo build of a package, or a shell command, with
 //! the generated directory in `MCU_BUILD_GEN_DIR`.
 //!
+//! A cargo pass builds the same bytes at any path (see [`reproducible`]).
+//!
 //! The pass's output is captured, not inherited: the library never prints.
 //! Every line goes to the caller as it arrives (for progress), and the last
 //! lines go into the error when the pass fails. A linker's "overflowed by N
@@ -15,6 +17,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
 use super::config::Pass;
+use super::reproducible;
 use super::toolchain::{self, TargetState, ToolchainError};
 
 /// Where and for what a pass runs.
@@ -190,6 +193,9 @@ fn command(pass: &Pass, context: &Context) -> Result<(Command, PathBuf), PassErr
             if !features.is_empty() {
                 command.arg("--features").arg(features.join(","));
             }
+            let remaps =
+                reproducible::remap_flags(context.root, reproducible::cargo_home().as_deref());
+            reproducible::add_rustflags(&mut command, &remaps);
             let artifact = context
                 .cargo_target_dir
                 .join(target)
@@ -313,7 +319,7 @@ mod tests {
     fn a_cargo_pass_for_a_board_without_a_rust_target_says_which_key_is_missing() {
         let dir = tempfile::tempdir().unwrap();
         let pass = Pass::Cargo {
-            package: "firmware-kernel".into(),
+            package: "firmware/kernel".into(),
             bin: "kernel".into(),
             features: Vec::new(),
         };

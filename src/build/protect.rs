@@ -13,14 +13,14 @@ use firmware_abi::UserspaceHeader;
 use super::config::{self, BoardSource, Config, ConfigError, Pass};
 use super::generate;
 use super::inspect::{self, InspectError, Inspection};
-use super::manifest::{FileDigest, Manifest};
+use super::manifest::{FileDigest, Loads, Manifest};
 use super::pass::{self, PassError};
 use super::planned::{MissingPartition, Planned};
 use super::seal::{self, SealError};
 use super::syscalls::{self, SyscallsError};
 use super::{Reporter, Step};
 use crate::board::{Board, BoardError};
-use crate::image::bin::{self, BinWriteError};
+use crate::image::bin::{self, BinReadError, BinWriteError};
 use crate::image::ihex::{self, RecordLength};
 use crate::image::merge::{self, EntryChoice, MergeConflict};
 use crate::image::{Image, OverlapPolicy, elf};
@@ -66,6 +66,8 @@ pub enum ProtectError {
     Merge { error: MergeConflict },
     #[error("{}: {error}", path.display())]
     Bin { path: PathBuf, error: BinWriteError },
+    #[error("{}: {error}", path.display())]
+    BinRead { path: PathBuf, error: BinReadError },
     #[error("{} is missing: run `mcu-build pass1` first", path.display())]
     NoUserBlob { path: PathBuf },
     #[error("{}: no [flat] pass: add one to build the flat variant", path.display())]
@@ -191,6 +193,20 @@ impl Project {
         Ok(self.digest(&path, bytes))
     }
 
+    /// Writes output `name`, an image file that loads `image`, if its
+    /// bytes changed; returns its digest with what it loads.
+    fn write_image(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        image: &Image,
+    ) -> Result<FileDigest, ProtectError> {
+        Ok(FileDigest {
+            loads: Some(Loads::of(image)),
+            ..self.write(name, bytes)?
+        })
+    }
+
     /// Writes `<stem>.elf` (the given bytes) and `<stem>.hex` (`image`).
     fn write_blob(
         &self,
@@ -199,16 +215,50 @@ impl Project {
         image: &Image,
     ) -> Result<Vec<FileDigest>, ProtectError> {
         Ok(vec![
-            self.write(&format!("{stem}.elf"), elf)?,
-            self.write(
+            self.write_image(&format!("{stem}.elf"), elf, image)?,
+            self.write_image(
                 &format!("{stem}.hex"),
                 &ihex::write(image, RecordLength::default()),
+                image,
             )?,
         ])
     }
 
+    /// Removes the outputs of every step after `step`, before `mcu-build
+    /// pass1` or `pass2` runs that step alone: they were made from what
+    /// it is about to replace (after pass 1, a kernel holds the old user
+    /// header), and a stale combined image must never pass for this
+    /// build's. `protect` does not need this: it rewrites them all.
+    pub fn invalidate_after(&self, step: Step) -> Result<(), ProtectError> {
+        let later = match step {
+            Step::Plan => Step::Pass1,
+            Step::Pass1 => Step::Pass2,
+            Step::Pass2 | Step::Verify | Step::Merge => Step::Merge,
+            Step::Flat => return Ok(()),
+        };
+        for name in Self::outputs_from(later) {
+            let path = self.output(name);
+            match std::fs::remove_file(&path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(WriteError { path, error }.into());
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the outputs of a step that failed, and of every later one.
     fn remove_outputs_from(&self, step: Step) {
+        for name in Self::outputs_from(step) {
+            // A file that is not there is what we want; any other failure
+            // leaves a file the next successful build replaces.
+            let _ = std::fs::remove_file(self.output(name));
+        }
+    }
+
+    /// The outputs of `step` and of every later step.
+    fn outputs_from(step: Step) -> impl Iterator<Item = &'static str> {
         let stale: &[&str] = match step {
             Step::Plan | Step::Pass1 => &["user.elf", "user.hex", "kernel.elf", "kernel.hex"],
             Step::Pass2 => &["kernel.elf", "kernel.hex"],
@@ -219,11 +269,7 @@ impl Project {
             Step::Flat => &[],
             _ => &["combined.hex", "combined.bin", "combined.elf", "build.json"],
         };
-        for name in stale.iter().chain(always) {
-            // A file that is not there is what we want; any other failure
-            // leaves a file the next successful build replaces.
-            let _ = std::fs::remove_file(self.output(name));
-        }
+        stale.iter().chain(always).copied()
     }
 }
 
@@ -334,9 +380,15 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
         return Err(SealError::Header { path, error }.into());
     }
     let hex = project.output("user.hex");
+    let root = &project.config.root;
     let outputs = vec![
-        project.digest(&path, &sealed.elf),
-        project.digest(&hex, &ihex::write(&sealed.image, RecordLength::default())),
+        FileDigest::of_image(&path, root, &sealed.elf, &sealed.image),
+        FileDigest::of_image(
+            &hex,
+            root,
+            &ihex::write(&sealed.image, RecordLength::default()),
+            &sealed.image,
+        ),
     ];
     Ok(UserBlob {
         inspection,
@@ -447,12 +499,19 @@ fn merge_and_record(
         .chain(&kernel.outputs)
         .cloned()
         .collect();
-    outputs.push(project.write(
+    outputs.push(project.write_image(
         "combined.hex",
         &ihex::write(&combined, RecordLength::default()),
+        &combined,
     )?);
-    outputs.push(project.write("combined.bin", &binary)?);
-    outputs.push(project.write("combined.elf", &elf::write(&combined))?);
+    // The binary loads its gaps too, filled, from the lowest address on.
+    let base = combined.extent().map_or(0, |extent| extent.start as u32);
+    let binary_image = bin::read(binary.clone(), base).map_err(|error| ProtectError::BinRead {
+        path: project.output("combined.bin"),
+        error,
+    })?;
+    outputs.push(project.write_image("combined.bin", &binary, &binary_image)?);
+    outputs.push(project.write_image("combined.elf", &elf::write(&combined), &combined)?);
     let config_text = std::fs::read(&project.config.path).map_err(|error| ConfigError::Io {
         path: project.config.path.clone(),
         error,

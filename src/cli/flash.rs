@@ -51,7 +51,8 @@ pub struct FlashArgs {
     #[arg(long, value_enum, value_name = "PART", conflicts_with = "chip_erase")]
     only: Option<Part>,
     /// Flash even if build.json records a failed MPU verification, changed
-    /// inputs or another board (never data outside the chip's flash).
+    /// inputs, other load addresses or bytes, or another board (never data
+    /// outside the chip's flash).
     #[arg(long)]
     force: bool,
     /// The probe to use, required when several are connected (see
@@ -131,6 +132,7 @@ impl FlashArgs {
         renderer.report(&image, &prepared);
         if !prepared.report.passed() {
             return Err(safety::Refused {
+                action: "flash",
                 report: prepared.report.clone(),
             }
             .into());

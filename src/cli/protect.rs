@@ -165,6 +165,7 @@ impl Pass1Args {
         let format = self.project.message_format;
         let mut progress = Progress::new(format);
         let project = self.project.open(&mut progress)?;
+        project.invalidate_after(Step::Pass1)?;
         let user = protect::pass1(&project, &mut progress)?;
         drop(progress);
         report_outputs(format, &project, &user.outputs);
@@ -183,6 +184,7 @@ impl Pass2Args {
         let format = self.project.message_format;
         let mut progress = Progress::new(format);
         let project = self.project.open(&mut progress)?;
+        project.invalidate_after(Step::Pass2)?;
         let user = protect::sealed_user(&project)?;
         let kernel = protect::pass2(&project, &user, &mut progress)?;
         drop(progress);

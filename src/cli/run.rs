@@ -1,5 +1,12 @@
 //! `mcu-build run`: boot an image in QEMU and exit with the firmware's
 //! status.
+//!
+//! Before QEMU starts, the image passes the checks of
+//! [`crate::build::admission`]: against the build.json beside it (MPU
+//! verdict, freshness, board, what it loads where; `--force` overrides
+//! these) and against the board's memories (never overridden): an image
+//! QEMU cannot run ends in a lockup dump and a killed emulator, which
+//! says nothing about the cause.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,16 +15,20 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::board::{self, Board};
+use crate::build::admission::{self, Refused, Report, Subject};
 use crate::build::config;
 use crate::build::protect::Project;
+use crate::build::record::BuildRecord;
+use crate::image::file::{self, InputSpec};
 use crate::qemu::{self, RunError, RunOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The image to boot (Intel HEX or ELF); default: combined.hex of the
-    /// last `protect` for the board.
+    /// The image to boot (Intel HEX, ELF, or BIN@ADDR); default:
+    /// combined.hex of the last `protect` for the board. The build.json
+    /// beside it is checked.
     #[arg(value_name = "IMAGE")]
-    image: Option<PathBuf>,
+    image: Option<InputSpec>,
     /// The board whose QEMU machine runs the image; default: the board of
     /// mcu-build.toml.
     #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
@@ -43,6 +54,11 @@ pub struct RunArgs {
         value_parser = clap::builder::PossibleValuesParser::new(qemu::SCENARIOS)
     )]
     scenario: String,
+    /// Boot even if build.json records a failed MPU verification, changed
+    /// inputs, other load addresses or bytes, or another board (never
+    /// data outside the board's memories).
+    #[arg(long)]
+    force: bool,
 }
 
 impl RunArgs {
@@ -51,7 +67,7 @@ impl RunArgs {
             .map_err(|error| super::UsageError(error.to_string()))?;
         let chosen =
             super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        let (board, image): (Board, PathBuf) = match (&self.image, &chosen) {
+        let (board, spec): (Board, InputSpec) = match (&self.image, &chosen) {
             (Some(image), Some(config::BoardSource::Bundled(name))) => {
                 (board::bundled(name)?, image.clone())
             }
@@ -65,13 +81,14 @@ impl RunArgs {
                 } else {
                     "combined.hex"
                 };
-                let image = self
-                    .image
-                    .clone()
-                    .unwrap_or_else(|| project.output(default));
+                let image = self.image.clone().unwrap_or_else(|| InputSpec {
+                    path: project.output(default),
+                    base: None,
+                });
                 (project.board, image)
             }
         };
+        admit(&spec, &board, self.force)?;
         let machine = board
             .qemu_machine
             .clone()
@@ -85,7 +102,8 @@ impl RunArgs {
             ))
         })?;
         let options = RunOptions {
-            image,
+            image: spec.path,
+            base: spec.base,
             machine,
             boot_argument,
             timeout,
@@ -93,4 +111,37 @@ impl RunArgs {
         let status = qemu::run(&options, &mut std::io::stdout().lock())?;
         Ok(ExitCode::from(status.clamp(0, 255) as u8))
     }
+}
+
+/// Runs the checks before QEMU starts; warns on stderr of each failure
+/// `force` overrode.
+fn admit(spec: &InputSpec, board: &Board, force: bool) -> anyhow::Result<()> {
+    if !spec.path.is_file() {
+        return Err(RunError::NoImage {
+            path: spec.path.clone(),
+        }
+        .into());
+    }
+    let file = file::load(spec)?;
+    let record = BuildRecord::beside(&spec.path)?;
+    let subject = Subject {
+        spec,
+        image: &file.image,
+        record: record.as_ref(),
+        board: Some(board),
+    };
+    let mut checks = admission::record_checks(&subject);
+    checks.push(admission::in_memories(spec, &file.image, board));
+    let report = Report::new(checks, force);
+    if !report.passed() {
+        return Err(Refused {
+            action: "run",
+            report,
+        }
+        .into());
+    }
+    for check in report.forced() {
+        eprintln!("warning: {}: {} (--force)", check.check, check.detail);
+    }
+    Ok(())
 }

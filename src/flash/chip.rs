@@ -85,31 +85,6 @@ pub fn join(mut ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
     joined
 }
 
-/// The parts of `range` that none of `covered` (sorted, disjoint) holds.
-pub fn uncovered(range: Range<u64>, covered: &[Range<u64>]) -> Vec<Range<u64>> {
-    let mut out = Vec::new();
-    let mut next = range.start;
-    for c in covered {
-        if c.end <= next {
-            continue;
-        }
-        if c.start >= range.end {
-            break;
-        }
-        if c.start > next {
-            out.push(next..c.start);
-        }
-        next = next.max(c.end);
-        if next >= range.end {
-            break;
-        }
-    }
-    if next < range.end {
-        out.push(next..range.end);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,16 +95,6 @@ mod tests {
             join(vec![8..12, 0..4, 4..6, 10..16, 20..20]),
             vec![0..6, 8..16]
         );
-    }
-
-    #[test]
-    fn finds_what_is_not_covered() {
-        let covered = [0..10, 20..30];
-        assert_eq!(uncovered(5..25, &covered), vec![10..20]);
-        assert_eq!(uncovered(0..10, &covered), vec![]);
-        assert_eq!(uncovered(25..40, &covered), vec![30..40]);
-        assert_eq!(uncovered(40..50, &covered), vec![40..50]);
-        assert_eq!(uncovered(0..40, &[]), vec![0..40]);
     }
 
     #[test]

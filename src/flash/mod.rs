@@ -3,10 +3,12 @@
 //!
 //! One idea per file, as probe-rs's own `flashing` module:
 //!
-//! - [`record`]: what `build.json` says about the image: partitions, MPU
-//!   verdict, digests of inputs and outputs;
+//! - [`record`] (in [`crate::build`], which `run` shares): what
+//!   `build.json` says about the image: partitions, MPU verdict, digests
+//!   of inputs and outputs, what each image loads where;
 //! - [`chip`]: a chip's flash and RAM from probe-rs's target database;
-//! - [`safety`]: the checks before any byte is written (`flash --check`);
+//! - [`safety`]: the checks before any byte is written (`flash --check`),
+//!   the chip's added to those of [`crate::build::admission`];
 //! - [`prepare`]: image, record, board and chip loaded, checks run;
 //! - [`staging`]: the image, or one partition of it, handed to probe-rs's
 //!   flash loader;
@@ -26,7 +28,7 @@ pub mod prepare;
 pub mod probes;
 pub mod program;
 pub mod progress;
-pub mod record;
+pub use crate::build::record;
 pub mod safety;
 pub mod session;
 pub mod staging;

@@ -83,12 +83,12 @@ impl Prepared {
         let chip = Chip::lookup(&chip_name)?;
         let report = safety::check(
             &Subject {
+                spec: &request.image,
                 image: &file.image,
-                image_file: &request.image.path,
                 record: record.as_ref(),
                 board: board.as_ref(),
-                chip: &chip,
             },
+            &chip,
             request.force,
         );
         Ok(Prepared {

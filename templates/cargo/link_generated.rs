@@ -25,7 +25,7 @@ pub fn link_generated(files: &[&str], script: &str) {
         println!("cargo::rerun-if-changed={}", path.display());
     }
     let templates =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../templates/linker");
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../templates/linker");
     println!(
         "cargo::rerun-if-changed={}",
         templates.join(script).display()

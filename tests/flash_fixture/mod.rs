@@ -17,8 +17,8 @@ use mcu_build::build::config::Splits;
 use mcu_build::build::inspect::Inspection;
 use mcu_build::build::manifest::{FileDigest, Manifest};
 use mcu_build::build::planned::Planned;
-use mcu_build::image::Image;
 use mcu_build::image::ihex::{self, RecordLength};
+use mcu_build::image::{Image, bin};
 use mcu_build::mpu::Access;
 use mcu_build::mpu::verify::{Finding, Report};
 
@@ -107,12 +107,38 @@ impl Project {
         image
     }
 
-    /// Writes `image` as combined.hex and a build.json that records it,
-    /// the configuration as input, and `findings` as the MPU verdict (the
-    /// real verifier's verdict when empty).
+    /// combined.bin, beside combined.hex.
+    pub fn bin_path(&self) -> PathBuf {
+        self.out_dir().join("combined.bin")
+    }
+
+    /// Writes `image` as combined.hex and (unless empty) combined.bin, and
+    /// a build.json that records both with what they load, the
+    /// configuration as input, and `findings` as the MPU verdict (the real
+    /// verifier's verdict when empty).
     pub fn write(&self, image: &Image, findings: &[Finding]) {
         let hex = ihex::write(image, RecordLength::default());
         fs::write(self.image_path(), &hex).unwrap();
+        let mut outputs = vec![FileDigest::of_image(
+            &self.image_path(),
+            self.root(),
+            &hex,
+            image,
+        )];
+        // A binary, when the image has data and no gap too large for one.
+        if let (Some(extent), Ok(binary)) = (
+            image.extent(),
+            bin::write(image, 0xFF, bin::DEFAULT_MAX_GAP),
+        ) {
+            fs::write(self.bin_path(), &binary).unwrap();
+            let loaded = bin::read(binary.clone(), extent.start as u32).unwrap();
+            outputs.push(FileDigest::of_image(
+                &self.bin_path(),
+                self.root(),
+                &binary,
+                &loaded,
+            ));
+        }
         let mut report: Report = self.plan.plan().verify();
         assert!(report.is_ok(), "{report:?}");
         report.findings.extend_from_slice(findings);
@@ -129,7 +155,7 @@ impl Project {
             &inspection(&self.user),
             &inspection(&self.kernel),
             vec![FileDigest::of(&self.config(), self.root(), &config)],
-            vec![FileDigest::of(&self.image_path(), self.root(), &hex)],
+            outputs,
         );
         fs::write(self.out_dir().join("build.json"), manifest.to_json()).unwrap();
     }

@@ -19,7 +19,7 @@
 //! - `layout.rs` (pass 2): the user partitions, the MPU region table as
 //!   register values and the user header of pass 1, included by `layout`;
 //! - `syscall_numbers.rs`, `syscall_kernel.rs`: the system call layer
-//!   generated from `firmware-abi/syscall.csv`, included by [`syscalls`].
+//!   generated from `firmware/abi/syscall.csv`, included by [`syscalls`].
 //!
 //! `templates/README.md` gives the exact format of every file. The build
 //! target picks the MPU: `thumbv7em-none-eabi` (and other ARMv7-M) for

@@ -7,7 +7,7 @@
 
 use std::env;
 
-#[path = "../templates/cargo/link_generated.rs"]
+#[path = "../../templates/cargo/link_generated.rs"]
 mod link_generated;
 
 fn main() {

@@ -1,18 +1,21 @@
-//! What `build.json` says about an image, as far as flashing cares: the
-//! partitions of the plan, the verdict of the MPU verifier, and the SHA-256
-//! of every input and output of the build.
+//! What `build.json` says about an image, as far as flashing and running
+//! it care: the partitions of the plan, the verdict of the MPU verifier,
+//! the SHA-256 of every input and output of the build, and what each image
+//! output loads where.
 //!
 //! `protect` writes `build.json` beside `combined.hex` in
 //! `<root>/target/mcu-build/<board>/`, with paths relative to the project
 //! root (see [`crate::build::manifest`]). This module reads it back with
-//! its own, smaller types: flashing needs a handful of fields, and fields
-//! it does not know are ignored, so the manifest can grow without breaking
-//! `flash`.
+//! its own, smaller types: `flash` and `run` need a handful of fields, and
+//! fields it does not know are ignored, so the manifest can grow without
+//! breaking them.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use super::manifest::Loads;
 
 /// The name `protect` gives the manifest.
 pub const FILE_NAME: &str = "build.json";
@@ -70,6 +73,10 @@ pub struct RecordedFile {
     /// Relative to the project root.
     pub path: String,
     pub sha256: String,
+    /// For an image file, what it loads where (absent in a build.json
+    /// of an mcu-build older than this field).
+    #[serde(default)]
+    pub loads: Option<Loads>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -6,7 +6,7 @@
 //! the MPU table. The linker script is for the `user` binary only; the
 //! library is also linked into the flat kernel, which brings its own.
 
-#[path = "../templates/cargo/link_generated.rs"]
+#[path = "../../templates/cargo/link_generated.rs"]
 mod link_generated;
 
 fn main() {

@@ -1,0 +1,116 @@
+//! `mcu-build protect` makes the same bytes wherever the project is: two
+//! copies of the repository at two absolute paths of different lengths
+//! (as two clones would be) build byte-identical images and build.json.
+//!
+//! Paths that differ in length are the hard case: a path embedded in
+//! debug information or in a `panic!` location, or hashed into a symbol
+//! name, would change the size of the strings and so the layout of the
+//! code, not only a few bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the files of the repository a clone would have (tracked, or new
+/// and not ignored: `git ls-files`) into `dir`.
+fn copy_repository(dir: &Path) {
+    let listed = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(repository())
+        .output()
+        .expect("git runs");
+    assert!(
+        listed.status.success(),
+        "git ls-files: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).unwrap();
+        let from = repository().join(name);
+        // A file deleted in the work tree but still in the index.
+        if !from.is_file() {
+            continue;
+        }
+        let to = dir.join(name);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(&from, &to).unwrap();
+    }
+}
+
+#[test]
+fn two_clean_builds_at_two_paths_are_byte_identical() {
+    let temp = tempfile::tempdir().unwrap();
+    let near = temp.path().join("a");
+    let far = temp.path().join("a-much-longer-name/at/another/depth");
+    let outputs = [
+        "user.elf",
+        "kernel.elf",
+        "combined.hex",
+        "combined.bin",
+        "build.json",
+    ];
+    let mut built = Vec::new();
+    for root in [&near, &far] {
+        copy_repository(root);
+        let output = Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+            .arg("protect")
+            .current_dir(root)
+            .output()
+            .expect("mcu-build runs");
+        assert!(
+            output.status.success(),
+            "protect in {}: {}",
+            root.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let out = root.join("target/mcu-build/qemu-mps2-an386");
+        let bytes: Vec<Vec<u8>> = outputs
+            .iter()
+            .map(|name| fs::read(out.join(name)).unwrap())
+            .collect();
+        built.push(bytes);
+    }
+    for (index, name) in outputs.iter().enumerate() {
+        assert!(
+            built[0][index] == built[1][index],
+            "{name} differs between {} and {}",
+            near.display(),
+            far.display()
+        );
+    }
+    // No absolute path of either copy is left in what was built.
+    let far_text = far.display().to_string();
+    for (index, name) in outputs.iter().enumerate() {
+        let bytes = &built[1][index];
+        assert!(
+            !bytes
+                .windows(far_text.len())
+                .any(|w| w == far_text.as_bytes()),
+            "{name} holds the path {far_text}"
+        );
+    }
+    // build.json names its files relative to the project root.
+    let manifest: serde_json::Value = serde_json::from_slice(&built[0][4]).unwrap();
+    let paths: Vec<&str> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(manifest["outputs"].as_array().unwrap())
+        .map(|file| file["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"firmware/abi/syscall.csv"), "{paths:?}");
+    assert!(
+        paths.contains(&"target/mcu-build/qemu-mps2-an386/combined.hex"),
+        "{paths:?}"
+    );
+}

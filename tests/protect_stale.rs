@@ -1,0 +1,99 @@
+//! A stale artifact never passes for a fresh one: `pass1` and `pass2`
+//! remove every output made from what they replace, and `run` refuses an
+//! image whose build.json no longer matches its inputs unless forced.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `mcu-build ARGS` in `dir`.
+fn mcu_build(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("mcu-build runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// mcu-build.toml building the bundled firmware with `user_heap`.
+fn config(user_heap: &str) -> String {
+    let root = repository();
+    format!(
+        "board = \"qemu-mps2-an386\"\n[layout]\nuser-heap = \"{user_heap}\"\n\
+         [syscalls]\ncsv = {:?}\nchecks = {:?}\n\
+         [pass1]\ncargo = {:?}\nbin = \"user\"\n[pass2]\ncargo = {:?}\nbin = \"kernel\"\n",
+        root.join("firmware/abi/syscall.csv"),
+        root.join("firmware/abi/syscall-checks.toml"),
+        root.join("firmware/userspace"),
+        root.join("firmware/kernel")
+    )
+}
+
+fn succeeds(dir: &Path, args: &[&str]) -> Output {
+    let output = mcu_build(dir, args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    output
+}
+
+#[test]
+fn passes_remove_later_outputs_and_run_refuses_a_stale_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let out = root.join("target/mcu-build/qemu-mps2-an386");
+    let exists = |names: &[&str]| -> Vec<bool> {
+        names.iter().map(|name| out.join(name).exists()).collect()
+    };
+    let later = ["combined.hex", "combined.bin", "combined.elf", "build.json"];
+    fs::write(root.join("mcu-build.toml"), config("32K")).unwrap();
+    succeeds(root, &["protect"]);
+    assert_eq!(exists(&later), [true; 4]);
+
+    // Pass 2 alone: the kernel is rebuilt, the merged outputs are gone.
+    succeeds(root, &["pass2"]);
+    assert_eq!(exists(&["user.elf", "kernel.elf"]), [true, true]);
+    assert_eq!(exists(&later), [false; 4]);
+
+    // The issue's reproducer: a new layout, pass1 && pass2 && run.
+    succeeds(root, &["protect"]);
+    fs::write(root.join("mcu-build.toml"), config("16K")).unwrap();
+    succeeds(root, &["pass1"]);
+    assert_eq!(exists(&["kernel.elf", "kernel.hex"]), [false, false]);
+    assert_eq!(exists(&later), [false; 4]);
+    succeeds(root, &["pass2"]);
+    let run = mcu_build(root, &["run"]);
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("combined.hex does not exist: run `mcu-build protect` first"),
+        "{message}"
+    );
+
+    // build.json notices an input changed after the image was made.
+    succeeds(root, &["protect"]);
+    let edited = format!("{}# edited\n", config("16K"));
+    fs::write(root.join("mcu-build.toml"), edited).unwrap();
+    let run = mcu_build(root, &["run"]);
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{message}");
+    let expected = format!(
+        "refusing to run:\n  up to date: the image is stale: mcu-build.toml changed since {} \
+         was written",
+        out.join("build.json").display()
+    );
+    assert!(message.contains(&expected), "{message}");
+    let forced = mcu_build(root, &["run", "--force"]);
+    let message = stderr(&forced);
+    assert_eq!(forced.status.code(), Some(0), "{message}");
+    assert!(
+        message.contains("warning: up to date: the image is stale: mcu-build.toml changed"),
+        "{message}"
+    );
+}
