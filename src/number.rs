@@ -58,7 +58,12 @@ pub fn parse_u64(text: &str) -> Result<u64, NumberError> {
             suggestion: if scale == 1 {
                 format!("0x{}", trimmed.replace('_', ""))
             } else {
-                trimmed.trim_start_matches(['0', '_']).to_owned()
+                let rest = trimmed.trim_start_matches(['0', '_']);
+                if rest.starts_with(|c: char| c.is_ascii_digit()) {
+                    rest.to_owned()
+                } else {
+                    format!("0{rest}")
+                }
             },
         });
     }

@@ -39,13 +39,16 @@ impl Format {
     }
 
     /// The format of `content`: ELF by its magic, Intel HEX when the first
-    /// non-blank byte is `:`. Anything else could only be a raw binary,
+    /// non-blank byte after an optional UTF-8 byte-order mark is `:`. Anything else could only be a raw binary,
     /// which needs a base address and so is never guessed.
     pub fn detect(content: &[u8]) -> Option<Format> {
         if content.starts_with(b"\x7fELF") {
             return Some(Format::Elf);
         }
-        let first = content.iter().find(|b| !b.is_ascii_whitespace());
+        // A HEX file saved by a Windows editor may start with a UTF-8
+        // byte-order mark, which the HEX reader skips.
+        let text = content.strip_prefix(ihex::UTF8_BOM).unwrap_or(content);
+        let first = text.iter().find(|b| !b.is_ascii_whitespace());
         (first == Some(&b':')).then_some(Format::Hex)
     }
 }
@@ -198,8 +201,8 @@ pub struct SaveOptions {
     pub record_length: RecordLength,
     /// The byte that fills gaps in a binary.
     pub fill: u8,
-    /// The largest gap a binary may fill.
-    pub max_gap: u64,
+    /// The largest gap a binary may fill and the largest binary.
+    pub limits: bin::Limits,
 }
 
 impl SaveOptions {
@@ -208,7 +211,7 @@ impl SaveOptions {
             format,
             record_length: RecordLength::default(),
             fill: 0xFF,
-            max_gap: bin::DEFAULT_MAX_GAP,
+            limits: bin::Limits::default(),
         }
     }
 }
@@ -227,7 +230,7 @@ pub enum SaveError {
 /// [`write_pipelined`]).
 pub fn save(image: &Image, path: &Path, options: &SaveOptions) -> Result<(), SaveError> {
     if options.format == Format::Bin {
-        bin::check_gaps(image, options.max_gap).map_err(|error| SaveError::Bin {
+        bin::check(image, options.limits).map_err(|error| SaveError::Bin {
             path: path.to_owned(),
             error,
         })?;
