@@ -248,6 +248,35 @@ pub fn read_from<R: Read + Seek>(file: R) -> Result<ElfFile, ElfError> {
     })
 }
 
+/// A section (or, without section headers, a segment) that [`read`] loads,
+/// and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadedPart {
+    pub part: Part,
+    /// The load address.
+    pub address: u32,
+    pub size: u64,
+}
+
+/// What [`read`] would load, part by part, without reading the bytes.
+pub fn loaded_parts(data: &[u8]) -> Result<Vec<LoadedPart>, ElfError> {
+    let plan = match object::FileKind::parse(data) {
+        Ok(object::FileKind::Elf32) => plan::<elf::FileHeader32<Endianness>>(data, 32)?,
+        Ok(object::FileKind::Elf64) => plan::<elf::FileHeader64<Endianness>>(data, 64)?,
+        _ => return Err(identify_failure(data)),
+    };
+    Ok(plan
+        .runs
+        .iter()
+        .flat_map(|run| &run.pieces)
+        .map(|piece| LoadedPart {
+            part: piece.part,
+            address: piece.address,
+            size: piece.size,
+        })
+        .collect())
+}
+
 /// Why the object crate did not take a file for ELF: not the magic, or an
 /// identification byte it does not know.
 fn identify_failure<'data>(data: impl ReadRef<'data>) -> ElfError {
@@ -612,9 +641,19 @@ const SECTION_HEADER_SIZE: usize = size_of::<elf::SectionHeader32<LE>>();
 /// allocated PROGBITS section `.secN` per segment as `objcopy -I ihex`
 /// makes, because GDB's `load` goes by sections while probe-rs goes by
 /// segments. The entry point is the start address (0 when there is none).
+///
+/// More segments than `e_phnum` can count (65,535 or more) or sections
+/// than `e_shnum` (65,280 or more) use the gABI's extended numbering
+/// ("Extended Section Numbering", "Program Header"): `e_phnum = PN_XNUM`
+/// with the count in section header 0's `sh_info`, `e_shnum = 0` with the
+/// count in its `sh_size`, and `e_shstrndx = SHN_XINDEX` with the index in
+/// its `sh_link`; binutils, LLVM and the object crate read it. An image
+/// whose file would not fit the 32-bit offsets of ELF32 is refused
+/// (`io::ErrorKind::InvalidInput`).
 pub fn write_to(image: &Image, out: &mut impl Write) -> io::Result<()> {
     let segments: Vec<_> = image.segments().collect();
     let count = segments.len();
+    let numbering = Numbering::new(count);
 
     let mut names = vec![0u8]; // .shstrtab starts with the empty name
     let mut name_offsets = Vec::with_capacity(count + 1);
@@ -634,6 +673,16 @@ pub fn write_to(image: &Image, out: &mut impl Write) -> io::Result<()> {
     }
     let names_at = offset;
     let section_headers_at = (names_at + names.len()).next_multiple_of(4);
+    let file_end = section_headers_at as u64 + (count as u64 + 2) * SECTION_HEADER_SIZE as u64;
+    if file_end > u64::from(u32::MAX) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the image makes an ELF file of {file_end} bytes, more than the 4 GiB a 32-bit \
+                 ELF file can address; write HEX or select a part with --range"
+            ),
+        ));
+    }
 
     let u16 = |v: u16| U16::new(LE, v);
     let u32 = |v: u32| U32::new(LE, v);
@@ -660,10 +709,10 @@ pub fn write_to(image: &Image, out: &mut impl Write) -> io::Result<()> {
         e_flags: u32(elf::EF_ARM_EABI_VER5),
         e_ehsize: u16(FILE_HEADER_SIZE as u16),
         e_phentsize: u16(PROGRAM_HEADER_SIZE as u16),
-        e_phnum: u16(count as u16),
+        e_phnum: u16(numbering.e_phnum),
         e_shentsize: u16(SECTION_HEADER_SIZE as u16),
-        e_shnum: u16(count as u16 + 2),
-        e_shstrndx: u16(count as u16 + 1),
+        e_shnum: u16(numbering.e_shnum),
+        e_shstrndx: u16(numbering.e_shstrndx),
     };
 
     out.write_all(object::bytes_of(&header))?;
@@ -698,7 +747,11 @@ pub fn write_to(image: &Image, out: &mut impl Write) -> io::Result<()> {
         sh_addralign: u32(1),
         sh_entsize: u32(0),
     };
-    out.write_all(object::bytes_of(&section(0, elf::SHT_NULL, 0, 0, 0, 0)))?;
+    let mut null = section(0, elf::SHT_NULL, 0, 0, 0, 0);
+    null.sh_size = u32(numbering.section_0_size);
+    null.sh_link = u32(numbering.section_0_link);
+    null.sh_info = u32(numbering.section_0_info);
+    out.write_all(object::bytes_of(&null))?;
     let flags = elf::SHF_ALLOC | elf::SHF_WRITE | elf::SHF_EXECINSTR;
     for ((segment, &at), &name) in segments.iter().zip(&data_at).zip(&name_offsets) {
         let header = section(
@@ -715,9 +768,55 @@ pub fn write_to(image: &Image, out: &mut impl Write) -> io::Result<()> {
     out.write_all(object::bytes_of(&names_header))
 }
 
+/// The header fields that count segments and sections, in the normal or
+/// the extended form (see [`write_to`]).
+struct Numbering {
+    e_phnum: u16,
+    e_shnum: u16,
+    e_shstrndx: u16,
+    section_0_size: u32,
+    section_0_link: u32,
+    section_0_info: u32,
+}
+
+impl Numbering {
+    /// For `segments` segments, as many `.secN` sections, the null section
+    /// and `.shstrtab` (the last).
+    fn new(segments: usize) -> Self {
+        let sections = segments + 2;
+        let names_index = segments + 1;
+        let (e_phnum, section_0_info) = match u16::try_from(segments) {
+            Ok(n) if n < elf::PN_XNUM => (n, 0),
+            _ => (elf::PN_XNUM, segments as u32),
+        };
+        let (e_shnum, section_0_size) = match u16::try_from(sections) {
+            Ok(n) if n < elf::SHN_LORESERVE => (n, 0),
+            _ => (0, sections as u32),
+        };
+        let (e_shstrndx, section_0_link) = match u16::try_from(names_index) {
+            Ok(n) if n < elf::SHN_LORESERVE => (n, 0),
+            _ => (elf::SHN_XINDEX, names_index as u32),
+        };
+        Numbering {
+            e_phnum,
+            e_shnum,
+            e_shstrndx,
+            section_0_size,
+            section_0_link,
+            section_0_info,
+        }
+    }
+}
+
 /// [`write_to`] into memory.
+///
+/// # Panics
+///
+/// When the file would exceed 4 GiB (see [`write_to`]): nearly 4 GiB of
+/// data, which callers holding firmware images do not reach; file outputs
+/// go through [`write_to`], which returns the error.
 pub fn write(image: &Image) -> Vec<u8> {
     let mut out = Vec::new();
-    write_to(image, &mut out).expect("writing to a Vec cannot fail");
+    write_to(image, &mut out).expect("an image of firmware fits a 32-bit ELF file");
     out
 }
