@@ -202,11 +202,7 @@ pub fn read(data: &[u8]) -> Result<ElfFile, ElfError> {
 /// large ELF is never held in memory twice.
 pub fn read_from<R: Read + Seek>(file: R) -> Result<ElfFile, ElfError> {
     let cache = ReadCache::new(file);
-    let plan = match object::FileKind::parse(&cache) {
-        Ok(object::FileKind::Elf32) => plan::<elf::FileHeader32<Endianness>>(&cache, 32)?,
-        Ok(object::FileKind::Elf64) => plan::<elf::FileHeader64<Endianness>>(&cache, 64)?,
-        _ => return Err(identify_failure(&cache)),
-    };
+    let plan = plan_any(&cache)?;
     let mut file = cache.into_inner();
     let mut image = Image::new();
     for run in &plan.runs {
@@ -260,11 +256,7 @@ pub struct LoadedPart {
 
 /// What [`read`] would load, part by part, without reading the bytes.
 pub fn loaded_parts(data: &[u8]) -> Result<Vec<LoadedPart>, ElfError> {
-    let plan = match object::FileKind::parse(data) {
-        Ok(object::FileKind::Elf32) => plan::<elf::FileHeader32<Endianness>>(data, 32)?,
-        Ok(object::FileKind::Elf64) => plan::<elf::FileHeader64<Endianness>>(data, 64)?,
-        _ => return Err(identify_failure(data)),
-    };
+    let plan = plan_any(data)?;
     Ok(plan
         .runs
         .iter()
@@ -277,22 +269,24 @@ pub fn loaded_parts(data: &[u8]) -> Result<Vec<LoadedPart>, ElfError> {
         .collect())
 }
 
-/// Why the object crate did not take a file for ELF: not the magic, or an
-/// identification byte it does not know.
-fn identify_failure<'data>(data: impl ReadRef<'data>) -> ElfError {
+/// Checks the identification bytes (`e_ident`), then plans the load by
+/// the class they give.
+fn plan_any<'data>(data: impl ReadRef<'data>) -> Result<LoadPlan, ElfError> {
     let at = |offset: u64, kind| ElfError { offset, kind };
     let ident = data.read_bytes_at(0, 6).unwrap_or(&[]);
-    match ident {
-        [0x7F, b'E', b'L', b'F', class, data] => match (*class, *data) {
-            (elf::ELFCLASS32 | elf::ELFCLASS64, elf::ELFDATA2LSB | elf::ELFDATA2MSB) => {
-                at(0, ElfErrorKind::Header("unsupported identification".into()))
-            }
-            (elf::ELFCLASS32 | elf::ELFCLASS64, other) => {
-                at(5, ElfErrorKind::UnknownDataEncoding(other))
-            }
-            (other, _) => at(4, ElfErrorKind::UnknownClass(other)),
-        },
-        _ => at(0, ElfErrorKind::NotElf),
+    let [0x7F, b'E', b'L', b'F', class, encoding] = *ident else {
+        return Err(at(0, ElfErrorKind::NotElf));
+    };
+    if !matches!(class, elf::ELFCLASS32 | elf::ELFCLASS64) {
+        return Err(at(4, ElfErrorKind::UnknownClass(class)));
+    }
+    if !matches!(encoding, elf::ELFDATA2LSB | elf::ELFDATA2MSB) {
+        return Err(at(5, ElfErrorKind::UnknownDataEncoding(encoding)));
+    }
+    if class == elf::ELFCLASS32 {
+        plan::<elf::FileHeader32<Endianness>>(data, 32)
+    } else {
+        plan::<elf::FileHeader64<Endianness>>(data, 64)
     }
 }
 
