@@ -74,10 +74,16 @@ impl FromStr for InputSpec {
     type Err = NumberError;
 
     /// `PATH` or `PATH@ADDRESS`; the part after the last `@` is an address
-    /// only if it starts with a digit, so `dir@2/file.hex` stays a path.
+    /// when it starts like a number (a digit, or a sign or `_`, which are
+    /// refused with the number's error) and holds no path separator, so
+    /// `dir@2/file.hex` and `notes@home.hex` stay paths.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let like_number = |address: &str| {
+            address.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '_'))
+                && !address.contains(['/', std::path::MAIN_SEPARATOR])
+        };
         match text.rsplit_once('@') {
-            Some((path, address)) if address.starts_with(|c: char| c.is_ascii_digit()) => {
+            Some((path, address)) if like_number(address) => {
                 Ok(InputSpec {
                     path: path.into(),
                     base: Some(number::parse_u32(address)?),
