@@ -158,23 +158,23 @@ mod tests {
 
     #[test]
     fn many_small_gaps_are_bounded_by_the_total_size() {
-        // A 4-byte record in each of 4096 64 KiB pages: no gap is above
+        // A 4-byte record in each of 4097 64 KiB pages: no gap is above
         // 64 KiB, the binary would be 256 MiB + 4 bytes.
         let mut image = Image::new();
-        for page in 0..4096u32 {
+        for page in 0..4097u32 {
             image.insert(page << 16, &[0xA5; 4], OverlapPolicy::Error).unwrap();
         }
         let err = check(&image, Limits::default()).unwrap_err();
         assert_eq!(
             err,
             BinWriteError::TooLarge {
-                extent: 0..(4095 << 16) + 4,
+                extent: 0..(4096 << 16) + 4,
                 max_size: DEFAULT_MAX_SIZE
             }
         );
         assert!(err.to_string().contains("--range START..END"), "{err}");
         let raised = Limits {
-            max_size: (4095 << 16) + 4,
+            max_size: (4096 << 16) + 4,
             ..Limits::default()
         };
         assert_eq!(check(&image, raised), Ok(()));

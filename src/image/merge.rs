@@ -234,16 +234,19 @@ mod tests {
                 input("user.bin@0x100", 0x100, None),
             ]
         };
-        let names = names(&make());
+        let kernel_first = names(&make());
         let merged = merge(make(), OverlapPolicy::Error, EntryChoice::First).unwrap();
-        assert!(merged.start_warnings(&names).is_empty());
-        assert_eq!(merged.start_source(&names), Some("kernel.hex"));
+        assert!(merged.start_warnings(&kernel_first).is_empty());
+        assert_eq!(merged.start_source(&kernel_first), Some("kernel.hex"));
         let later_only = || vec![input("a.bin", 0, None), input("b.hex", 0x100, Some(0x101))];
-        let names = names(&later_only());
+        let later = names(&later_only());
         let merged = merge(later_only(), OverlapPolicy::Error, EntryChoice::Address(7)).unwrap();
-        assert!(merged.start_warnings(&names).is_empty());
-        assert_eq!(merged.start_source(&names), Some("--entry"));
+        assert!(merged.start_warnings(&later).is_empty());
+        assert_eq!(merged.start_source(&later), Some("--entry"));
         let merged = merge(later_only(), OverlapPolicy::Error, EntryChoice::None).unwrap();
-        assert_eq!(merged.start_source(&names), None);
+        assert_eq!(merged.start_source(&later), None);
+        // --entry last takes the last input's by request: no warning.
+        let merged = merge(later_only(), OverlapPolicy::Error, EntryChoice::Last).unwrap();
+        assert!(merged.start_warnings(&later).is_empty());
     }
 }
