@@ -84,9 +84,10 @@ fn without_separators(digits: &str, radix: u32) -> Option<String> {
         digit(i.checked_sub(1).and_then(|j| bytes.get(j))) && digit(bytes.get(i + 1))
     };
     let valid = !bytes.is_empty()
-        && bytes.iter().enumerate().all(|(i, &c)| {
-            char::from(c).is_digit(radix) || (c == b'_' && separator_ok(i))
-        });
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, &c)| char::from(c).is_digit(radix) || (c == b'_' && separator_ok(i)));
     valid.then(|| digits.replace('_', ""))
 }
 

@@ -611,10 +611,19 @@ fn range_and_exclude_select_the_data_written() {
         .assert()
         .success();
     let rest = load(&dir.path("none.hex"));
-    assert_eq!(rest.ranges().collect::<Vec<_>>(), vec![0x2000_0002..0x2000_0004]);
+    assert_eq!(
+        rest.ranges().collect::<Vec<_>>(),
+        vec![0x2000_0002..0x2000_0004]
+    );
     for (bad, message) in [
-        ("0x100", "expected START..END such as 0x08000000..0x08100000"),
-        ("0x200..0x100", "\"0x200..0x100\" is empty: END must be above START"),
+        (
+            "0x100",
+            "expected START..END such as 0x08000000..0x08100000",
+        ),
+        (
+            "0x200..0x100",
+            "\"0x200..0x100\" is empty: END must be above START",
+        ),
         ("0..08000000", "did you mean 0x08000000?"),
     ] {
         dir.mcu_build()
@@ -661,7 +670,14 @@ fn a_merge_that_takes_a_later_inputs_start_address_says_so() {
     dir.write("nuttx.bin", [1u8; 64]);
     dir.hex("nuttx_user.hex", 0x0802_0000, &[2; 64], Some(0x0802_0001));
     dir.mcu_build()
-        .args(["hex", "merge", "nuttx.bin@0x0", "nuttx_user.hex", "-o", "combined.hex"])
+        .args([
+            "hex",
+            "merge",
+            "nuttx.bin@0x0",
+            "nuttx_user.hex",
+            "-o",
+            "combined.hex",
+        ])
         .assert()
         .success()
         .stderr(contains(
@@ -671,7 +687,14 @@ fn a_merge_that_takes_a_later_inputs_start_address_says_so() {
         ))
         .stderr(contains("start address 0x08020001 from nuttx_user.hex"));
     dir.mcu_build()
-        .args(["hex", "merge", "nuttx.bin@0x0", "nuttx_user.hex", "-o", "combined.hex"])
+        .args([
+            "hex",
+            "merge",
+            "nuttx.bin@0x0",
+            "nuttx_user.hex",
+            "-o",
+            "combined.hex",
+        ])
         .args(["--entry", "0x00000189"])
         .assert()
         .success()

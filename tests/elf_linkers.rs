@@ -115,7 +115,10 @@ impl Layout {
         if let Some(config) = &self.config {
             out += &section(".config", "a", config);
         }
-        out += &format!("    .section .bss,\"aw\",%nobits\n    .space {}\n", self.bss + 1);
+        out += &format!(
+            "    .section .bss,\"aw\",%nobits\n    .space {}\n",
+            self.bss + 1
+        );
         out
     }
 
@@ -332,7 +335,13 @@ fn mpu_check_lets_init_arrays_and_tls_templates_sit_in_user_flash() {
         cmd.assert()
     };
     let [(_, ld), _] = linkers();
-    let good = link(&dir, ld, &script("0x20008000 : AT(0x08020100)"), &object, "good.elf");
+    let good = link(
+        &dir,
+        ld,
+        &script("0x20008000 : AT(0x08020100)"),
+        &object,
+        "good.elf",
+    );
     check(&good).success();
     let [(_, ld), _] = linkers();
     let bad = link(&dir, ld, &script(":"), &object, "bad.elf");

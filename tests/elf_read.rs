@@ -199,8 +199,16 @@ fn more_segments_than_e_phnum_holds_use_extended_numbering_and_load_back() {
     assert_eq!(header.e_shstrndx(endian), object::elf::SHN_XINDEX);
     let section_0 = &header.section_headers(endian, &bytes[..]).unwrap()[0];
     assert_eq!(section_0.sh_info(endian), count, "the real segment count");
-    assert_eq!(section_0.sh_size(endian), count + 2, "the real section count");
-    assert_eq!(section_0.sh_link(endian), count + 1, "the index of .shstrtab");
+    assert_eq!(
+        section_0.sh_size(endian),
+        count + 2,
+        "the real section count"
+    );
+    assert_eq!(
+        section_0.sh_link(endian),
+        count + 1,
+        "the index of .shstrtab"
+    );
     let file = elf::read(&bytes).unwrap();
     assert_eq!(file.info.load_segments, count as usize);
     assert_eq!(file.info.load_sections, count as usize);
@@ -229,14 +237,19 @@ struct TestLoad {
 /// An ELF32 file as linkers make it: the headers, a data blob, program
 /// headers over parts of it, sections over parts of it.
 fn sectioned_elf(blob: &[u8], loads: &[TestLoad], sections: &[TestSection]) -> Vec<u8> {
-    use object::write::elf::{FileHeader as WFileHeader, ProgramHeader, SectionHeader as WSection, Writer};
+    use object::write::elf::{
+        FileHeader as WFileHeader, ProgramHeader, SectionHeader as WSection, Writer,
+    };
     let mut out = Vec::new();
     let mut w = Writer::new(object::Endianness::Little, false, &mut out);
     w.reserve_file_header();
     w.reserve_program_headers(loads.len() as u32);
     let headers_end = w.reserved_len();
     let blob_at = w.reserve(blob.len(), 4);
-    let names: Vec<_> = sections.iter().map(|s| w.add_section_name(s.name)).collect();
+    let names: Vec<_> = sections
+        .iter()
+        .map(|s| w.add_section_name(s.name))
+        .collect();
     w.reserve_null_section_index();
     for _ in sections {
         w.reserve_section_index();
@@ -306,19 +319,70 @@ fn sections_load_at_their_load_address_and_header_only_segments_are_skipped() {
     blob.extend([0xCC; 3]);
     let loads = [
         // ld.lld's first segment: only the ELF and program headers, at 0.
-        TestLoad { vaddr: 0, paddr: 0, blob: None, memsz: 0 },
-        TestLoad { vaddr: 0x4000, paddr: 0x4000, blob: Some(0..16), memsz: 0 },
+        TestLoad {
+            vaddr: 0,
+            paddr: 0,
+            blob: None,
+            memsz: 0,
+        },
+        TestLoad {
+            vaddr: 0x4000,
+            paddr: 0x4000,
+            blob: Some(0..16),
+            memsz: 0,
+        },
         // .data runs in SRAM, stored in flash after .text; .bss follows.
-        TestLoad { vaddr: 0x2000_0000, paddr: 0x4010, blob: Some(16..20), memsz: 20 },
+        TestLoad {
+            vaddr: 0x2000_0000,
+            paddr: 0x4010,
+            blob: Some(16..20),
+            memsz: 20,
+        },
     ];
     let alloc = SHF_ALLOC;
     let sections = [
-        TestSection { name: b".vector_table", kind: SHT_PROGBITS, flags: alloc, address: 0x4000, blob: 0..8 },
-        TestSection { name: b".text", kind: SHT_PROGBITS, flags: alloc | SHF_EXECINSTR, address: 0x400A, blob: 10..16 },
-        TestSection { name: b".data", kind: SHT_PROGBITS, flags: alloc | SHF_WRITE, address: 0x2000_0000, blob: 16..20 },
-        TestSection { name: b".bss", kind: SHT_NOBITS, flags: alloc | SHF_WRITE, address: 0x2000_0004, blob: 20..36 },
-        TestSection { name: b".orphan", kind: SHT_PROGBITS, flags: alloc, address: 0x3000_0000, blob: 20..22 },
-        TestSection { name: b".comment", kind: SHT_PROGBITS, flags: 0, address: 0, blob: 22..25 },
+        TestSection {
+            name: b".vector_table",
+            kind: SHT_PROGBITS,
+            flags: alloc,
+            address: 0x4000,
+            blob: 0..8,
+        },
+        TestSection {
+            name: b".text",
+            kind: SHT_PROGBITS,
+            flags: alloc | SHF_EXECINSTR,
+            address: 0x400A,
+            blob: 10..16,
+        },
+        TestSection {
+            name: b".data",
+            kind: SHT_PROGBITS,
+            flags: alloc | SHF_WRITE,
+            address: 0x2000_0000,
+            blob: 16..20,
+        },
+        TestSection {
+            name: b".bss",
+            kind: SHT_NOBITS,
+            flags: alloc | SHF_WRITE,
+            address: 0x2000_0004,
+            blob: 20..36,
+        },
+        TestSection {
+            name: b".orphan",
+            kind: SHT_PROGBITS,
+            flags: alloc,
+            address: 0x3000_0000,
+            blob: 20..22,
+        },
+        TestSection {
+            name: b".comment",
+            kind: SHT_PROGBITS,
+            flags: 0,
+            address: 0,
+            blob: 22..25,
+        },
     ];
     let bytes = sectioned_elf(&blob, &loads, &sections);
     let file = elf::read(&bytes).unwrap();
@@ -339,8 +403,20 @@ fn sections_load_at_their_load_address_and_header_only_segments_are_skipped() {
     assert_eq!(
         file.info.skipped,
         vec![
-            Skipped { segment: 0, address: 0, bytes: headers, places: 1, reason: SkipReason::Headers },
-            Skipped { segment: 1, address: 0x4008, bytes: 2, places: 1, reason: SkipReason::Padding },
+            Skipped {
+                segment: 0,
+                address: 0,
+                bytes: headers,
+                places: 1,
+                reason: SkipReason::Headers
+            },
+            Skipped {
+                segment: 1,
+                address: 0x4008,
+                bytes: 2,
+                places: 1,
+                reason: SkipReason::Padding
+            },
         ]
     );
     assert_eq!(
@@ -350,7 +426,10 @@ fn sections_load_at_their_load_address_and_header_only_segments_are_skipped() {
     // What is loaded, part by part, for the section check.
     let parts = elf::loaded_parts(&bytes).unwrap();
     assert_eq!(
-        parts.iter().map(|p| (p.part, p.address, p.size)).collect::<Vec<_>>(),
+        parts
+            .iter()
+            .map(|p| (p.part, p.address, p.size))
+            .collect::<Vec<_>>(),
         vec![
             (Part::Section(1), 0x4000, 8),
             (Part::Section(2), 0x400A, 6),
@@ -364,24 +443,94 @@ fn sections_load_at_their_load_address_and_header_only_segments_are_skipped() {
 fn sections_that_load_over_each_other_name_the_later_section() {
     use object::elf::{SHF_ALLOC, SHT_PROGBITS};
     let blob = [1, 1, 1, 1, 2, 2, 2, 2];
-    let loads = [TestLoad { vaddr: 0x100, paddr: 0x100, blob: Some(0..4), memsz: 0 }];
+    let loads = [TestLoad {
+        vaddr: 0x100,
+        paddr: 0x100,
+        blob: Some(0..4),
+        memsz: 0,
+    }];
     let sections = [
-        TestSection { name: b".a", kind: SHT_PROGBITS, flags: SHF_ALLOC, address: 0x100, blob: 0..4 },
-        TestSection { name: b".b", kind: SHT_PROGBITS, flags: SHF_ALLOC, address: 0x102, blob: 4..8 },
+        TestSection {
+            name: b".a",
+            kind: SHT_PROGBITS,
+            flags: SHF_ALLOC,
+            address: 0x100,
+            blob: 0..4,
+        },
+        TestSection {
+            name: b".b",
+            kind: SHT_PROGBITS,
+            flags: SHF_ALLOC,
+            address: 0x102,
+            blob: 4..8,
+        },
     ];
     let err = elf::read(&sectioned_elf(&blob, &loads, &sections)).unwrap_err();
     assert!(
-        matches!(err.kind, ElfErrorKind::Overlap { part: Part::Section(2), .. }),
+        matches!(
+            err.kind,
+            ElfErrorKind::Overlap {
+                part: Part::Section(2),
+                ..
+            }
+        ),
         "{err}"
     );
-    assert!(err.to_string().contains("section 2 overlaps earlier loaded data"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("section 2 overlaps earlier loaded data"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_elf_whose_sections_hold_no_file_bytes_is_an_error() {
     use object::elf::{SHF_ALLOC, SHF_WRITE, SHT_NOBITS};
-    let loads = [TestLoad { vaddr: 0x2000_0000, paddr: 0x2000_0000, blob: Some(0..4), memsz: 0 }];
-    let sections = [TestSection { name: b".bss", kind: SHT_NOBITS, flags: SHF_ALLOC | SHF_WRITE, address: 0x2000_0000, blob: 0..64 }];
+    let loads = [TestLoad {
+        vaddr: 0x2000_0000,
+        paddr: 0x2000_0000,
+        blob: Some(0..4),
+        memsz: 0,
+    }];
+    let sections = [TestSection {
+        name: b".bss",
+        kind: SHT_NOBITS,
+        flags: SHF_ALLOC | SHF_WRITE,
+        address: 0x2000_0000,
+        blob: 0..64,
+    }];
     let err = elf::read(&sectioned_elf(&[0; 4], &loads, &sections)).unwrap_err();
     assert_eq!(err.kind, ElfErrorKind::NoLoadableSections);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// The fuzz target `elf_read` on stable: a damaged ELF with sections is
+    /// an image or an error, never a panic, and an accepted image written
+    /// and read again is the same image.
+    #[test]
+    fn damaged_sectioned_elves_load_or_fail_and_accepted_ones_round_trip(
+        flips in proptest::collection::vec((0usize..2048, proptest::prelude::any::<u8>()), 1..6)
+    ) {
+        use object::elf::{SHF_ALLOC, SHF_WRITE, SHT_PROGBITS};
+        let loads = [
+            TestLoad { vaddr: 0, paddr: 0, blob: None, memsz: 0 },
+            TestLoad { vaddr: 0x4000, paddr: 0x4000, blob: Some(0..8), memsz: 0 },
+            TestLoad { vaddr: 0x2000_0000, paddr: 0x4008, blob: Some(8..12), memsz: 16 },
+        ];
+        let sections = [
+            TestSection { name: b".text", kind: SHT_PROGBITS, flags: SHF_ALLOC, address: 0x4000, blob: 0..8 },
+            TestSection { name: b".data", kind: SHT_PROGBITS, flags: SHF_ALLOC | SHF_WRITE, address: 0x2000_0000, blob: 8..12 },
+        ];
+        let mut bytes = sectioned_elf(&[7; 12], &loads, &sections);
+        for (at, value) in flips {
+            let len = bytes.len();
+            bytes[at % len] = value;
+        }
+        if let Ok(file) = elf::read(&bytes) {
+            let again = elf::read(&elf::write(&file.image)).expect("our own output loads");
+            proptest::prop_assert_eq!(again.image, file.image);
+        }
+    }
 }

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::image::diff::{self, DifferenceKind};
-use crate::image::file::{self, Details, Format, InputSpec, LoadedFile, SaveOptions};
 use crate::image::bin;
+use crate::image::diff::{self, DifferenceKind};
 use crate::image::elf::LoadSource;
+use crate::image::file::{self, Details, Format, InputSpec, LoadedFile, SaveOptions};
 use crate::image::ihex::RecordLength;
 use crate::image::merge::{self, EntryChoice};
 use crate::image::select::{self, AddressRange};

@@ -162,7 +162,9 @@ mod tests {
         // 64 KiB, the binary would be 256 MiB + 4 bytes.
         let mut image = Image::new();
         for page in 0..4097u32 {
-            image.insert(page << 16, &[0xA5; 4], OverlapPolicy::Error).unwrap();
+            image
+                .insert(page << 16, &[0xA5; 4], OverlapPolicy::Error)
+                .unwrap();
         }
         let err = check(&image, Limits::default()).unwrap_err();
         assert_eq!(
@@ -184,7 +186,9 @@ mod tests {
     fn the_gap_error_advises_selecting_ranges() {
         let mut image = Image::new();
         image.insert(0, &[1], OverlapPolicy::Error).unwrap();
-        image.insert(0x2000_0000, &[1], OverlapPolicy::Error).unwrap();
+        image
+            .insert(0x2000_0000, &[1], OverlapPolicy::Error)
+            .unwrap();
         let err = write(&image, 0xFF, Limits::default()).unwrap_err();
         assert_eq!(
             err,
@@ -193,6 +197,9 @@ mod tests {
                 max_gap: DEFAULT_MAX_GAP
             }
         );
-        assert!(err.to_string().contains("--range START..END or --exclude START..END"));
+        assert!(
+            err.to_string()
+                .contains("--range START..END or --exclude START..END")
+        );
     }
 }

@@ -385,7 +385,10 @@ fn plan<'data, H: FileHeader<Endian = Endianness>>(
         )
     })?;
     let check_in_file = |part, header_offset, file_offset: u64, size: u64| {
-        if file_offset.checked_add(size).is_none_or(|end| end > file_len) {
+        if file_offset
+            .checked_add(size)
+            .is_none_or(|end| end > file_len)
+        {
             return Err(at(
                 header_offset,
                 ElfErrorKind::PastEndOfFile {
@@ -476,7 +479,9 @@ fn plan<'data, H: FileHeader<Endian = Endianness>>(
             check_in_file(part, header_offset, file_offset, size)?;
             let run_address: u64 = sh.sh_addr(endian).into();
             let load_address = match finder.containing(file_offset, run_address, size) {
-                Some(segment) => segment.paddr.saturating_add(file_offset - segment.file.start),
+                Some(segment) => segment
+                    .paddr
+                    .saturating_add(file_offset - segment.file.start),
                 None => run_address,
             };
             pieces.push(Piece {
@@ -553,14 +558,14 @@ impl<'a> SegmentFinder<'a> {
     fn containing(&self, file_offset: u64, address: u64, size: u64) -> Option<&'a LoadSegment> {
         let file = file_offset..file_offset + size;
         let run = address..address.saturating_add(size);
-        let candidates = self.by_offset.partition_point(|s| s.file.start <= file.start);
+        let candidates = self
+            .by_offset
+            .partition_point(|s| s.file.start <= file.start);
         (0..candidates)
             .rev()
             .take_while(|&i| self.reach[i] >= file.end)
             .map(|i| self.by_offset[i])
-            .filter(|s| {
-                s.file.end >= file.end && s.run.start <= run.start && run.end <= s.run.end
-            })
+            .filter(|s| s.file.end >= file.end && s.run.start <= run.start && run.end <= s.run.end)
             .min_by_key(|s| s.index)
     }
 }
@@ -584,7 +589,10 @@ fn skipped_bytes(
         let mut cursor = segment.file.start;
         let mut holes = Vec::new();
         let this_segment = skipped.len();
-        for r in loaded[first..].iter().take_while(|r| r.start < segment.file.end) {
+        for r in loaded[first..]
+            .iter()
+            .take_while(|r| r.start < segment.file.end)
+        {
             if r.start > cursor {
                 holes.push(cursor..r.start);
             }

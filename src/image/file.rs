@@ -83,12 +83,10 @@ impl FromStr for InputSpec {
                 && !address.contains(['/', std::path::MAIN_SEPARATOR])
         };
         match text.rsplit_once('@') {
-            Some((path, address)) if like_number(address) => {
-                Ok(InputSpec {
-                    path: path.into(),
-                    base: Some(number::parse_u32(address)?),
-                })
-            }
+            Some((path, address)) if like_number(address) => Ok(InputSpec {
+                path: path.into(),
+                base: Some(number::parse_u32(address)?),
+            }),
             _ => Ok(InputSpec {
                 path: text.into(),
                 base: None,

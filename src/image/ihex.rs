@@ -774,7 +774,10 @@ mod tests {
         // A byte-order mark is a text file's first bytes, not a line's.
         let (line, column, message) = error(&format!("{body}\u{FEFF}{EOF}"));
         assert_eq!((line, column), (2, 1));
-        assert_eq!(message, "expected ':' at the start of a record, found '\\u{feff}'");
+        assert_eq!(
+            message,
+            "expected ':' at the start of a record, found '\\u{feff}'"
+        );
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn selected_ranges(keep: &[AddressRange], exclude: &[AddressRange]) -> Vec<R
         union(list)
     };
     let kept = if keep.is_empty() {
-        vec![0..ADDRESS_SPACE_END]
+        std::iter::once(0..ADDRESS_SPACE_END).collect()
     } else {
         sorted(keep)
     };
@@ -141,10 +141,7 @@ mod tests {
 
     #[test]
     fn ranges_parse_with_any_number_spelling_and_end_excluded() {
-        assert_eq!(
-            range("0x08000000..0x08100000").0,
-            0x0800_0000..0x0810_0000
-        );
+        assert_eq!(range("0x08000000..0x08100000").0, 0x0800_0000..0x0810_0000);
         assert_eq!(range("0..1M").0, 0..1 << 20);
         assert_eq!(range("0xFFFFFF00..0x100000000").0.end, ADDRESS_SPACE_END);
         assert_eq!(
@@ -162,13 +159,23 @@ mod tests {
             Err(RangeError::BeyondAddressSpace { .. })
         ));
         let err = "0x10..08000000".parse::<AddressRange>().unwrap_err();
-        assert!(err.to_string().starts_with("END of \"0x10..08000000\": "), "{err}");
-        assert!(err.to_string().contains("did you mean 0x08000000?"), "{err}");
+        assert!(
+            err.to_string().starts_with("END of \"0x10..08000000\": "),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("did you mean 0x08000000?"),
+            "{err}"
+        );
     }
 
     #[test]
     fn keep_and_exclude_combine_as_set_operations() {
-        let keep = [range("0x100..0x200"), range("0x180..0x300"), range("0x400..0x500")];
+        let keep = [
+            range("0x100..0x200"),
+            range("0x180..0x300"),
+            range("0x400..0x500"),
+        ];
         let exclude = [range("0x150..0x160"), range("0x2F0..0x410")];
         assert_eq!(
             selected_ranges(&keep, &exclude),
@@ -183,16 +190,36 @@ mod tests {
     #[test]
     fn select_cuts_segments_and_keeps_the_start_address() {
         let mut image = Image::new();
-        image.insert(0x0800_0000, &[1; 0x20], OverlapPolicy::Error).unwrap();
-        image.insert(0x2000_0000, &[2; 4], OverlapPolicy::Error).unwrap();
-        image.set_start_address(Some(super::super::StartAddress::Linear { address: 0x0800_0001 }));
+        image
+            .insert(0x0800_0000, &[1; 0x20], OverlapPolicy::Error)
+            .unwrap();
+        image
+            .insert(0x2000_0000, &[2; 4], OverlapPolicy::Error)
+            .unwrap();
+        image.set_start_address(Some(super::super::StartAddress::Linear {
+            address: 0x0800_0001,
+        }));
         let flash = select(image.clone(), &[range("0x08000000..0x08100000")], &[]);
-        assert_eq!(flash.ranges().collect::<Vec<_>>(), vec![0x0800_0000..0x0800_0020]);
+        assert_eq!(
+            flash.ranges().collect::<Vec<_>>(),
+            vec![0x0800_0000..0x0800_0020]
+        );
         assert_eq!(flash.start_address(), image.start_address());
-        let holed = select(image, &[], &[range("0x08000008..0x08000010"), range("0x20000000..0x20000001")]);
+        let holed = select(
+            image,
+            &[],
+            &[
+                range("0x08000008..0x08000010"),
+                range("0x20000000..0x20000001"),
+            ],
+        );
         assert_eq!(
             holed.ranges().collect::<Vec<_>>(),
-            vec![0x0800_0000..0x0800_0008, 0x0800_0010..0x0800_0020, 0x2000_0001..0x2000_0004]
+            vec![
+                0x0800_0000..0x0800_0008,
+                0x0800_0010..0x0800_0020,
+                0x2000_0001..0x2000_0004
+            ]
         );
     }
 }
