@@ -440,6 +440,44 @@ fn sections_load_at_their_load_address_and_header_only_segments_are_skipped() {
 }
 
 #[test]
+fn sections_load_at_their_run_address_when_no_segment_sets_p_paddr() {
+    use object::elf::{SHF_ALLOC, SHT_PROGBITS};
+    // As BFD reads it: every p_paddr 0 means the linker left them unset.
+    let loads = [TestLoad {
+        vaddr: 0x100,
+        paddr: 0,
+        blob: Some(0..4),
+        memsz: 0,
+    }];
+    let sections = [TestSection {
+        name: b".text",
+        kind: SHT_PROGBITS,
+        flags: SHF_ALLOC,
+        address: 0x100,
+        blob: 0..4,
+    }];
+    let file = elf::read(&sectioned_elf(&[5; 4], &loads, &sections)).unwrap();
+    assert_eq!(layout(&file.image), vec![(0x100, vec![5; 4])]);
+    // One p_paddr set anywhere (the header segment's is 0) and it counts.
+    let loads = [
+        TestLoad {
+            vaddr: 0,
+            paddr: 0,
+            blob: None,
+            memsz: 0,
+        },
+        TestLoad {
+            vaddr: 0x100,
+            paddr: 0x800,
+            blob: Some(0..4),
+            memsz: 0,
+        },
+    ];
+    let file = elf::read(&sectioned_elf(&[5; 4], &loads, &sections)).unwrap();
+    assert_eq!(layout(&file.image), vec![(0x800, vec![5; 4])]);
+}
+
+#[test]
 fn sections_that_load_over_each_other_name_the_later_section() {
     use object::elf::{SHF_ALLOC, SHT_PROGBITS};
     let blob = [1, 1, 1, 1, 2, 2, 2, 2];

@@ -9,7 +9,9 @@
 //! is `p_paddr + (sh_offset - p_offset)`: `.data` runs in SRAM but is stored
 //! in flash right after `.text`, and the startup code copies it. A section
 //! in no `PT_LOAD` segment loads at its run address `sh_addr`, as objcopy
-//! does. `.bss` (`SHT_NOBITS`) has no bytes in the file and is not loaded.
+//! does, and so does every section when no program header sets `p_paddr`
+//! (all are 0: BFD takes it that the linker left physical addresses
+//! unset). `.bss` (`SHT_NOBITS`) has no bytes in the file and is not loaded.
 //!
 //! Segments are not loaded whole, because a linker may put bytes that are
 //! not firmware into a `PT_LOAD` segment: ld.lld emits a first segment that
@@ -459,7 +461,11 @@ fn plan<'data, H: FileHeader<Endian = Endianness>>(
         (pieces, LoadSource::Segments)
     } else {
         let mut pieces = Vec::new();
-        let finder = SegmentFinder::new(&segments);
+        // BFD: no p_paddr set means load addresses equal run addresses.
+        let paddr_set = program_headers
+            .iter()
+            .any(|ph| Into::<u64>::into(ph.p_paddr(endian)) != 0);
+        let finder = SegmentFinder::new(if paddr_set { &segments } else { &[] });
         let header_size = size_of::<H::SectionHeader>() as u64;
         for (index, sh) in section_headers.iter().enumerate() {
             let size: u64 = sh.sh_size(endian).into();
