@@ -355,3 +355,29 @@ fn mpu_check_lets_init_arrays_and_tls_templates_sit_in_user_flash() {
     assert!(!text.contains(".tdata"), "{text}");
     assert!(!text.contains(".tbss"), "{text}");
 }
+
+/// An ELF written with extended numbering (70,000 segments, more than
+/// `e_phnum` holds) is read by binutils as the same image.
+#[test]
+fn objcopy_reads_our_extended_numbering_elf_as_the_same_image() {
+    let dir = Dir::new();
+    let mut image = mcu_build::image::Image::new();
+    for i in 0..70_000u32 {
+        image
+            .insert(
+                0x0800_0000 + 2 * i,
+                &[i as u8],
+                mcu_build::image::OverlapPolicy::Error,
+            )
+            .unwrap();
+    }
+    let elf_path = dir.write("many.elf", elf::write(&image));
+    let headers = run(Command::new("arm-none-eabi-readelf")
+        .arg("-h")
+        .arg(&elf_path));
+    assert!(
+        headers.contains("Number of program headers:         65535 (70000)"),
+        "{headers}"
+    );
+    assert_eq!(layout(&objcopy_image(&dir, &elf_path)), layout(&image));
+}
