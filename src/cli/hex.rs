@@ -115,8 +115,8 @@ impl OutputArgs {
     }
 
     /// The part of `image` that --range and --exclude select.
-    fn select(&self, image: Image) -> Image {
-        select::select(image, &self.range, &self.exclude)
+    fn select(&self, image: Image) -> anyhow::Result<Image> {
+        Ok(select::select(image, &self.range, &self.exclude)?)
     }
 
     fn format(&self) -> anyhow::Result<Format> {
@@ -242,7 +242,7 @@ impl MergeArgs {
                 eprintln!("warning: {warning}");
             }
             start_source = merged.start_source(&names).map(str::to_owned);
-            Ok(self.output.select(merged.image))
+            self.output.select(merged.image)
         })?;
         let from = start_source.map_or_else(String::new, |source| format!(" from {source}"));
         eprintln!(
@@ -404,7 +404,7 @@ impl ConvertArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
         let (image, format) = self
             .output
-            .produce(|| Ok(self.output.select(file::load(&self.input)?.image)))?;
+            .produce(|| self.output.select(file::load(&self.input)?.image))?;
         let first_byte = match (format, image.extent()) {
             (Format::Bin, Some(extent)) => format!(", first byte at {:#010x}", extent.start),
             _ => String::new(),

@@ -113,12 +113,29 @@ pub fn selected_ranges(keep: &[AddressRange], exclude: &[AddressRange]) -> Vec<R
     out
 }
 
+/// The selection holds none of the image's data: most likely a mistyped
+/// address, which would otherwise write an empty file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--range/--exclude select none of the data, which lies in {}",
+    format_range(extent)
+)]
+pub struct NothingSelected {
+    /// From the lowest to one past the highest address with data.
+    pub extent: Range<u64>,
+}
+
 /// The data of `image` inside the selected ranges (see
 /// [`selected_ranges`]); the start address is kept, as objcopy keeps the
-/// entry point when it removes sections.
-pub fn select(image: Image, keep: &[AddressRange], exclude: &[AddressRange]) -> Image {
+/// entry point when it removes sections. An image with data of which none
+/// is selected is an error.
+pub fn select(
+    image: Image,
+    keep: &[AddressRange],
+    exclude: &[AddressRange],
+) -> Result<Image, NothingSelected> {
     if keep.is_empty() && exclude.is_empty() {
-        return image;
+        return Ok(image);
     }
     let mut out = Image::new();
     for range in selected_ranges(keep, exclude) {
@@ -127,8 +144,11 @@ pub fn select(image: Image, keep: &[AddressRange], exclude: &[AddressRange]) -> 
                 .expect("slices of disjoint ranges do not overlap");
         }
     }
+    if let (true, Some(extent)) = (out.is_empty(), image.extent()) {
+        return Err(NothingSelected { extent });
+    }
     out.set_start_address(image.start_address());
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -199,12 +219,18 @@ mod tests {
         image.set_start_address(Some(super::super::StartAddress::Linear {
             address: 0x0800_0001,
         }));
-        let flash = select(image.clone(), &[range("0x08000000..0x08100000")], &[]);
+        let flash = select(image.clone(), &[range("0x08000000..0x08100000")], &[]).unwrap();
         assert_eq!(
             flash.ranges().collect::<Vec<_>>(),
             vec![0x0800_0000..0x0800_0020]
         );
         assert_eq!(flash.start_address(), image.start_address());
+        let nothing = select(image.clone(), &[range("0x09000000..0x09100000")], &[]);
+        assert_eq!(
+            nothing.unwrap_err().to_string(),
+            "--range/--exclude select none of the data, which lies in \
+             0x08000000..0x20000004 (402653188 bytes)"
+        );
         let holed = select(
             image,
             &[],
@@ -212,7 +238,8 @@ mod tests {
                 range("0x08000008..0x08000010"),
                 range("0x20000000..0x20000001"),
             ],
-        );
+        )
+        .unwrap();
         assert_eq!(
             holed.ranges().collect::<Vec<_>>(),
             vec![
