@@ -438,6 +438,10 @@ fn plan<'data, H: FileHeader<Endian = Endianness>>(
         });
     }
 
+    // BFD: no p_paddr set means load addresses equal run addresses.
+    let paddr_set = program_headers
+        .iter()
+        .any(|ph| Into::<u64>::into(ph.p_paddr(endian)) != 0);
     let section_table: u64 = header.e_shoff(endian).into();
     let section_headers = header
         .section_headers(endian, data)
@@ -461,10 +465,12 @@ fn plan<'data, H: FileHeader<Endian = Endianness>>(
         (pieces, LoadSource::Segments)
     } else {
         let mut pieces = Vec::new();
-        // BFD: no p_paddr set means load addresses equal run addresses.
-        let paddr_set = program_headers
-            .iter()
-            .any(|ph| Into::<u64>::into(ph.p_paddr(endian)) != 0);
+        if !paddr_set {
+            // Skipped bytes are then reported at their run address too.
+            for segment in &mut segments {
+                segment.paddr = segment.run.start;
+            }
+        }
         let finder = SegmentFinder::new(if paddr_set { &segments } else { &[] });
         let header_size = size_of::<H::SectionHeader>() as u64;
         for (index, sh) in section_headers.iter().enumerate() {
