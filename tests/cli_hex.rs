@@ -340,7 +340,8 @@ fn a_binary_with_a_huge_gap_is_refused_unless_the_limit_is_raised() {
         .code(1)
         .stderr(contains(
             "all.bin: gap of 0x08000004..0x20000000 (402653180 bytes) between segments is larger \
-             than the limit of 16777216 bytes",
+             than the limit of 16777216 bytes; select the address ranges to write with \
+             --range START..END or --exclude START..END",
         ));
     assert!(!dir.path("all.bin").exists());
     dir.hex("near.hex", 0x0800_1000, &[2; 4], None);
@@ -547,4 +548,192 @@ fn every_command_has_help_with_examples() {
             .success()
             .stdout(contains("Examples:"));
     }
+}
+
+#[test]
+fn a_binary_spanning_more_than_the_size_limit_is_refused_unless_raised() {
+    // A 4-byte record in each of 4097 64 KiB pages: no gap reaches the
+    // 16 MiB gap limit, but the binary would span 256 MiB + 4 bytes.
+    let dir = Dir::new();
+    let mut image = Image::new();
+    for page in 0..4097u32 {
+        image
+            .insert(page << 16, &[0xA5; 4], OverlapPolicy::Error)
+            .unwrap();
+    }
+    dir.write("pages.hex", ihex::write(&image, RecordLength::default()));
+    dir.mcu_build()
+        .args(["hex", "convert", "pages.hex", "-o", "pages.bin"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "pages.bin: the binary would span 0x00000000..0x10000004 (268435460 bytes), more than \
+             the limit of 268435456 bytes; select the address ranges to write with --range \
+             START..END or --exclude START..END, or raise the limit with --max-size",
+        ));
+    assert!(!dir.path("pages.bin").exists());
+    // A range selects the first two pages; the limit bounds smaller files too.
+    dir.mcu_build()
+        .args(["hex", "convert", "pages.hex", "-o", "two.bin"])
+        .args(["--range", "0..0x20000", "--max-size", "0x10004"])
+        .assert()
+        .success();
+    let mut expected = vec![0xA5; 4];
+    expected.resize(0x10000, 0xFF);
+    expected.extend([0xA5; 4]);
+    assert_eq!(fs::read(dir.path("two.bin")).unwrap(), expected);
+    dir.mcu_build()
+        .args(["hex", "convert", "pages.hex", "-o", "two.bin"])
+        .args(["--range", "0..0x20000", "--max-size", "0x10003"])
+        .assert()
+        .code(1)
+        .stderr(contains("more than the limit of 65539 bytes"));
+}
+
+#[test]
+fn range_and_exclude_select_the_data_written() {
+    let dir = Dir::new();
+    dir.hex("flash.hex", 0x0800_0000, &[1; 0x20], Some(0x0800_0001));
+    dir.hex("ram.hex", 0x2000_0000, &[2; 4], None);
+    dir.mcu_build()
+        .args(["hex", "merge", "flash.hex", "ram.hex", "-o", "flash.bin"])
+        .args(["--range", "0x08000000..0x08100000"])
+        .args(["--exclude", "0x08000010..0x08000018"])
+        .assert()
+        .success();
+    let mut expected = vec![1; 0x10];
+    expected.extend([0xFF; 8]);
+    expected.extend([1; 8]);
+    assert_eq!(fs::read(dir.path("flash.bin")).unwrap(), expected);
+    dir.mcu_build()
+        .args(["hex", "convert", "ram.hex", "-o", "none.hex"])
+        .args(["--exclude", "0x20000000..0x20000002"])
+        .assert()
+        .success();
+    let rest = load(&dir.path("none.hex"));
+    assert_eq!(
+        rest.ranges().collect::<Vec<_>>(),
+        vec![0x2000_0002..0x2000_0004]
+    );
+    for (bad, message) in [
+        (
+            "0x100",
+            "expected START..END such as 0x08000000..0x08100000",
+        ),
+        (
+            "0x200..0x100",
+            "\"0x200..0x100\" is empty: END must be above START",
+        ),
+        ("0..08000000", "did you mean 0x08000000?"),
+    ] {
+        dir.mcu_build()
+            .args(["hex", "convert", "ram.hex", "-o", "x.hex", "--range", bad])
+            .assert()
+            .code(2)
+            .stderr(contains(message));
+    }
+}
+
+#[test]
+fn an_address_with_a_leading_zero_is_refused_with_the_hexadecimal_spelling() {
+    let dir = Dir::new();
+    dir.write("x.bin", [0u8; 8]);
+    dir.mcu_build()
+        .args(["hex", "info", "x.bin@08000000"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean 0x08000000?"));
+    for bad in ["x.bin@1_", "x.bin@+5"] {
+        dir.mcu_build()
+            .args(["hex", "info", bad])
+            .assert()
+            .code(2)
+            .stderr(contains("expected a number such as 0x08020000"));
+    }
+    // A path with an @ in a directory name is still a path.
+    fs::create_dir(dir.path("build@2")).unwrap();
+    dir.hex("build@2/app.hex", 0x100, &[1], None);
+    dir.mcu_build()
+        .args(["hex", "info", "build@2/app.hex"])
+        .assert()
+        .success();
+    dir.mcu_build()
+        .args(["hex", "info", "x.bin@1G"])
+        .assert()
+        .success()
+        .stdout(contains("binary at 0x40000000"));
+}
+
+#[test]
+fn a_merge_that_takes_a_later_inputs_start_address_says_so() {
+    let dir = Dir::new();
+    dir.write("nuttx.bin", [1u8; 64]);
+    dir.hex("nuttx_user.hex", 0x0802_0000, &[2; 64], Some(0x0802_0001));
+    dir.mcu_build()
+        .args([
+            "hex",
+            "merge",
+            "nuttx.bin@0x0",
+            "nuttx_user.hex",
+            "-o",
+            "combined.hex",
+        ])
+        .assert()
+        .success()
+        .stderr(contains(
+            "warning: the start address 0x08020001 comes from nuttx_user.hex (input 2), because \
+             the first input, nuttx.bin@0x00000000, has none; if the first input is the kernel, \
+             give its entry with --entry ADDR",
+        ))
+        .stderr(contains("start address 0x08020001 from nuttx_user.hex"));
+    dir.mcu_build()
+        .args([
+            "hex",
+            "merge",
+            "nuttx.bin@0x0",
+            "nuttx_user.hex",
+            "-o",
+            "combined.hex",
+        ])
+        .args(["--entry", "0x00000189"])
+        .assert()
+        .success()
+        .stderr(contains("warning").not())
+        .stderr(contains("start address 0x00000189 from --entry"));
+}
+
+#[test]
+fn a_hex_file_with_a_byte_order_mark_and_a_trailing_ctrl_z_is_read() {
+    let dir = Dir::new();
+    let body = ":0400000001020304F2\n:00000001FF\n";
+    dir.write("dos.hex", format!("\u{FEFF}{body}\x1a"));
+    dir.mcu_build()
+        .args(["hex", "info", "dos.hex"])
+        .assert()
+        .success()
+        .stdout(contains("dos.hex: Intel HEX").and(contains("4 bytes in 1 segment(s)")));
+    dir.write("cut.hex", ":0400000001020304F2\x1a\n:00000001FF\n");
+    dir.mcu_build()
+        .args(["hex", "info", "cut.hex"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "cut.hex:1:20: Ctrl-Z (0x1A, end of text) before the end-of-file record",
+        ));
+}
+
+#[test]
+fn an_elf_with_an_unknown_class_names_it() {
+    let dir = Dir::new();
+    let mut elf = build_elf(false, false, 0, &[TestSegment::load(0x1000, &[1; 4])]);
+    elf[4] = 3;
+    dir.write("odd.elf", elf);
+    dir.mcu_build()
+        .args(["hex", "info", "odd.elf"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "odd.elf: byte offset 0x4: unknown ELF class 3 (EI_CLASS): expected 1 (ELFCLASS32) \
+             or 2 (ELFCLASS64)",
+        ));
 }

@@ -489,7 +489,7 @@ fn merge_and_record(
         .image;
     let bin_path = project.output("combined.bin");
     let binary =
-        bin::write(&combined, 0xFF, bin::DEFAULT_MAX_GAP).map_err(|error| ProtectError::Bin {
+        bin::write(&combined, 0xFF, bin::Limits::default()).map_err(|error| ProtectError::Bin {
             path: bin_path,
             error,
         })?;

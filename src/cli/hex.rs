@@ -8,10 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use crate::image::bin;
 use crate::image::diff::{self, DifferenceKind};
+use crate::image::elf::LoadSource;
 use crate::image::file::{self, Details, Format, InputSpec, LoadedFile, SaveOptions};
 use crate::image::ihex::RecordLength;
 use crate::image::merge::{self, EntryChoice};
+use crate::image::select::{self, AddressRange};
 use crate::image::{Image, OverlapPolicy, StartAddress, format_range};
 use crate::{number, output};
 
@@ -82,6 +85,17 @@ pub struct OutputArgs {
     /// error, so that a stray segment cannot produce a huge file.
     #[arg(long, default_value = "16M", value_parser = parse_size)]
     max_gap: u64,
+    /// Largest binary that may be written, e.g. 1G; a larger one is an error,
+    /// so that many small gaps cannot produce a huge file either.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    max_size: u64,
+    /// Write only the data in START..END (END excluded), e.g.
+    /// 0x08000000..0x08100000; repeat for several ranges.
+    #[arg(long, value_name = "START..END")]
+    range: Vec<AddressRange>,
+    /// Leave out the data in START..END (END excluded); repeatable.
+    #[arg(long, value_name = "START..END")]
+    exclude: Vec<AddressRange>,
 }
 
 impl OutputArgs {
@@ -105,6 +119,11 @@ impl OutputArgs {
         } else {
             self.output.display().to_string()
         }
+    }
+
+    /// The part of `image` that --range and --exclude select.
+    fn select(&self, image: Image) -> anyhow::Result<Image> {
+        Ok(select::select(image, &self.range, &self.exclude)?)
     }
 
     fn format(&self) -> anyhow::Result<Format> {
@@ -144,7 +163,10 @@ impl OutputArgs {
             record_length: RecordLength::new(self.record_length)
                 .expect("clap restricts the range to 1..=255"),
             fill: self.fill,
-            max_gap: self.max_gap,
+            limits: bin::Limits {
+                max_gap: self.max_gap,
+                max_size: self.max_size,
+            },
         };
         file::save(image, &self.output, &options)?;
         Ok(())
@@ -213,6 +235,7 @@ pub struct MergeArgs {
 impl MergeArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
         let mut inputs = 0;
+        let mut start_source = None;
         let (image, format) = self.output.produce(|| {
             let files = load_all(&self.inputs)?;
             inputs = files.len();
@@ -226,11 +249,16 @@ impl MergeArgs {
                 })
                 .collect();
             let merged = merge::merge(merge_inputs, self.overlap, self.entry)?;
-            warn_about_differing_starts(&merged, &names);
-            Ok(merged.image)
+            for warning in merged.start_warnings(&names) {
+                eprintln!("warning: {warning}");
+            }
+            start_source = merged.start_source(&names).map(str::to_owned);
+            self.output.select(merged.image)
         })?;
+        let from = start_source.map_or_else(String::new, |source| format!(" from {source}"));
         eprintln!(
-            "wrote {} ({format}): {} bytes in {} segment(s) from {inputs} input(s), start address {}",
+            "wrote {} ({format}): {} bytes in {} segment(s) from {inputs} input(s), \
+             start address {}{from}",
             self.output.name(),
             image.total_size(),
             image.segments().len(),
@@ -238,27 +266,6 @@ impl MergeArgs {
         );
         Ok(ExitCode::SUCCESS)
     }
-}
-
-/// Only one start address can be kept: say which, and which were dropped.
-fn warn_about_differing_starts(merged: &merge::Merged, names: &[String]) {
-    if merged.differing_starts.is_empty() {
-        return;
-    }
-    let list: Vec<String> = merged
-        .differing_starts
-        .iter()
-        .map(|(i, start)| format!("{start} in {}", names[*i]))
-        .collect();
-    let kept = match (merged.image.start_address(), merged.start_from) {
-        (Some(start), Some(i)) => format!("keeping {start} from {}", names[i]),
-        (Some(start), None) => format!("using {start} from --entry"),
-        (None, _) => "writing no start address (--entry none)".to_owned(),
-    };
-    eprintln!(
-        "warning: the inputs have different start addresses: {}; {kept}",
-        list.join(", ")
-    );
 }
 
 fn describe_start(start: Option<StartAddress>) -> String {
@@ -374,7 +381,20 @@ fn render_info(info: &FileInfo) -> String {
             );
         }
         Details::Elf(elf) => {
-            let _ = writeln!(out, "  PT_LOAD      {} with file bytes", elf.load_segments);
+            let loaded = match elf.loaded_from {
+                LoadSource::Sections => format!(
+                    "{} allocated section(s) with file bytes; {} PT_LOAD segment(s) with file bytes",
+                    elf.load_sections, elf.load_segments
+                ),
+                LoadSource::Segments => format!(
+                    "{} PT_LOAD segment(s) with file bytes (no section headers)",
+                    elf.load_segments
+                ),
+            };
+            let _ = writeln!(out, "  loaded       {loaded}");
+            for skipped in &elf.skipped {
+                let _ = writeln!(out, "  note         {skipped}");
+            }
         }
         Details::Bin { .. } => {}
     }
@@ -393,7 +413,9 @@ pub struct ConvertArgs {
 
 impl ConvertArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let (image, format) = self.output.produce(|| Ok(file::load(&self.input)?.image))?;
+        let (image, format) = self
+            .output
+            .produce(|| self.output.select(file::load(&self.input)?.image))?;
         let first_byte = match (format, image.extent()) {
             (Format::Bin, Some(extent)) => format!(", first byte at {:#010x}", extent.start),
             _ => String::new(),

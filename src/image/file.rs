@@ -39,13 +39,16 @@ impl Format {
     }
 
     /// The format of `content`: ELF by its magic, Intel HEX when the first
-    /// non-blank byte is `:`. Anything else could only be a raw binary,
+    /// non-blank byte after an optional UTF-8 byte-order mark is `:`. Anything else could only be a raw binary,
     /// which needs a base address and so is never guessed.
     pub fn detect(content: &[u8]) -> Option<Format> {
         if content.starts_with(b"\x7fELF") {
             return Some(Format::Elf);
         }
-        let first = content.iter().find(|b| !b.is_ascii_whitespace());
+        // A HEX file saved by a Windows editor may start with a UTF-8
+        // byte-order mark, which the HEX reader skips.
+        let text = content.strip_prefix(ihex::UTF8_BOM).unwrap_or(content);
+        let first = text.iter().find(|b| !b.is_ascii_whitespace());
         (first == Some(&b':')).then_some(Format::Hex)
     }
 }
@@ -71,15 +74,19 @@ impl FromStr for InputSpec {
     type Err = NumberError;
 
     /// `PATH` or `PATH@ADDRESS`; the part after the last `@` is an address
-    /// only if it starts with a digit, so `dir@2/file.hex` stays a path.
+    /// when it starts like a number (a digit, or a sign or `_`, which are
+    /// refused with the number's error) and holds no path separator, so
+    /// `dir@2/file.hex` and `notes@home.hex` stay paths.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let like_number = |address: &str| {
+            address.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '_'))
+                && !address.contains(['/', std::path::MAIN_SEPARATOR])
+        };
         match text.rsplit_once('@') {
-            Some((path, address)) if address.starts_with(|c: char| c.is_ascii_digit()) => {
-                Ok(InputSpec {
-                    path: path.into(),
-                    base: Some(number::parse_u32(address)?),
-                })
-            }
+            Some((path, address)) if like_number(address) => Ok(InputSpec {
+                path: path.into(),
+                base: Some(number::parse_u32(address)?),
+            }),
             _ => Ok(InputSpec {
                 path: text.into(),
                 base: None,
@@ -198,8 +205,8 @@ pub struct SaveOptions {
     pub record_length: RecordLength,
     /// The byte that fills gaps in a binary.
     pub fill: u8,
-    /// The largest gap a binary may fill.
-    pub max_gap: u64,
+    /// The largest gap a binary may fill and the largest binary.
+    pub limits: bin::Limits,
 }
 
 impl SaveOptions {
@@ -208,7 +215,7 @@ impl SaveOptions {
             format,
             record_length: RecordLength::default(),
             fill: 0xFF,
-            max_gap: bin::DEFAULT_MAX_GAP,
+            limits: bin::Limits::default(),
         }
     }
 }
@@ -227,7 +234,7 @@ pub enum SaveError {
 /// [`write_pipelined`]).
 pub fn save(image: &Image, path: &Path, options: &SaveOptions) -> Result<(), SaveError> {
     if options.format == Format::Bin {
-        bin::check_gaps(image, options.max_gap).map_err(|error| SaveError::Bin {
+        bin::check(image, options.limits).map_err(|error| SaveError::Bin {
             path: path.to_owned(),
             error,
         })?;

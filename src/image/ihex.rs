@@ -12,6 +12,12 @@
 //! none) it is `base + AAAA + i`, and a record that runs past 0xFFFFFFFF is
 //! an error rather than a silent wrap to address 0.
 //!
+//! Two conventions of text files are accepted as `srec_cat` and Python's
+//! `intelhex` accept them: a UTF-8 byte-order mark (EF BB BF) before the
+//! first record, as Windows editors save it, and Ctrl-Z (0x1A, the CP/M and
+//! DOS end-of-text mark) after the end-of-file record. A Ctrl-Z anywhere
+//! else would cut the records short, so it is an error that says so.
+//!
 //! The codec is hand-written rather than taken from the `ihex` crate: errors
 //! need the line and column of the offending character, and the reader and
 //! writer are the hot path of `hex merge` (see benches/).
@@ -75,6 +81,11 @@ pub enum HexErrorKind {
     DataAfterEof { eof_line: usize },
     #[error("missing end-of-file record (:00000001FF)")]
     MissingEof,
+    #[error(
+        "Ctrl-Z (0x1A, end of text) before the end-of-file record: \
+         it may only follow the :00000001FF record"
+    )]
+    CtrlZBeforeEof,
     #[error("cannot read: {0}")]
     Io(String),
     #[error("{record} record gives {new}, but line {first_line} already gave {first}")]
@@ -318,7 +329,29 @@ impl Parser {
     fn line(&mut self, text: &[u8]) -> Result<(), HexError> {
         self.line += 1;
         let line = self.line;
-        let content = text.trim_ascii_end();
+        let text = match text.strip_prefix(UTF8_BOM) {
+            Some(rest) if line == 1 => rest,
+            _ => text,
+        };
+        let record_text = text.trim_ascii_end();
+        let is_text_end = |c: &u8| *c == CTRL_Z || c.is_ascii_whitespace();
+        let content = match memchr::memchr(CTRL_Z, record_text) {
+            // On the line of the end-of-file record, after the record.
+            Some(at) if self.eof_line.is_none() => {
+                let before = record_text[..at].trim_ascii_end();
+                if !(is_eof_record(before) && record_text[at..].iter().all(is_text_end)) {
+                    return Err(HexError {
+                        line,
+                        column: at + 1,
+                        kind: HexErrorKind::CtrlZBeforeEof,
+                    });
+                }
+                before
+            }
+            // On a line of its own after the end-of-file record.
+            Some(_) if record_text.iter().all(is_text_end) => &[],
+            _ => record_text,
+        };
         if content.is_empty() {
             return Ok(());
         }
@@ -460,6 +493,17 @@ impl Parser {
             records: self.records,
         })
     }
+}
+
+/// The UTF-8 encoding of U+FEFF, which some editors put before the text.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Ctrl-Z (SUB), which CP/M and DOS put at the end of a text file.
+const CTRL_Z: u8 = 0x1A;
+
+/// Whether `content` is the end-of-file record, in either letter case.
+fn is_eof_record(content: &[u8]) -> bool {
+    content.eq_ignore_ascii_case(b":00000001FF")
 }
 
 fn be16(two: &[u8]) -> u16 {
@@ -695,6 +739,45 @@ mod tests {
         assert_eq!(file.records.extended_linear_address, 1);
         assert_eq!(file.records.start_linear_address, 1);
         assert_eq!(file.records.end_of_file, 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_a_trailing_ctrl_z_are_accepted() {
+        let body = record(0, 0x10, &[1, 2, 3]);
+        let expected = parse(&(body.clone() + EOF)).unwrap().image;
+        for text in [
+            format!("\u{FEFF}{body}{EOF}"),
+            format!("{body}{EOF}\x1a"),
+            format!("{body}{EOF}\x1a\x1a\r\n"),
+            format!("{body}:00000001FF\x1a"),
+            format!("{body}:00000001ff \x1a\n"),
+            format!("\u{FEFF}{body}{EOF}\n\x1a"),
+        ] {
+            assert_eq!(parse(&text).unwrap().image, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_misplaced_byte_order_mark_or_ctrl_z_is_named() {
+        let body = record(0, 0x10, &[1, 2, 3]);
+        // Ctrl-Z before the end-of-file record would cut the file short.
+        let (line, column, message) = error(&format!("\x1a\n{body}{EOF}"));
+        assert_eq!((line, column), (1, 1));
+        assert!(message.starts_with("Ctrl-Z (0x1A, end of text) before the end-of-file record"));
+        let cut = format!("{}\x1a\n{EOF}", body.trim_end());
+        let (line, column, _) = error(&cut);
+        assert_eq!((line, column), (1, body.trim_end().len() + 1));
+        // After the EOF record, only Ctrl-Z and blanks may follow.
+        let (line, _, message) = error(&format!("{EOF}\x1a{body}"));
+        assert_eq!(line, 2);
+        assert_eq!(message, "data after the end-of-file record (line 1)");
+        // A byte-order mark is a text file's first bytes, not a line's.
+        let (line, column, message) = error(&format!("{body}\u{FEFF}{EOF}"));
+        assert_eq!((line, column), (2, 1));
+        assert_eq!(
+            message,
+            "expected ':' at the start of a record, found '\\u{feff}'"
+        );
     }
 
     #[test]

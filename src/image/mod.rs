@@ -12,6 +12,7 @@ pub mod elf;
 pub mod file;
 pub mod ihex;
 pub mod merge;
+pub mod select;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -11,18 +11,36 @@
 //!   `.bss` in SRAM, `.text` in flash; an executable section must be in a
 //!   partition that may execute, a writable one in a partition that may be
 //!   written (RAM);
-//! - each `PT_LOAD` segment's file bytes at their load address (`p_paddr`):
-//!   what is programmed into flash, including the `.data` image.
+//! - each loaded section's file bytes at their load address: what is
+//!   programmed into flash, including the `.data` image (the bytes
+//!   [`crate::image::elf::read`] loads, as objcopy does).
+//!
+//! Which writable sections may sit in flash: `SHF_WRITE` is not proof that
+//! anything writes a section at its run address. Two kinds are only read
+//! there, so the "writable" rule does not apply to them:
+//!
+//! - the constructor and destructor tables (`SHT_INIT_ARRAY`,
+//!   `SHT_FINI_ARRAY`, `SHT_PREINIT_ARRAY`; ELF gABI, "Special Sections").
+//!   Linkers mark them writable because a dynamic loader relocates them in
+//!   place; a statically linked firmware only reads them, and NuttX's
+//!   linker scripts place `.init_array` in user flash (as `.init_section`);
+//! - the thread-local storage template (`SHF_TLS`: `.tdata`, `.tbss`). Each
+//!   thread's TLS block is a copy of it made at thread creation (Drepper,
+//!   "ELF Handling For Thread-Local Storage", section 2); the template itself
+//!   is never written. `.tbss` (`SHT_NOBITS` with `SHF_TLS`) takes no memory
+//!   at its address (the next section starts there), so it is not an extent
+//!   at all.
 
 use std::ops::Range;
 
 use object::elf;
-use object::read::elf::{ElfFile32, FileHeader, ProgramHeader};
+use object::read::elf::{ElfFile32, SectionHeader};
 use object::{Endianness, Object, ObjectSection, SectionFlags};
 use serde::Serialize;
 
 use super::plan::{Partition, Plan};
 use super::request::Owner;
+use crate::image::elf::{self as image_elf, Part};
 use crate::image::format_range;
 use crate::mpu::MemoryKind;
 
@@ -35,7 +53,8 @@ pub struct Extent {
     pub end: u64,
     /// A section with `SHF_EXECINSTR`.
     pub executable: bool,
-    /// A section with `SHF_WRITE`.
+    /// A section with `SHF_WRITE` that is written at its run address: not a
+    /// constructor/destructor table or a TLS template (see the module docs).
     pub writable: bool,
 }
 
@@ -46,8 +65,8 @@ pub struct ExtentsError {
     pub error: String,
 }
 
-/// The allocated sections (run addresses) and the `PT_LOAD` file bytes
-/// (load addresses) of a 32-bit ELF file.
+/// The allocated sections (run addresses) and the loaded sections' file
+/// bytes (load addresses) of a 32-bit ELF file.
 pub fn read_extents(data: &[u8]) -> Result<Vec<Extent>, ExtentsError> {
     let file = ElfFile32::<Endianness>::parse(data).map_err(|e| ExtentsError {
         error: format!("not a 32-bit ELF file: {e}"),
@@ -57,39 +76,52 @@ pub fn read_extents(data: &[u8]) -> Result<Vec<Extent>, ExtentsError> {
         let SectionFlags::Elf { sh_flags } = section.flags() else {
             continue;
         };
-        if sh_flags & u64::from(elf::SHF_ALLOC) == 0 || section.size() == 0 {
+        let flag = |f: u32| sh_flags & u64::from(f) != 0;
+        let kind = section.elf_section_header().sh_type(file.endian());
+        let tls = flag(elf::SHF_TLS);
+        if !flag(elf::SHF_ALLOC) || section.size() == 0 || (tls && kind == elf::SHT_NOBITS) {
             continue;
         }
+        let only_read = tls
+            || matches!(
+                kind,
+                elf::SHT_INIT_ARRAY | elf::SHT_FINI_ARRAY | elf::SHT_PREINIT_ARRAY
+            );
         extents.push(Extent {
-            name: section.name().unwrap_or("<unnamed>").to_owned(),
+            name: section_name(&file, section.index().0),
             start: section.address(),
             end: section.address() + section.size(),
-            executable: sh_flags & u64::from(elf::SHF_EXECINSTR) != 0,
-            writable: sh_flags & u64::from(elf::SHF_WRITE) != 0,
+            executable: flag(elf::SHF_EXECINSTR),
+            writable: flag(elf::SHF_WRITE) && !only_read,
         });
     }
-    let endian = file.endian();
-    let headers = file
-        .elf_header()
-        .program_headers(endian, data)
-        .map_err(|e| ExtentsError {
-            error: format!("malformed program headers: {e}"),
-        })?;
-    for (i, ph) in headers.iter().enumerate() {
-        let size = u64::from(ph.p_filesz(endian));
-        if ph.p_type(endian) != elf::PT_LOAD || size == 0 {
-            continue;
-        }
-        let start = u64::from(ph.p_paddr(endian));
+    let loaded = image_elf::loaded_parts(data).map_err(|e| ExtentsError {
+        error: e.to_string(),
+    })?;
+    for part in loaded {
+        let start = u64::from(part.address);
+        let name = match part.part {
+            Part::Section(index) => section_name(&file, index),
+            Part::Segment(index) => format!("PT_LOAD[{index}]"),
+        };
         extents.push(Extent {
-            name: format!("PT_LOAD[{i}] (load address)"),
+            name: format!("{name} (load address)"),
             start,
-            end: start + size,
+            end: start + part.size,
             executable: false,
             writable: false,
         });
     }
     Ok(extents)
+}
+
+/// The name of section `index`, or its index when it has no readable name.
+fn section_name(file: &ElfFile32<'_, Endianness>, index: usize) -> String {
+    file.section_by_index(object::SectionIndex(index))
+        .ok()
+        .and_then(|s| s.name().ok().map(str::to_owned))
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| format!("section {index}"))
 }
 
 /// An extent that is not where the plan says it must be.
