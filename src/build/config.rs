@@ -97,28 +97,9 @@ impl PartitionOverrides {
     }
 }
 
-/// How the blobs split their SRAM partitions: sizes the linker scripts
-/// reserve, which the layout does not place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Splits {
-    pub kernel_stack: u64,
-    pub user_stack: u64,
-    pub user_heap: u64,
-}
-
-impl Default for Splits {
-    /// What the bundled firmware needs, with room to spare: its deepest
-    /// call chain is formatting (about 1 KiB of stack), and the demo
-    /// allocates a few hundred bytes.
-    fn default() -> Self {
-        Splits {
-            kernel_stack: 8 * 1024,
-            user_stack: 8 * 1024,
-            user_heap: 16 * 1024,
-        }
-    }
-}
+/// How the blobs split their SRAM partitions; the layout checks them
+/// against the partition sizes, so it is defined with the request.
+pub use crate::layout::request::Splits;
 
 /// The system call table to generate the Rust layer from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -102,7 +102,8 @@ impl Project {
             path: config.path.clone(),
             error,
         })?;
-        let request = config.partitions.apply(board.partitions.clone());
+        let mut request = config.partitions.apply(board.partitions.clone());
+        request.splits = config.splits;
         let plan = crate::layout::plan(&board, &request).map_err(|error| ProtectError::Plan {
             path: config.path.clone(),
             board: board.name.clone(),
