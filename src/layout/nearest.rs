@@ -54,16 +54,35 @@ pub struct Alternative {
 pub struct Alternatives(pub Vec<Alternative>);
 
 impl fmt::Display for Alternatives {
+    /// The values found; when a partition has none on either side of
+    /// anything searched, says so once.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for a in &self.0 {
-            if let Some(sizes) = a.sizes {
-                let bytes = |n: u64| format!("{n} bytes ({n:#x})");
-                write!(f, "; ")?;
-                describe(f, &a.partition, "size", sizes, bytes)?;
+            let bytes = |n: u64| format!("{n} bytes ({n:#x})");
+            let address = |o: u64| format!("{o:#010x}");
+            let found: Vec<String> = [
+                a.sizes
+                    .and_then(|n| describe(&a.partition, "size", n, bytes)),
+                a.origins
+                    .and_then(|n| describe(&a.partition, "origin", n, address)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if found.is_empty() {
+                let what = if a.origins.is_some() {
+                    "size or origin"
+                } else {
+                    "size"
+                };
+                write!(
+                    f,
+                    "; no other {what} of {} plans while the other partitions stay as requested",
+                    a.partition
+                )?;
             }
-            if let Some(origins) = a.origins {
-                write!(f, "; ")?;
-                describe(f, &a.partition, "origin", origins, |o| format!("{o:#010x}"))?;
+            for text in found {
+                write!(f, "; {text}")?;
             }
         }
         Ok(())
@@ -71,26 +90,22 @@ impl fmt::Display for Alternatives {
 }
 
 fn describe(
-    f: &mut fmt::Formatter<'_>,
     partition: &str,
     what: &str,
     nearest: Nearest,
     show: impl Fn(u64) -> String,
-) -> fmt::Result {
-    match (nearest.below, nearest.above) {
-        (None, None) => write!(f, "no other {what} of {partition} plans"),
-        (below, above) => {
-            let side = |value: Option<u64>, name: &str| {
-                value.map_or(format!("none {name}"), |v| format!("{} {name}", show(v)))
-            };
-            write!(
-                f,
-                "the nearest {what}s of {partition} that plan: {}, {}",
-                side(below, "below"),
-                side(above, "above")
-            )
-        }
+) -> Option<String> {
+    if nearest == Nearest::default() {
+        return None;
     }
+    let side = |value: Option<u64>, name: &str| {
+        value.map_or(format!("none {name}"), |v| format!("{} {name}", show(v)))
+    };
+    Some(format!(
+        "the nearest {what}s of {partition} that plan: {}, {}",
+        side(nearest.below, "below"),
+        side(nearest.above, "above")
+    ))
 }
 
 /// `error` with its alternatives filled in.
