@@ -6,7 +6,7 @@
 //! "none below/above" really means none in the memory).
 
 use mcu_build::board::{self, Board, Memory};
-use mcu_build::layout::nearest::{Alternative, Nearest};
+use mcu_build::layout::nearest::{Alternative, Nearest, Side};
 use mcu_build::layout::needs::{EXCEPTION_FRAME, PROCESS_RECORD};
 use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
 use mcu_build::layout::{PlanError, plan, plan_only};
@@ -146,8 +146,14 @@ fn check_side(
     range: std::ops::Range<u64>,
     works: impl Fn(u64) -> bool,
 ) -> usize {
+    // Small memories are searched completely.
+    assert!(
+        nearest.below != Side::GaveUp && nearest.above != Side::GaveUp,
+        "{context}: {nearest:?}"
+    );
+    let (below, above) = (nearest.below.value(), nearest.above.value());
     let mut checked = 0;
-    if let Some(below) = nearest.below {
+    if let Some(below) = below {
         assert!(below < requested, "{context}: {what} {below} below");
         assert!(
             works(below),
@@ -155,7 +161,7 @@ fn check_side(
         );
         checked += 1;
     }
-    if let Some(above) = nearest.above {
+    if let Some(above) = above {
         assert!(above > requested, "{context}: {what} {above} above");
         assert!(
             works(above),
@@ -163,8 +169,8 @@ fn check_side(
         );
         checked += 1;
     }
-    let low = nearest.below.map_or(range.start, |b| b + 1);
-    let high = nearest.above.unwrap_or(range.end);
+    let low = below.map_or(range.start, |b| b + 1);
+    let high = above.unwrap_or(range.end);
     for value in (low..high).filter(|&v| v != requested) {
         assert!(
             !works(value),

@@ -1,7 +1,7 @@
 //! The planner on the bundled boards and on requests that cannot be met.
 
 use mcu_build::board::{self, Board};
-use mcu_build::layout::nearest::Nearest;
+use mcu_build::layout::nearest::{Nearest, Side};
 use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
 use mcu_build::layout::{PlanError, plan};
 use mcu_build::mpu::Arch;
@@ -199,8 +199,8 @@ fn impossible_requests_name_the_constraint_and_alternatives() {
     assert_eq!(
         origins,
         Some(Nearest {
-            below: None,
-            above: Some(0x4000)
+            below: Side::None,
+            above: Side::Found(0x4000)
         }),
         "{err}"
     );

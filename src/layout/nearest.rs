@@ -30,11 +30,33 @@ use crate::mpu::{GRANULE, align_down, align_up};
 /// memory with a sparse set of working values still fails promptly.
 pub const MAX_TRIES: usize = 1 << 14;
 
+/// The outcome of the search on one side of a requested value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Side {
+    /// The nearest value that plans.
+    Found(u64),
+    /// No value on this side plans.
+    #[default]
+    None,
+    /// None of the [`MAX_TRIES`] nearest values plans; farther ones were
+    /// not tried.
+    GaveUp,
+}
+
+impl Side {
+    pub fn value(self) -> Option<u64> {
+        match self {
+            Side::Found(value) => Some(value),
+            Side::None | Side::GaveUp => None,
+        }
+    }
+}
+
 /// The nearest values on either side of a requested one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Nearest {
-    pub below: Option<u64>,
-    pub above: Option<u64>,
+    pub below: Side,
+    pub above: Side,
 }
 
 /// What would work for one partition.
@@ -98,8 +120,10 @@ fn describe(
     if nearest == Nearest::default() {
         return None;
     }
-    let side = |value: Option<u64>, name: &str| {
-        value.map_or(format!("none {name}"), |v| format!("{} {name}", show(v)))
+    let side = |side: Side, name: &str| match side {
+        Side::Found(v) => format!("{} {name}", show(v)),
+        Side::None => format!("none {name}"),
+        Side::GaveUp => format!("none within {MAX_TRIES} tries {name}"),
     };
     Some(format!(
         "the nearest {what}s of {partition} that plan: {}, {}",
@@ -207,7 +231,7 @@ pub fn alternative(board: &Board, request: &Request, name: &str) -> Option<Alter
     let largest = memory.length.saturating_sub(others).min(room);
     let smallest = needs::minimum(p, request).bytes.max(step);
     let sizes = Nearest {
-        below: size.checked_sub(1).and_then(|below| {
+        below: size.checked_sub(1).map_or(Side::None, |below| {
             search_down(below.min(largest), smallest, step, |s| plans(s, origin))
         }),
         above: search_up(size.saturating_add(1).max(smallest), largest, step, |s| {
@@ -220,7 +244,7 @@ pub fn alternative(board: &Board, request: &Request, name: &str) -> Option<Alter
         let lowest = align_up(u64::from(memory.origin), step);
         let highest = memory.end().saturating_sub(size);
         Nearest {
-            below: o.checked_sub(1).and_then(|below| {
+            below: o.checked_sub(1).map_or(Side::None, |below| {
                 search_down(below.min(highest), lowest, step, |o| plans(size, Some(o)))
             }),
             above: search_up(o.saturating_add(1).max(lowest), highest, step, |o| {
@@ -237,32 +261,43 @@ pub fn alternative(board: &Board, request: &Request, name: &str) -> Option<Alter
 
 /// The highest multiple of `step` in `low..=high` that `works`, trying
 /// from the top.
-fn search_down(high: u64, low: u64, step: u64, works: impl Fn(u64) -> bool) -> Option<u64> {
+fn search_down(high: u64, low: u64, step: u64, works: impl Fn(u64) -> bool) -> Side {
     let mut value = align_down(high, step);
     for _ in 0..MAX_TRIES {
         if value < low {
-            return None;
+            return Side::None;
         }
         if works(value) {
-            return Some(value);
+            return Side::Found(value);
         }
-        value = value.checked_sub(step)?;
+        let Some(next) = value.checked_sub(step) else {
+            return Side::None;
+        };
+        value = next;
     }
-    None
+    if value < low {
+        Side::None
+    } else {
+        Side::GaveUp
+    }
 }
 
 /// The lowest multiple of `step` in `low..=high` that `works`, trying from
 /// the bottom.
-fn search_up(low: u64, high: u64, step: u64, works: impl Fn(u64) -> bool) -> Option<u64> {
+fn search_up(low: u64, high: u64, step: u64, works: impl Fn(u64) -> bool) -> Side {
     let mut value = align_up(low, step);
     for _ in 0..MAX_TRIES {
         if value > high {
-            return None;
+            return Side::None;
         }
         if works(value) {
-            return Some(value);
+            return Side::Found(value);
         }
         value += step;
     }
-    None
+    if value > high {
+        Side::None
+    } else {
+        Side::GaveUp
+    }
 }
