@@ -91,12 +91,13 @@ impl fmt::Display for Alternatives {
             .into_iter()
             .flatten()
             .collect();
+            let what = match (a.sizes, a.origins) {
+                (Some(_), Some(_)) => "size or origin",
+                (Some(_), None) => "size",
+                (None, Some(_)) => "origin",
+                (None, None) => continue,
+            };
             if found.is_empty() {
-                let what = if a.origins.is_some() {
-                    "size or origin"
-                } else {
-                    "size"
-                };
                 write!(
                     f,
                     "; no other {what} of {} plans while the other partitions stay as requested",

@@ -19,6 +19,13 @@
 //! user partitions may use (stopping once the loss is zero), then chooses
 //! the per-memory counts with the least total loss that fit the budget.
 //!
+//! Before placing anything, [`needs`](super::needs) refuses what cannot
+//! work whatever the addresses (a partition in the wrong kind of memory or
+//! in the System region, a size below what the firmware puts there); a
+//! `rest` partition is checked against the same minimum when it is placed.
+//! When no placement works, [`nearest`](super::nearest) finds the nearest
+//! sizes and origins that do, by planning again.
+//!
 //! Candidate origins are the free cursor rounded up (or, packing downward,
 //! down) to every region size. For the greedy cover the same candidate set
 //! is checked against brute force (`tests/mpu_armv7m.rs`). For placement it
