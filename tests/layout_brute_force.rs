@@ -8,8 +8,9 @@
 //! aligned window and every split of the regions.
 
 use mcu_build::board::{self, Board, Memory};
+use mcu_build::layout::needs::{self, EXCEPTION_FRAME, PROCESS_RECORD};
 use mcu_build::layout::plan;
-use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size};
+use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
 use mcu_build::mpu::{Arch, GRANULE, MemoryKind};
 
 /// A deterministic generator, so that a failure can be replayed.
@@ -63,19 +64,28 @@ fn request(board: &Board, kernel_flash: u64, kernel_sram: u64) -> Request {
             part("kernel-sram", Owner::Kernel, 1, Size::Bytes(kernel_sram)),
             part("user-sram", Owner::User, 1, Size::Rest),
         ],
-        kernel_heap: 32,
+        // The smallest stacks and kernel heap the firmware can run with,
+        // so that small memories still plan.
+        kernel_heap: PROCESS_RECORD,
+        splits: Splits {
+            kernel_stack: EXCEPTION_FRAME,
+            user_stack: EXCEPTION_FRAME,
+            user_heap: 0,
+        },
     }
 }
 
 /// The size of the largest window of `memory` that `regions` regions grant
 /// exactly and that leaves `kernel` bytes free below it or, unless
-/// `kernel_first`, above it.
+/// `kernel_first`, above it; 0 when the largest is below `minimum`, the
+/// least the firmware needs there.
 fn brute_force(
     arch: Arch,
     memory: &Memory,
     kernel: u64,
     regions: usize,
     kernel_first: bool,
+    minimum: u64,
 ) -> u64 {
     let (start, end) = (u64::from(memory.origin), memory.end());
     let mut best = 0;
@@ -91,18 +101,19 @@ fn brute_force(
             b -= GRANULE;
         }
     }
-    best
+    if best < minimum { 0 } else { best }
 }
 
 /// `cases` random layouts of memories from 1 KiB up to `max_length`.
 fn check(base: &str, cases: u32, max_length: u64, seed: u64) {
     let mut rng = Lcg(seed);
-    // A 32-byte aligned origin, often not aligned to anything larger, and 64
-    // bytes to half of the memory for the kernel.
+    // A 32-byte aligned origin, often not aligned to anything larger, and 96
+    // bytes (more than the kernel's minimum stack and heap) to half of the
+    // memory for the kernel.
     let mut memory = || {
         let length = (32 + rng.below(max_length / GRANULE - 31)) * GRANULE;
         let origin = (rng.below(1024) * GRANULE) as u32;
-        let kernel = (2 + rng.below(length / GRANULE / 2)) * GRANULE;
+        let kernel = (3 + rng.below(length / GRANULE / 2)) * GRANULE;
         (origin, length, kernel)
     };
     for case in 0..cases {
@@ -113,15 +124,19 @@ fn check(base: &str, cases: u32, max_length: u64, seed: u64) {
         let user_regions = 2 + (case % 4) as usize;
         let board = small_board(base, flash, sram, user_regions as u8);
         let arch = board.mpu.as_ref().unwrap().arch;
+        let request = request(&board, kernel_flash, kernel_sram);
+        let minimum = |i: usize| needs::minimum(&request.partitions[i], &request).bytes;
         let best = (1..user_regions)
             .map(|r| {
-                let in_flash = brute_force(arch, &board.memories[0], kernel_flash, r, true);
+                let in_flash =
+                    brute_force(arch, &board.memories[0], kernel_flash, r, true, minimum(1));
                 let in_sram = brute_force(
                     arch,
                     &board.memories[1],
                     kernel_sram,
                     user_regions - r,
                     false,
+                    minimum(3),
                 );
                 if in_flash > 0 && in_sram > 0 {
                     in_flash + in_sram
@@ -137,7 +152,7 @@ fn check(base: &str, cases: u32, max_length: u64, seed: u64) {
              {user_regions} user regions",
             flash.0, sram.0
         );
-        let planned = match plan(&board, &request(&board, kernel_flash, kernel_sram)) {
+        let planned = match plan(&board, &request) {
             Ok(planned) => planned,
             Err(error) => {
                 assert_eq!(best, 0, "{context}: planner says {error}");

@@ -1,7 +1,8 @@
 //! The planner on the bundled boards and on requests that cannot be met.
 
 use mcu_build::board::{self, Board};
-use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size};
+use mcu_build::layout::nearest::{Nearest, Side};
+use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
 use mcu_build::layout::{PlanError, plan};
 use mcu_build::mpu::Arch;
 
@@ -81,6 +82,7 @@ fn request(parts: &[(&str, Owner, &str, Size, Option<u32>)]) -> Request {
             })
             .collect(),
         kernel_heap: 1024,
+        splits: Splits::default(),
     }
 }
 
@@ -107,14 +109,14 @@ fn misaligned_user_sizes_are_placed_on_coverable_origins_with_the_loss_reported(
             "user-sram",
             Owner::User,
             "sram1",
-            Size::Bytes(20 * 1024 + 96),
+            Size::Bytes(24 * 1024 + 96),
             None,
         ),
     ]);
     let p = plan(&b, &r).unwrap();
     assert!(p.verify().is_ok());
     let user_sram = p.partition("user-sram").unwrap();
-    assert_eq!(user_sram.size, 20 * 1024 + 96);
+    assert_eq!(user_sram.size, 24 * 1024 + 96);
     // Kernel SRAM is `rest`: it absorbs the SRAM alignment slack.
     let kernel_sram = p.partition("kernel-sram").unwrap();
     assert!(kernel_sram.end == user_sram.start || kernel_sram.start == user_sram.end);
@@ -143,7 +145,13 @@ fn impossible_requests_name_the_constraint_and_alternatives() {
             None,
         ),
         ("kernel-sram", Owner::Kernel, "ram", Size::Rest, None),
-        ("user-sram", Owner::User, "ram", Size::Bytes(4096), None),
+        (
+            "user-sram",
+            Owner::User,
+            "ram",
+            Size::Bytes(32 * 1024),
+            None,
+        ),
     ]);
     let err = plan(&b, &too_big).unwrap_err();
     assert!(matches!(err, PlanError::DoesNotFit { .. }), "{err}");
@@ -165,7 +173,13 @@ fn impossible_requests_name_the_constraint_and_alternatives() {
             Some(0x0000_1020),
         ),
         ("kernel-sram", Owner::Kernel, "ram", Size::Rest, None),
-        ("user-sram", Owner::User, "ram", Size::Bytes(4096), None),
+        (
+            "user-sram",
+            Owner::User,
+            "ram",
+            Size::Bytes(32 * 1024),
+            None,
+        ),
     ]);
     let mut tight = b.clone();
     tight.mpu.as_mut().unwrap().kernel_regions = 6;
@@ -179,8 +193,22 @@ fn impossible_requests_name_the_constraint_and_alternatives() {
         panic!("{err}");
     };
     assert_eq!(*allowed, 1);
-    assert_eq!(alternatives.origin, Some(0x4000), "{err}");
-    assert!(err.to_string().contains("fits at origin"), "{err}");
+    // One region grants 64 KiB only on a 16 KiB subregion boundary (a 128
+    // KiB region), and below 0x1020 lies kernel flash.
+    let origins = alternatives.0[0].origins;
+    assert_eq!(
+        origins,
+        Some(Nearest {
+            below: Side::None,
+            above: Side::Found(0x4000)
+        }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("origins of user-flash that plan: none below, 0x00004000 above"),
+        "{err}"
+    );
 
     let unknown = request(&[("kernel-flash", Owner::Kernel, "rom", Size::Bytes(32), None)]);
     assert!(matches!(

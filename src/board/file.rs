@@ -17,7 +17,8 @@ use toml::Spanned;
 use super::name::{Name, NameKind};
 use super::{Board, Console, ConsoleKind, Memory, Mpu};
 use crate::layout::request::{
-    KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, USER_FLASH, USER_SRAM,
+    KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, Splits, USER_FLASH,
+    USER_SRAM,
 };
 use crate::mpu::{ADDRESS_SPACE_END, Arch, MAX_REGIONS, MemoryKind};
 use crate::toml_input::{self, Number};
@@ -369,6 +370,7 @@ fn validate_partitions(
     Ok(Request {
         partitions,
         kernel_heap,
+        splits: Splits::default(),
     })
 }
 

@@ -115,28 +115,9 @@ impl PartitionOverrides {
     }
 }
 
-/// How the blobs split their SRAM partitions: sizes the linker scripts
-/// reserve, which the layout does not place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Splits {
-    pub kernel_stack: u64,
-    pub user_stack: u64,
-    pub user_heap: u64,
-}
-
-impl Default for Splits {
-    /// What the bundled firmware needs, with room to spare: its deepest
-    /// call chain is formatting (about 1 KiB of stack), and the demo
-    /// allocates a few hundred bytes.
-    fn default() -> Self {
-        Splits {
-            kernel_stack: 8 * 1024,
-            user_stack: 8 * 1024,
-            user_heap: 16 * 1024,
-        }
-    }
-}
+/// How the blobs split their SRAM partitions; the layout checks them
+/// against the partition sizes, so it is defined with the request.
+pub use crate::layout::request::Splits;
 
 /// The system call table to generate the Rust layer from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -263,9 +244,12 @@ pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
 
 impl Config {
     /// The partitions the project plans on `board`: the board's, with the
-    /// sizes of `[layout]`.
+    /// sizes and the stack/heap splits of `[layout]` (the planner checks the
+    /// SRAM partitions against the splits).
     pub fn request(&self, board: &Board) -> Request {
-        self.partitions.apply(board.partitions.clone())
+        let mut request = self.partitions.apply(board.partitions.clone());
+        request.splits = self.splits;
+        request
     }
 }
 

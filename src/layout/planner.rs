@@ -19,6 +19,13 @@
 //! user partitions may use (stopping once the loss is zero), then chooses
 //! the per-memory counts with the least total loss that fit the budget.
 //!
+//! Before placing anything, [`needs`](super::needs) refuses what cannot
+//! work whatever the addresses (a partition in the wrong kind of memory or
+//! in the System region, a size below what the firmware puts there); a
+//! `rest` partition is checked against the same minimum when it is placed.
+//! When no placement works, [`nearest`](super::nearest) finds the nearest
+//! sizes and origins that do, by planning again.
+//!
 //! Candidate origins are the free cursor rounded up (or, packing downward,
 //! down) to every region size. For the greedy cover the same candidate set
 //! is checked against brute force (`tests/mpu_armv7m.rs`). For placement it
@@ -26,18 +33,21 @@
 //! it against every 32-byte aligned window and every split of the regions
 //! for a fixed-size kernel and a `rest` user partition per memory.
 
-use std::fmt;
 use std::ops::Range;
 
 use crate::board::{Board, Memory};
 use crate::image::format_range;
 use crate::mpu::verify::RegionBudget;
-use crate::mpu::{Arch, GRANULE, RegionNumber, Suggestion, align_down, align_up, armv8m};
+use crate::mpu::{Arch, GRANULE, MemoryKind, RegionNumber, align_down, align_up, armv8m};
 
+use super::nearest::{self, Alternatives};
+use super::needs;
 use super::plan::{AddressRange, Loss, Partition, Plan, PlannedRegion};
 use super::request::{KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size};
 
-/// Why no layout meets a request.
+/// Why no layout meets a request. The variants about a partition's size or
+/// origin carry [`Alternatives`]: the nearest values with which the whole
+/// request plans, found by planning again ([`super::nearest`]).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum PlanError {
     #[error("board {0} has no MPU, so its partitions cannot be isolated")]
@@ -47,6 +57,58 @@ pub enum PlanError {
         partition: String,
         memory: String,
         board: String,
+    },
+    #[error(
+        "partition {partition} is in memory {memory}, a {kind} memory; {partition} must be in a \
+         {expected} memory (a user partition is granted {} there, it needs {})",
+        kind.user_access(),
+        expected.user_access()
+    )]
+    WrongKind {
+        partition: String,
+        memory: String,
+        kind: MemoryKind,
+        expected: MemoryKind,
+    },
+    #[error(
+        "partition {partition} is in memory {memory} ({}), which reaches into the System region \
+         (0xe0000000 and up: Execute Never, and MPU attributes do not apply to the Private \
+         Peripheral Bus), where no partition can live",
+        format_range(range)
+    )]
+    SystemRegion {
+        partition: String,
+        memory: String,
+        range: Range<u64>,
+    },
+    #[error(
+        "partition {partition}: {what} {} is not a multiple of the {GRANULE}-byte MPU \
+         granule, so no MPU region can grant it exactly{alternatives}",
+        if *what == "origin" { format!("{value:#010x}") } else { format!("{value} bytes") }
+    )]
+    OffGranule {
+        partition: String,
+        /// `size` or `origin`.
+        what: &'static str,
+        value: u64,
+        alternatives: Alternatives,
+    },
+    #[error(
+        "partition {partition}: `{key}` = {} is below the minimum of {minimum} bytes: {holds}{alternatives}",
+        if *rest { format!("\"rest\", which leaves {value} bytes") } else { format!("{value} bytes") }
+    )]
+    TooSmall {
+        partition: String,
+        /// The `mcu-build.toml` `[layout]` key (the board's `[partitions]`
+        /// key) that sets the value.
+        key: String,
+        value: u64,
+        /// Whether the value is what a `rest` partition was left with.
+        rest: bool,
+        minimum: u64,
+        /// What the minimum is made of.
+        holds: String,
+        alternatives: Alternatives,
     },
     #[error(
         "{partitions} user partitions need at least one MPU region each, but only {available} \
@@ -60,16 +122,18 @@ pub enum PlanError {
     },
     #[error(
         "memory {memory} ({length} bytes) cannot hold {partitions}: together {needed} bytes \
-         before alignment"
+         before alignment, {} too many{alternatives}",
+        needed - length
     )]
     DoesNotFit {
         memory: String,
         length: u64,
         partitions: String,
         needed: u64,
+        alternatives: Alternatives,
     },
     #[error(
-        "partition {partition}: origin {origin:#010x} + {size} bytes is outside memory {memory} ({})",
+        "partition {partition}: origin {origin:#010x} + {size} bytes is outside memory {memory} ({}){alternatives}",
         format_range(memory_range)
     )]
     OriginOutsideMemory {
@@ -78,25 +142,25 @@ pub enum PlanError {
         size: u64,
         memory: String,
         memory_range: Range<u64>,
+        alternatives: Alternatives,
     },
     #[error(
-        "partition {partition} ({size} bytes) cannot be covered exactly with the {allowed} \
-         MPU region(s) left for it anywhere in {}{}",
-        format_range(window),
-        alternatives
+        "partition {partition} ({}) cannot be placed where the MPU region(s) left for it \
+         (at most {allowed}) grant it exactly, anywhere in the free window {}{alternatives}",
+        if *size == 0 { "rest".to_owned() } else { format!("{size} bytes") },
+        format_range(window)
     )]
     NotCoverable {
         partition: String,
         size: u64,
         allowed: usize,
         window: Range<u64>,
-        alternatives: Box<Alternatives>,
+        alternatives: Alternatives,
     },
     #[error(
         "partition {partition}: {size} bytes at the fixed origin {origin:#010x} need {} MPU \
-         regions, {allowed} allowed{}",
-        needed.map_or("more".to_owned(), |n| n.to_string()),
-        alternatives
+         regions, {allowed} allowed{alternatives}",
+        needed.map_or("more".to_owned(), |n| n.to_string())
     )]
     FixedOriginNotCoverable {
         partition: String,
@@ -104,57 +168,41 @@ pub enum PlanError {
         size: u64,
         allowed: usize,
         needed: Option<usize>,
-        alternatives: Box<Alternatives>,
+        alternatives: Alternatives,
     },
     #[error(
-        "the user partitions cannot all be covered within the {available} MPU regions left \
-         for them; give fewer or larger-aligned partitions, or reserve fewer regions for the kernel"
+        "the user partitions need more MPU regions than the {available} left for them: {needs}{alternatives}"
     )]
-    BudgetExhausted { available: usize },
+    BudgetExhausted {
+        available: usize,
+        /// The fewest regions each memory's user partitions can be
+        /// covered with, by name.
+        needs: String,
+        alternatives: Alternatives,
+    },
     #[error(
         "partition {partition} at its fixed origin {origin:#010x} overlaps the partitions \
-         placed below it, which end at {cursor:#010x}"
+         placed below it, which end at {cursor:#010x}{alternatives}"
     )]
     OriginConflict {
         partition: String,
         origin: u32,
         cursor: u64,
+        alternatives: Alternatives,
     },
-    #[error("the kernel heap ({heap} bytes) is larger than kernel SRAM ({sram} bytes)")]
-    HeapTooLarge { heap: u64, sram: u64 },
     #[error("the request has no {0} partition")]
     Missing(&'static str),
 }
 
-/// What would work instead of a partition that cannot be covered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Alternatives {
-    /// The largest coverable range inside the requested one (or inside the
-    /// free window, when the planner chose the origin).
-    pub inside: Option<Suggestion>,
-    /// The smallest coverable range around the requested one.
-    pub around: Option<Suggestion>,
-    /// The lowest origin that works for the requested size.
-    pub origin: Option<u64>,
-}
-
-impl fmt::Display for Alternatives {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(s) = &self.inside {
-            write!(f, "; the largest range inside that fits: {s}")?;
-        }
-        if let Some(s) = &self.around {
-            write!(f, "; the smallest range around that fits: {s}")?;
-        }
-        if let Some(o) = self.origin {
-            write!(f, "; the requested size fits at origin {o:#010x}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Plans `request` on `board`.
+/// Plans `request` on `board`. When no layout meets it, the error names
+/// the failing partition and constraint, with the nearest values that plan.
 pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
+    plan_only(board, request).map_err(|error| nearest::explain(board, request, error))
+}
+
+/// [`plan`] without looking for alternatives on failure: what the search
+/// for them retries.
+pub fn plan_only(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     let mpu = board
         .mpu
         .ok_or_else(|| PlanError::NoMpu(board.name.to_string()))?;
@@ -171,6 +219,7 @@ pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
             });
         }
     }
+    needs::check_request(board, request)?;
     let user_count = request
         .partitions
         .iter()
@@ -204,10 +253,18 @@ pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     let mut options = Vec::new();
     for (i, (memory, parts)) in groups.iter().enumerate() {
         let spare = budget.for_user() - total_minimum;
-        options.push(memory_options(mpu.arch, memory, parts, minimum[i] + spare)?);
+        options.push(memory_options(
+            mpu.arch,
+            memory,
+            parts,
+            minimum[i] + spare,
+            request,
+        )?);
     }
-    let chosen = choose(&options, budget.for_user()).ok_or(PlanError::BudgetExhausted {
+    let chosen = choose(&options, budget.for_user()).ok_or_else(|| PlanError::BudgetExhausted {
         available: budget.for_user(),
+        needs: region_needs(&groups, &options),
+        alternatives: Alternatives::default(),
     })?;
 
     let mut partitions = Vec::new();
@@ -244,6 +301,35 @@ pub fn plan(board: &Board, request: &Request) -> Result<Plan, PlanError> {
             gaps,
         },
     })
+}
+
+/// For each memory with user partitions, the fewest regions they can be
+/// covered with, in words.
+fn region_needs(
+    groups: &[(&Memory, Vec<&PartitionRequest>)],
+    options: &[Vec<Option<Placement>>],
+) -> String {
+    let needs: Vec<String> = groups
+        .iter()
+        .zip(options)
+        .filter(|((_, parts), _)| users(parts) > 0)
+        .map(|((memory, parts), options)| {
+            let names: Vec<&str> = parts
+                .iter()
+                .filter(|p| p.owner == Owner::User)
+                .map(|p| p.name.as_str())
+                .collect();
+            let fewest = options.iter().position(Option::is_some);
+            format!(
+                "{} in memory {} need{} at least {}",
+                names.join(", "),
+                memory.name,
+                if names.len() == 1 { "s" } else { "" },
+                fewest.map_or("more".to_owned(), |n| n.to_string())
+            )
+        })
+        .collect();
+    needs.join("; ")
 }
 
 fn users(parts: &[&PartitionRequest]) -> usize {
@@ -300,20 +386,15 @@ fn build_partition(
     }
 }
 
-/// The top `size` bytes of kernel SRAM.
+/// The top `size` bytes of kernel SRAM, which the placement has checked
+/// can hold it (see [`needs::minimum`]).
 fn kernel_heap(partitions: &[Partition], size: u64) -> Result<AddressRange, PlanError> {
     let sram = partitions
         .iter()
         .find(|p| p.name == KERNEL_SRAM)
         .ok_or(PlanError::Missing(KERNEL_SRAM))?;
-    if size > sram.size {
-        return Err(PlanError::HeapTooLarge {
-            heap: size,
-            sram: sram.size,
-        });
-    }
     Ok(AddressRange {
-        start: sram.end - size,
+        start: sram.end - size.min(sram.size),
         end: sram.end,
     })
 }
@@ -351,6 +432,7 @@ fn memory_options(
     memory: &Memory,
     parts: &[&PartitionRequest],
     max: usize,
+    request: &Request,
 ) -> Result<Vec<Option<Placement>>, PlanError> {
     check_fits(memory, parts)?;
     let user_indices: Vec<usize> = (0..parts.len())
@@ -366,7 +448,7 @@ fn memory_options(
                 allowed[i] = a;
             }
             for order in &orders {
-                match place(arch, memory, parts, order, &allowed) {
+                match place(arch, memory, parts, order, &allowed, request) {
                     Ok(p) => {
                         let better = options[total].as_ref().is_none_or(|b| p.loss() < b.loss());
                         if better {
@@ -416,6 +498,7 @@ fn check_fits(memory: &Memory, parts: &[&PartitionRequest]) -> Result<(), PlanEr
             length: memory.length,
             partitions: names.join(", "),
             needed,
+            alternatives: Alternatives::default(),
         });
     }
     Ok(())
@@ -473,6 +556,7 @@ fn place(
     parts: &[&PartitionRequest],
     order: &[usize],
     allowed: &[usize],
+    request: &Request,
 ) -> Result<Placement, PlanError> {
     let rest_at = order.iter().position(|&i| parts[i].size == Size::Rest);
     let (upward, downward) = match rest_at {
@@ -528,15 +612,13 @@ fn place(
                         size: 0,
                         allowed: allowed[i],
                         window: window.clone(),
-                        alternatives: Box::new(Alternatives {
-                            inside: None,
-                            around: None,
-                            origin: None,
-                        }),
+                        alternatives: Alternatives::default(),
                     })?;
                 s.start..s.end
             }
         };
+        // What `rest` leaves must hold what the firmware puts there.
+        needs::check_size(parts[i], request, range.end - range.start, true)?;
         if range.start > low {
             gaps.push(AddressRange {
                 start: low,
@@ -588,7 +670,7 @@ fn place_up(
         Owner::Kernel => Some(align_up(low, GRANULE)).filter(|&s| fits(s)),
         Owner::User => lowest_origin(arch, low, size, allowed).filter(|&s| fits(s)),
     };
-    let start = start.ok_or_else(|| not_coverable(arch, memory, p, low..memory.end(), allowed))?;
+    let start = start.ok_or_else(|| not_coverable(p, low..memory.end(), allowed))?;
     Ok(start..start + size)
 }
 
@@ -611,6 +693,7 @@ fn place_down(
                 partition: p.name.clone(),
                 origin,
                 cursor: high,
+                alternatives: Alternatives::default(),
             })
         };
     }
@@ -619,7 +702,7 @@ fn place_down(
         Owner::Kernel => Some(align_down(top, GRANULE)).filter(|&s| s >= low),
         Owner::User => highest_origin(arch, top, low, size, allowed),
     });
-    let start = start.ok_or_else(|| not_coverable(arch, memory, p, low..high, allowed))?;
+    let start = start.ok_or_else(|| not_coverable(p, low..high, allowed))?;
     Ok(start..start + size)
 }
 
@@ -640,6 +723,7 @@ fn place_fixed(
             size,
             memory: memory.name.clone(),
             memory_range: u64::from(memory.origin)..memory.end(),
+            alternatives: Alternatives::default(),
         });
     }
     if range.start < low {
@@ -647,6 +731,7 @@ fn place_fixed(
             partition: p.name.clone(),
             origin,
             cursor: low,
+            alternatives: Alternatives::default(),
         });
     }
     if p.owner == Owner::User {
@@ -658,43 +743,26 @@ fn place_fixed(
                 size,
                 allowed,
                 needed,
-                alternatives: Box::new(Alternatives {
-                    inside: arch.largest_inside(range.clone(), allowed),
-                    around: arch.smallest_around(range.clone(), allowed),
-                    origin: lowest_origin(arch, range.start, size, allowed)
-                        .filter(|&o| o + size <= memory.end()),
-                }),
+                alternatives: Alternatives::default(),
             });
         }
     }
     Ok(range)
 }
 
-fn not_coverable(
-    arch: Arch,
-    memory: &Memory,
-    p: &PartitionRequest,
-    window: Range<u64>,
-    allowed: usize,
-) -> PlanError {
-    let size = fixed_size(p);
+fn not_coverable(p: &PartitionRequest, window: Range<u64>, allowed: usize) -> PlanError {
     PlanError::NotCoverable {
         partition: p.name.clone(),
-        size,
+        size: fixed_size(p),
         allowed,
-        window: window.clone(),
-        alternatives: Box::new(Alternatives {
-            inside: arch.largest_inside(window.clone(), allowed),
-            around: None,
-            origin: lowest_origin(arch, u64::from(memory.origin), size, allowed)
-                .filter(|&o| o + size <= memory.end()),
-        }),
+        window,
+        alternatives: Alternatives::default(),
     }
 }
 
 /// The lowest origin at or above `low`, among `low` rounded up to every
 /// region size, where `size` bytes are coverable with `allowed` regions.
-pub(super) fn lowest_origin(arch: Arch, low: u64, size: u64, allowed: usize) -> Option<u64> {
+fn lowest_origin(arch: Arch, low: u64, size: u64, allowed: usize) -> Option<u64> {
     (5..=32).map(|log2| align_up(low, 1 << log2)).find(|&o| {
         arch.regions_needed(o..o + size)
             .is_some_and(|n| n <= allowed)

@@ -6,6 +6,11 @@
 //! other sizes. The request is validated when it is read (names unique,
 //! memories known, at most one `rest` per memory), so the planner only has
 //! to find addresses.
+//!
+//! The request also carries the stack and heap sizes the linker scripts
+//! reserve inside the SRAM partitions ([`Splits`]): the layout does not
+//! place them, but they bound how small those partitions may be (see
+//! [`super::minimum`]).
 
 use std::fmt;
 
@@ -68,12 +73,39 @@ pub const USER_FLASH: &str = "user-flash";
 pub const KERNEL_SRAM: &str = "kernel-sram";
 pub const USER_SRAM: &str = "user-sram";
 
+/// How the blobs split their SRAM partitions: sizes in bytes that the
+/// linker scripts reserve (`templates/linker/kernel.ld` puts the kernel
+/// stack in kernel SRAM, `user.ld` the user stack and heap in user SRAM),
+/// which the layout does not place. They are the `kernel-stack`,
+/// `user-stack` and `user-heap` keys of `[layout]` in `mcu-build.toml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Splits {
+    pub kernel_stack: u64,
+    pub user_stack: u64,
+    pub user_heap: u64,
+}
+
+impl Default for Splits {
+    /// What the bundled firmware needs, with room to spare: its deepest
+    /// call chain is formatting (about 1 KiB of stack), and the demo
+    /// allocates a few hundred bytes.
+    fn default() -> Self {
+        Splits {
+            kernel_stack: 8 * 1024,
+            user_stack: 8 * 1024,
+            user_heap: 16 * 1024,
+        }
+    }
+}
+
 /// Every partition of a build: kernel flash, user flash, kernel SRAM, user
 /// SRAM (data, bss and user heap), then any extra user partitions such as a
-/// heap in CCM; and the size of the kernel heap, which lives at the top of
-/// kernel SRAM.
+/// heap in CCM; the size of the kernel heap, which lives at the top of
+/// kernel SRAM; and the stack and heap splits the SRAM partitions must hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Request {
     pub partitions: Vec<PartitionRequest>,
     pub kernel_heap: u64,
+    pub splits: Splits,
 }
