@@ -7,73 +7,13 @@
 //! must give them as many bytes, together, as the best of every 32-byte
 //! aligned window and every split of the regions.
 
-use mcu_build::board::{self, Board, Memory};
-use mcu_build::layout::needs::{self, EXCEPTION_FRAME, PROCESS_RECORD};
+use mcu_build::board::Memory;
+use mcu_build::layout::needs;
 use mcu_build::layout::plan;
-use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
-use mcu_build::mpu::{Arch, GRANULE, MemoryKind};
+use mcu_build::mpu::{Arch, GRANULE};
 
-/// A deterministic generator, so that a failure can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// `base` with one flash and one SRAM memory of the given origins and
-/// lengths, and `user_regions` regions for the user partitions.
-fn small_board(base: &str, flash: (u32, u64), sram: (u32, u64), user_regions: u8) -> Board {
-    let mut board = board::bundled(base).unwrap();
-    let resized = |kind, (origin, length)| Memory {
-        origin,
-        length,
-        ..board
-            .memories
-            .iter()
-            .find(|m| m.kind == kind)
-            .unwrap()
-            .clone()
-    };
-    board.memories = vec![
-        resized(MemoryKind::Flash, flash),
-        resized(MemoryKind::Ram, sram),
-    ];
-    let mpu = board.mpu.as_mut().unwrap();
-    mpu.kernel_regions = mpu.regions - user_regions;
-    board
-}
-
-fn request(board: &Board, kernel_flash: u64, kernel_sram: u64) -> Request {
-    let part = |name: &str, owner, memory: usize, size| PartitionRequest {
-        name: name.into(),
-        owner,
-        memory: board.memories[memory].name.clone(),
-        size,
-        origin: None,
-    };
-    Request {
-        partitions: vec![
-            part("kernel-flash", Owner::Kernel, 0, Size::Bytes(kernel_flash)),
-            part("user-flash", Owner::User, 0, Size::Rest),
-            part("kernel-sram", Owner::Kernel, 1, Size::Bytes(kernel_sram)),
-            part("user-sram", Owner::User, 1, Size::Rest),
-        ],
-        // The smallest stacks and kernel heap the firmware can run with,
-        // so that small memories still plan.
-        kernel_heap: PROCESS_RECORD,
-        splits: Splits {
-            kernel_stack: EXCEPTION_FRAME,
-            user_stack: EXCEPTION_FRAME,
-            user_heap: 0,
-        },
-    }
-}
+mod common;
+use common::small_board::{Lcg, four_partitions, small_board};
 
 /// The size of the largest window of `memory` that `regions` regions grant
 /// exactly and that leaves `kernel` bytes free below it or, unless
@@ -124,7 +64,7 @@ fn check(base: &str, cases: u32, max_length: u64, seed: u64) {
         let user_regions = 2 + (case % 4) as usize;
         let board = small_board(base, flash, sram, user_regions as u8);
         let arch = board.mpu.as_ref().unwrap().arch;
-        let request = request(&board, kernel_flash, kernel_sram);
+        let request = four_partitions(&board, kernel_flash, kernel_sram);
         let minimum = |i: usize| needs::minimum(&request.partitions[i], &request).bytes;
         let best = (1..user_regions)
             .map(|r| {

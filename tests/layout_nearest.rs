@@ -5,48 +5,15 @@
 //! the request plans, byte by byte (so "nearest" really is nearest, and
 //! "none below/above" really means none in the memory).
 
-use mcu_build::board::{self, Board, Memory};
+use mcu_build::board::{Board, Memory};
 use mcu_build::layout::nearest::{Alternative, Nearest, Side};
 use mcu_build::layout::needs::{EXCEPTION_FRAME, PROCESS_RECORD};
 use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
 use mcu_build::layout::{PlanError, plan, plan_only};
-use mcu_build::mpu::{GRANULE, MemoryKind};
+use mcu_build::mpu::GRANULE;
 
-/// A deterministic generator, so that a failure can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// `base` with one flash and one RAM memory and `user_regions` regions
-/// for the user partitions.
-fn small_board(base: &str, flash: (u32, u64), sram: (u32, u64), user_regions: u8) -> Board {
-    let mut board = board::bundled(base).unwrap();
-    let resized = |kind, (origin, length)| Memory {
-        origin,
-        length,
-        ..board
-            .memories
-            .iter()
-            .find(|m| m.kind == kind)
-            .unwrap()
-            .clone()
-    };
-    board.memories = vec![
-        resized(MemoryKind::Flash, flash),
-        resized(MemoryKind::Ram, sram),
-    ];
-    let mpu = board.mpu.as_mut().unwrap();
-    mpu.kernel_regions = mpu.regions - user_regions;
-    board
-}
+mod common;
+use common::small_board::{Lcg, small_board};
 
 /// A size of at least 96 bytes (the least user flash holds), below half of
 /// `length`: sometimes off the granule, mostly whole granules, often a

@@ -16,6 +16,8 @@ use mcu_build::layout::{self, Plan};
 use mcu_build::mpu::{Arch, Region, Registers};
 use roxmltree::{Document, Node};
 
+mod common;
+
 const RSVG: &str = "rsvg-convert";
 
 fn boards() -> Vec<(Board, Plan, String)> {
@@ -377,50 +379,13 @@ fn the_svg_depends_only_on_the_plan() {
 }
 
 /// The map of boards unlike the bundled ones: odd origins and lengths, a
-/// 32-byte kernel heap (a piece 1/1000 of its memory), alignment loss,
+/// 36-byte kernel heap (a piece 1/1000 of its memory), alignment loss,
 /// partitions granted by several regions, regions reaching past their
 /// memory. The same invariants hold.
 mod random_boards {
     use super::*;
-    use mcu_build::board::Memory;
-    use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size};
-    use mcu_build::mpu::MemoryKind;
+    use common::small_board::{four_partitions, small_board};
     use proptest::prelude::*;
-
-    fn board(base: &str, flash: (u32, u64), sram: (u32, u64), user_regions: u8) -> Board {
-        let mut b = board::bundled(base).unwrap();
-        let resized = |kind, (origin, length)| Memory {
-            origin,
-            length,
-            ..b.memories.iter().find(|m| m.kind == kind).unwrap().clone()
-        };
-        b.memories = vec![
-            resized(MemoryKind::Flash, flash),
-            resized(MemoryKind::Ram, sram),
-        ];
-        let mpu = b.mpu.as_mut().unwrap();
-        mpu.kernel_regions = mpu.regions - user_regions;
-        b
-    }
-
-    fn request(b: &Board, kernel_flash: u64, kernel_sram: u64) -> Request {
-        let part = |name: &str, owner, memory: usize, size| PartitionRequest {
-            name: name.into(),
-            owner,
-            memory: b.memories[memory].name.clone(),
-            size,
-            origin: None,
-        };
-        Request {
-            partitions: vec![
-                part("kernel-flash", Owner::Kernel, 0, Size::Bytes(kernel_flash)),
-                part("user-flash", Owner::User, 0, Size::Rest),
-                part("kernel-sram", Owner::Kernel, 1, Size::Bytes(kernel_sram)),
-                part("user-sram", Owner::User, 1, Size::Rest),
-            ],
-            kernel_heap: 32,
-        }
-    }
 
     /// (origin offset, length, kernel size) of a memory, in 32-byte units.
     fn memory() -> impl Strategy<Value = (u32, u64, u64)> {
@@ -448,13 +413,13 @@ mod random_boards {
             user_regions in 2u8..6,
         ) {
             let base = if armv8m { "qemu-mps2-an505" } else { "stm32f4discovery" };
-            let b = board(
+            let b = small_board(
                 base,
                 (0x0800_0000 + flash.0, flash.1),
                 (0x2000_0000 + sram.0, sram.1),
                 user_regions,
             );
-            let Ok(plan) = layout::plan(&b, &request(&b, flash.2, sram.2)) else {
+            let Ok(plan) = layout::plan(&b, &four_partitions(&b, flash.2, sram.2)) else {
                 return Ok(());
             };
             let svg = layout::svg::render(&plan, &b.memories);

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod external;
+pub mod small_board;
 #[allow(unused_imports)] // as above: not every test crate reads NuttX's files
 pub use external::nuttx_testdata;
 

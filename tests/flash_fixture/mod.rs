@@ -128,7 +128,7 @@ impl Project {
         // A binary, when the image has data and no gap too large for one.
         if let (Some(extent), Ok(binary)) = (
             image.extent(),
-            bin::write(image, 0xFF, bin::DEFAULT_MAX_GAP),
+            bin::write(image, 0xFF, bin::Limits::default()),
         ) {
             fs::write(self.bin_path(), &binary).unwrap();
             let loaded = bin::read(binary.clone(), extent.start as u32).unwrap();
