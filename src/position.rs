@@ -14,6 +14,15 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// `bytes` as UTF-8 text, or the line and column of the first byte that
+/// is not UTF-8.
+pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+        line_column(&valid, valid.len())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,7 +94,7 @@ fn error_after(from: &str, to: &str) -> (usize, String, String) {
     assert!(GOOD.contains(from), "{from}");
     match parse(&GOOD.replacen(from, to, 1)) {
         Err(e) => match &e {
-            BoardError::Invalid { line, key, .. } => (*line, key.clone(), e.to_string()),
+            BoardError::Invalid(located) => (located.line, located.key.clone(), e.to_string()),
             other => panic!("expected a located error, got {other}"),
         },
         Ok(_) => panic!("expected an error for {to:?}"),

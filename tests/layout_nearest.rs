@@ -6,10 +6,10 @@
 //! "none below/above" really means none in the memory).
 
 use mcu_build::board::{Board, Memory};
-use mcu_build::layout::nearest::{Alternative, Nearest, Side};
+use mcu_build::layout::nearest::{Nearest, Side};
 use mcu_build::layout::needs::{EXCEPTION_FRAME, PROCESS_RECORD};
 use mcu_build::layout::request::{Owner, PartitionRequest, Request, Size, Splits};
-use mcu_build::layout::{PlanError, plan, plan_only};
+use mcu_build::layout::{plan, plan_only};
 use mcu_build::mpu::GRANULE;
 
 mod common;
@@ -77,20 +77,6 @@ fn random_request(rng: &mut Lcg, board: &Board) -> Request {
             user_stack: EXCEPTION_FRAME,
             user_heap: 0,
         },
-    }
-}
-
-fn alternatives(error: &PlanError) -> &[Alternative] {
-    match error {
-        PlanError::OffGranule { alternatives, .. }
-        | PlanError::TooSmall { alternatives, .. }
-        | PlanError::DoesNotFit { alternatives, .. }
-        | PlanError::OriginOutsideMemory { alternatives, .. }
-        | PlanError::NotCoverable { alternatives, .. }
-        | PlanError::FixedOriginNotCoverable { alternatives, .. }
-        | PlanError::BudgetExhausted { alternatives, .. }
-        | PlanError::OriginConflict { alternatives, .. } => &alternatives.0,
-        _ => &[],
     }
 }
 
@@ -164,7 +150,7 @@ fn check(base: &str, cases: u32, max_length: u64, seed: u64) {
             continue;
         };
         failures += 1;
-        for alternative in alternatives(&error) {
+        for alternative in error.alternatives() {
             let index = request
                 .partitions
                 .iter()

@@ -31,16 +31,8 @@ pub enum BoardError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {}{message}", path.display(), toml_input::key_prefix(key))]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        /// The dotted key at fault, e.g. `memory[1].length`; empty for a
-        /// syntax error outside any key.
-        key: String,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] toml_input::Located),
     #[error("no bundled board {name:?}; the bundled boards are {}; or give --board-file", known.join(", "))]
     Unknown { name: String, known: Vec<String> },
 }
@@ -129,14 +121,7 @@ impl Source<'_> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> BoardError {
-        let (line, column) = crate::position::line_column(self.text, span.start);
-        BoardError::Invalid {
-            path: self.path.to_owned(),
-            line,
-            column,
-            key: key.into(),
-            message: message.into(),
-        }
+        toml_input::locate(self.text, self.path, span, key, message).into()
     }
 
     /// `text` as a name of `kind`, refused at its span under `key`.

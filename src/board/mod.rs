@@ -153,13 +153,7 @@ pub fn load(path: &Path) -> Result<Board, BoardError> {
         path: path.to_owned(),
         error,
     })?;
-    let text = crate::toml_input::utf8(&bytes).map_err(|(line, column)| BoardError::Invalid {
-        path: path.to_owned(),
-        line,
-        column,
-        key: String::new(),
-        message: "expected UTF-8 text".to_owned(),
-    })?;
+    let text = crate::toml_input::text(&bytes, path)?;
     parse(text, path)
 }
 

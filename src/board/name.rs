@@ -116,8 +116,9 @@ impl AsRef<std::ffi::OsStr> for Name {
 }
 
 impl fmt::Display for Name {
+    /// Pads as a `str` does, so that names line up in tables (`{:<18}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -166,6 +167,12 @@ impl PartialEq<Name> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_pad_in_tables() {
+        let name = Name::new("an386", NameKind::Board).unwrap();
+        assert_eq!(format!("{name:<8}|{name:>6}"), "an386   | an386");
+    }
 
     #[test]
     fn plain_identifiers_pass() {

@@ -157,16 +157,8 @@ pub enum ConfigError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {}{message}", path.display(), toml_input::key_prefix(key))]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        /// The dotted key at fault, e.g. `layout.user-heap`; empty for the
-        /// whole file.
-        key: String,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] toml_input::Located),
 }
 
 #[derive(Deserialize)]
@@ -218,13 +210,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         path: path.to_owned(),
         error,
     })?;
-    let text = toml_input::utf8(&bytes).map_err(|(line, column)| ConfigError::Invalid {
-        path: path.to_owned(),
-        line,
-        column,
-        key: String::new(),
-        message: "expected UTF-8 text".to_owned(),
-    })?;
+    let text = crate::toml_input::text(&bytes, path)?;
     parse(text, path)
 }
 
@@ -266,14 +252,7 @@ impl Source<'_> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) -> ConfigError {
-        let (line, column) = crate::position::line_column(self.text, span.start);
-        ConfigError::Invalid {
-            path: self.path.to_owned(),
-            line,
-            column,
-            key: key.into(),
-            message: message.into(),
-        }
+        toml_input::locate(self.text, self.path, span, key, message).into()
     }
 
     /// The size at `layout.<key>`, if given: at most 4 GiB, the 32-bit

@@ -175,6 +175,24 @@ pub(super) fn explain(board: &Board, request: &Request, mut error: PlanError) ->
     error
 }
 
+impl PlanError {
+    /// The sizes and origins that would plan, nearest first, when the
+    /// failure is about one partition; empty otherwise.
+    pub fn alternatives(&self) -> &[Alternative] {
+        match self {
+            PlanError::OffGranule { alternatives, .. }
+            | PlanError::TooSmall { alternatives, .. }
+            | PlanError::DoesNotFit { alternatives, .. }
+            | PlanError::OriginOutsideMemory { alternatives, .. }
+            | PlanError::NotCoverable { alternatives, .. }
+            | PlanError::FixedOriginNotCoverable { alternatives, .. }
+            | PlanError::BudgetExhausted { alternatives, .. }
+            | PlanError::OriginConflict { alternatives, .. } => &alternatives.0,
+            _ => &[],
+        }
+    }
+}
+
 fn alternatives_mut(error: &mut PlanError) -> Option<&mut Alternatives> {
     match error {
         PlanError::OffGranule { alternatives, .. }

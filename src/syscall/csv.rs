@@ -29,7 +29,6 @@ use std::path::{Path, PathBuf};
 use super::model::{
     Param, ParamType, ReturnType, Syscall, SyscallName, SyscallNameFault, SyscallTable,
 };
-use crate::position::line_column;
 
 /// A system call passes at most six arguments (r1..r6 on ARM).
 pub const MAX_PARAMS: usize = 6;
@@ -119,11 +118,8 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
         kind,
     };
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
-        let (line, column) = line_column(&valid, valid.len());
-        error(line, column, CsvErrorKind::NotUtf8)
-    })?;
+    let text = crate::position::utf8(bytes)
+        .map_err(|(line, column)| error(line, column, CsvErrorKind::NotUtf8))?;
 
     let mut entries: Vec<Syscall> = Vec::new();
     let mut first_line_of: HashMap<SyscallName, usize> = HashMap::new();

@@ -182,8 +182,9 @@ impl Deref for SyscallName {
 }
 
 impl fmt::Display for SyscallName {
+    /// Pads as a `str` does, so that names line up in tables (`{:<18}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

@@ -12,12 +12,13 @@
 mod number;
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::position::line_column;
+use crate::position::{self, line_column};
 
 pub use number::Number;
 
@@ -29,14 +30,50 @@ pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix(UTF8_BOM).unwrap_or(text)
 }
 
-/// `bytes` as UTF-8 text without a leading byte-order mark, or the line
-/// and column of the first byte that is not UTF-8 (TOML files are UTF-8).
-pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
+/// `bytes` of the TOML file `path` as UTF-8 text without a leading
+/// byte-order mark; TOML files are UTF-8, so anything else is an error at
+/// the first byte that is not.
+pub fn text<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, Located> {
     let bytes = bytes.strip_prefix(UTF8_BOM.as_bytes()).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| {
-        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
-        line_column(&valid, valid.len())
+    position::utf8(bytes).map_err(|(line, column)| Located {
+        path: path.to_owned(),
+        line,
+        column,
+        key: String::new(),
+        message: "expected UTF-8 text".to_owned(),
     })
+}
+
+/// A place in a TOML file and what is wrong there, as an error names it:
+/// `board.toml:38:10: `memory[1].origin`: expected ...`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}:{column}: {}{message}", path.display(), key_prefix(key))]
+pub struct Located {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The dotted key at fault, e.g. `memory[1].length`; empty for the
+    /// whole file or text outside any key.
+    pub key: String,
+    pub message: String,
+}
+
+/// The error at byte range `span` of `text`, the content of `path`.
+pub fn locate(
+    text: &str,
+    path: &Path,
+    span: Range<usize>,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> Located {
+    let (line, column) = line_column(text, span.start);
+    Located {
+        path: path.to_owned(),
+        line,
+        column,
+        key: key.into(),
+        message: message.into(),
+    }
 }
 
 /// A TOML document did not deserialize: where, under which key, and why.
@@ -69,7 +106,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
 
 /// `key` as an error message prefix: `` `memory[1].origin`: ``, or nothing
 /// for an error of the whole document.
-pub fn key_prefix(key: &str) -> String {
+fn key_prefix(key: &str) -> String {
     if key.is_empty() {
         String::new()
     } else {
@@ -244,7 +281,12 @@ mod tests {
 
     #[test]
     fn text_that_is_not_utf8_is_located_after_the_byte_order_mark() {
-        assert_eq!(utf8(b"\xEF\xBB\xBFa = 1\nb = \"\xff\""), Err((2, 6)));
-        assert_eq!(utf8(b"\xEF\xBB\xBFa = \"\xc3\xa9\""), Ok("a = \"\u{e9}\""));
+        let path = Path::new("t.toml");
+        let located = text(b"\xEF\xBB\xBFa = 1\nb = \"\xff\"", path).unwrap_err();
+        assert_eq!((located.line, located.column), (2, 6));
+        assert_eq!(
+            text(b"\xEF\xBB\xBFa = \"\xc3\xa9\"", path).unwrap(),
+            "a = \"\u{e9}\""
+        );
     }
 }
