@@ -8,44 +8,10 @@
 //! code, not only a few bytes.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repository() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Copies the files of the repository a clone would have (tracked, or new
-/// and not ignored: `git ls-files`) into `dir`.
-fn copy_repository(dir: &Path) {
-    let listed = Command::new("git")
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
-        .current_dir(repository())
-        .output()
-        .expect("git runs");
-    assert!(
-        listed.status.success(),
-        "git ls-files: {}",
-        String::from_utf8_lossy(&listed.stderr)
-    );
-    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        let name = std::str::from_utf8(name).unwrap();
-        let from = repository().join(name);
-        // A file deleted in the work tree but still in the index.
-        if !from.is_file() {
-            continue;
-        }
-        let to = dir.join(name);
-        fs::create_dir_all(to.parent().unwrap()).unwrap();
-        fs::copy(&from, &to).unwrap();
-    }
-}
+mod common;
+use common::copy_repository;
 
 #[test]
 fn two_clean_builds_at_two_paths_are_byte_identical() {

@@ -3,9 +3,10 @@
 //!
 //! Every ```` ```console ```` block of README.md is a sequence of
 //! `$ mcu-build ...` commands and their output (stdout and stderr as one
-//! stream; `? N` gives a non-zero exit status). Times and hashes, which vary,
-//! are written `[..]` in the README. The blocks run in order, in one
-//! scratch project: the repository's files (linked, not copied) plus the
+//! stream; `? N` gives a non-zero exit status). Times, which vary, are written
+//! `[..]` in the README; hashes do not vary (the build is byte-identical at
+//! any path) and are checked. The blocks run in order, in one
+//! scratch project: a copy of the repository's files plus the
 //! example inputs in `tests/data/readme/` (made by its `make.sh`), so that
 //! `protect` builds into a target directory of its own and the hex examples
 //! find `nuttx.hex` and friends where the README says they are.
@@ -17,27 +18,20 @@
 //! with `TRYCMD=overwrite`: the new output is written back to README.md.
 
 use std::fs;
-use std::path::PathBuf;
 
-fn repository() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
 /// A temporary directory holding a copy of README.md and, beside it,
-/// `README.in/`: the directory trycmd runs the commands in.
+/// `README.in/`: the directory trycmd runs the commands in, a copy of the
+/// repository (copied, not linked: rustc would see a link's real path,
+/// which the build's path remapping does not cover) with the example
+/// inputs.
 fn scratch_project() -> tempfile::TempDir {
-    let root = repository();
+    let root = common::repository_root();
     let scratch = tempfile::tempdir().unwrap();
     fs::copy(root.join("README.md"), scratch.path().join("README.md")).unwrap();
     let project = scratch.path().join("README.in");
-    fs::create_dir(&project).unwrap();
-    for entry in fs::read_dir(&root).unwrap() {
-        let name = entry.unwrap().file_name();
-        if ["target", ".git", "README.md"].contains(&name.to_str().unwrap_or("")) {
-            continue;
-        }
-        std::os::unix::fs::symlink(root.join(&name), project.join(&name)).unwrap();
-    }
+    common::copy_repository(&project);
     for entry in fs::read_dir(root.join("tests/data/readme")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|extension| extension != "sh") {
@@ -58,6 +52,6 @@ fn the_readme_console_examples_print_what_the_readme_says() {
     // `TRYCMD=overwrite` rewrote the scratch copy; the repository's README
     // is the one to update.
     if std::env::var_os("TRYCMD").is_some_and(|mode| mode == "overwrite") {
-        fs::copy(&readme, repository().join("README.md")).unwrap();
+        fs::copy(&readme, common::repository_root().join("README.md")).unwrap();
     }
 }

@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test crate uses its own subset
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 pub mod external;
 pub mod small_board;
@@ -160,4 +162,41 @@ pub fn run(command: &mut std::process::Command) -> String {
     );
     assert!(output.status.success(), "{command:?} failed:\n{text}");
     text
+}
+
+/// The repository's root directory.
+pub fn repository_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the files of the repository a clone would have (tracked, or new
+/// and not ignored: `git ls-files`) into `dir`.
+pub fn copy_repository(dir: &Path) {
+    let listed = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(repository_root())
+        .output()
+        .expect("git runs");
+    assert!(
+        listed.status.success(),
+        "git ls-files: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).unwrap();
+        let from = repository_root().join(name);
+        // A file deleted in the work tree but still in the index.
+        if !from.is_file() {
+            continue;
+        }
+        let to = dir.join(name);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(&from, &to).unwrap();
+    }
 }
