@@ -219,7 +219,7 @@ fn legend(
 }
 
 /// A size as reference manuals write it: MiB or KiB when whole, else bytes.
-fn size_text(bytes: u64) -> String {
+pub fn size_text(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),

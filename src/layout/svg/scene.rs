@@ -273,12 +273,12 @@ fn write_shape(svg: &mut String, shape: &Shape, dx: f64, dy: f64) {
             match title {
                 Some(title) => writeln!(
                     svg,
-                    r#"<rect class="{class}"{attrs} x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}"><title>{}</title></rect>"#,
+                    r#"<rect class="{class}"{attrs} x="{x:.2}" y="{y:.2}" width="{width:.2}" height="{height:.2}"><title>{}</title></rect>"#,
                     escape(title)
                 ),
                 None => writeln!(
                     svg,
-                    r#"<rect class="{class}"{attrs} x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}"/>"#
+                    r#"<rect class="{class}"{attrs} x="{x:.2}" y="{y:.2}" width="{width:.2}" height="{height:.2}"/>"#
                 ),
             }
         }
