@@ -166,6 +166,15 @@ mod tests {
     }
 
     #[test]
+    fn a_scale_that_breaks_fewer_pieces_wins_a_tie() {
+        // 896 KiB at the label height draws both large pieces whole; 16 KiB
+        // at it would draw two pieces comfortably too, but break two.
+        let scale = Scale::new(&[vec![16 * KIB, 64 * KIB, 896 * KIB, 3 << 20]]);
+        assert!((height(&scale, 896 * KIB) - LABEL_HEIGHT).abs() < 1e-9);
+        assert!(scale.cut(0, 3 << 20).is_none());
+    }
+
+    #[test]
     fn typical_pieces_set_the_scale_and_a_tiny_one_does_not() {
         // A 1 KiB heap beside 28 KiB of SRAM and 96 KiB and 224 KiB of
         // flash: the heap is thin, the partitions keep their proportions.
@@ -196,10 +205,12 @@ mod tests {
 
     #[test]
     fn the_tallest_pieces_are_cut_and_the_tallest_column_fits() {
-        let column = vec![16 * KIB, 64 * KIB, 896 * KIB, 3 << 20];
+        // Three pieces of 16 KiB to 64 KiB set the scale; 896 KiB and
+        // 3 MiB cannot fit it.
+        let column = vec![16 * KIB, 64 * KIB, 64 * KIB, 896 * KIB, 3 << 20];
         let scale = Scale::new(std::slice::from_ref(&column));
         let cut: Vec<bool> = column.iter().map(|&s| scale.cut(0, s).is_some()).collect();
-        assert_eq!(cut, [false, false, true, true]);
+        assert_eq!(cut, [false, false, false, true, true]);
         let total: f64 = column.iter().map(|&s| height(&scale, s)).sum();
         assert!(total <= MAX_COLUMN + 1e-9, "{total}");
     }
@@ -220,7 +231,10 @@ mod tests {
 
     #[test]
     fn a_shortened_piece_keeps_room_for_its_label_and_break() {
-        let column = vec![32, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20];
+        // Nine 32-byte pieces set the scale (eight 1 MiB ones are fewer),
+        // and the column would need the cut pieces far lower than
+        // MIN_SHORTENED.
+        let column: Vec<u64> = [32; 9].into_iter().chain([1 << 20; 8]).collect();
         let scale = Scale::new(std::slice::from_ref(&column));
         assert!(scale.cut(0, 1 << 20).is_some());
         assert!(scale.shortened_height() >= MIN_SHORTENED - 8.0);
