@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use mcu_build::board::{self, Board};
-use mcu_build::layout::svg::{Extent, text_extent};
+use mcu_build::layout::svg::{Extent, size_text, text_extent};
 use mcu_build::layout::{self, Plan};
 use mcu_build::mpu::{Arch, Region, Registers};
 use roxmltree::{Document, Node};
@@ -29,6 +29,58 @@ fn boards() -> Vec<(Board, Plan, String)> {
             (b, plan, svg)
         })
         .collect()
+}
+
+/// A board whose pieces differ in size by three orders of magnitude: a
+/// 1 KiB kernel heap and a 1 KiB memory beside 28 KiB of SRAM, 96 KiB and
+/// 224 KiB flash partitions and 1728 KiB of free flash.
+const TINY_HEAP: &str = r#"
+name = "tiny-heap"
+description = "a 1 KiB piece beside partitions of 28 KiB to 224 KiB"
+cpu = "cortex-m7"
+
+[mpu]
+kind = "armv7m"
+regions = 16
+kernel-regions = 0
+
+[[memory]]
+name = "flash"
+kind = "flash"
+origin = 0x08000000
+length = "2M"
+
+[[memory]]
+name = "ram"
+kind = "ram"
+origin = 0x20000000
+length = "32K"
+
+[[memory]]
+name = "ram2"
+kind = "ram"
+origin = 0x30000000
+length = "1K"
+
+[partitions]
+kernel-flash = { memory = "flash", size = "96K" }
+user-flash = { memory = "flash", size = "224K" }
+kernel-sram = { memory = "ram", size = "4K" }
+user-sram = { memory = "ram", size = "rest" }
+kernel-heap = "1K"
+extra = [{ name = "user-tiny", memory = "ram2", size = "rest" }]
+"#;
+
+/// The bundled boards and [`TINY_HEAP`] (with a 2 KiB kernel stack, so
+/// that 4 KiB of kernel SRAM plans).
+fn all_boards() -> Vec<(Board, Plan, String)> {
+    let mut b = board::parse(TINY_HEAP, Path::new("tiny-heap.toml")).unwrap();
+    b.partitions.splits.kernel_stack = 2048;
+    let plan = layout::plan(&b, &b.partitions).unwrap();
+    let svg = layout::svg::render(&plan, &b.memories);
+    let mut all = boards();
+    all.push((b, plan, svg));
+    all
 }
 
 /// Runs `rsvg-convert` with `args`, failing with the package to install
@@ -104,7 +156,7 @@ fn rects_of<'a>(doc: &'a Document, class: &str) -> Vec<Node<'a, 'a>> {
 #[test]
 fn every_board_renders_with_rsvg_convert_at_its_canvas_size() {
     let dir = tempfile::tempdir().unwrap();
-    for (b, _, svg) in boards() {
+    for (b, _, svg) in all_boards() {
         let input = dir.path().join(format!("{}.svg", b.name));
         let png = dir.path().join(format!("{}.png", b.name));
         std::fs::write(&input, &svg).unwrap();
@@ -117,7 +169,7 @@ fn every_board_renders_with_rsvg_convert_at_its_canvas_size() {
 
 #[test]
 fn every_text_lies_inside_the_canvas_and_no_two_overlap() {
-    for (b, _, svg) in boards() {
+    for (b, _, svg) in all_boards() {
         assert_texts_fit(&b.name, &Document::parse(&svg).unwrap());
     }
 }
@@ -149,7 +201,7 @@ fn assert_texts_fit(name: &str, doc: &Document) {
 #[test]
 fn the_text_extent_estimate_covers_the_glyphs_rsvg_convert_draws() {
     let mut distinct: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for (_, _, svg) in boards() {
+    for (_, _, svg) in all_boards() {
         let doc = Document::parse(&svg).unwrap();
         for (n, text, _) in texts(&doc) {
             let size = n.attribute("font-size").unwrap().to_owned();
@@ -191,7 +243,7 @@ fn the_text_extent_estimate_covers_the_glyphs_rsvg_convert_draws() {
 #[test]
 fn every_piece_is_to_the_legends_scale_or_carries_a_break() {
     let mut shortened = 0;
-    for (b, _, svg) in boards() {
+    for (b, _, svg) in all_boards() {
         shortened += assert_to_scale(&b.name, &Document::parse(&svg).unwrap());
     }
     assert!(shortened > 0, "no bundled board exercises a break");
@@ -249,7 +301,7 @@ fn assert_to_scale(name: &str, doc: &Document) -> usize {
 /// its end; partitions, the kernel heap and free space are all there.
 #[test]
 fn every_memory_is_drawn_whole_with_its_free_space_and_the_kernel_heap() {
-    for (b, plan, svg) in boards() {
+    for (b, plan, svg) in all_boards() {
         let doc = Document::parse(&svg).unwrap();
         for m in &b.memories {
             let mut pieces: Vec<Node> = doc
@@ -353,7 +405,11 @@ fn regions_are_labelled_beside_their_bars_with_access_and_register_values() {
                     .find(|(_, t, _)| *t == format!("region {n}"))
                     .unwrap_or_else(|| panic!("{}: no label for region {n}", b.name));
                 assert!(e.left > right && e.left < right + 40.0, "{}: {e:?}", b.name);
-                assert!(e.bottom > top && e.top < bottom, "{}: {e:?}", b.name);
+                // The label's four lines (number, access, two registers)
+                // reach the bar's height: a label taller than a thin bar
+                // is centred on it (lines 13 px apart).
+                let label_bottom = e.top + 4.0 * 13.0;
+                assert!(label_bottom > top && e.top < bottom, "{}: {e:?}", b.name);
             }
         }
         let speaks_of_subregions = texts
@@ -373,9 +429,295 @@ fn regions_are_labelled_beside_their_bars_with_access_and_register_values() {
 
 #[test]
 fn the_svg_depends_only_on_the_plan() {
-    for (b, plan, svg) in boards() {
+    for (b, plan, svg) in all_boards() {
         assert_eq!(layout::svg::render(&plan, &b.memories), svg, "{}", b.name);
     }
+}
+
+/// A span of addresses a break cuts out of a piece of one column, and the
+/// break's box.
+struct Cut {
+    start: u64,
+    end: u64,
+    bbox: Extent,
+}
+
+/// One memory's column as drawn: its pieces (start, end, top y, bottom y,
+/// left x) and its cuts.
+struct DrawnColumn {
+    pieces: Vec<(u64, u64, f64, f64, f64)>,
+    cuts: Vec<Cut>,
+}
+
+fn polygon_extent(node: Node) -> Extent {
+    let points: Vec<(f64, f64)> = node
+        .attribute("points")
+        .unwrap()
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    points.iter().fold(
+        Extent {
+            left: f64::MAX,
+            top: f64::MAX,
+            right: f64::MIN,
+            bottom: f64::MIN,
+        },
+        |e, &(x, y)| Extent {
+            left: e.left.min(x),
+            top: e.top.min(y),
+            right: e.right.max(x),
+            bottom: e.bottom.max(y),
+        },
+    )
+}
+
+/// The columns of `doc`, by their pieces' `data-memory`.
+fn columns(doc: &Document) -> Vec<DrawnColumn> {
+    let mut names: Vec<&str> = Vec::new();
+    for n in doc.descendants() {
+        if let Some(m) = n.attribute("data-memory")
+            && !names.contains(&m)
+        {
+            names.push(m);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let nodes: Vec<Node> = doc
+                .descendants()
+                .filter(|n| n.attribute("data-memory") == Some(name))
+                .collect();
+            let pieces = nodes
+                .iter()
+                .map(|n| {
+                    let top = number(*n, "y");
+                    let x = number(*n, "x");
+                    (
+                        hex(*n, "data-start"),
+                        hex(*n, "data-end"),
+                        top,
+                        top + number(*n, "height"),
+                        x,
+                    )
+                })
+                .collect();
+            let ids: Vec<&str> = nodes.iter().filter_map(|n| n.attribute("id")).collect();
+            let cuts = doc
+                .descendants()
+                .filter(|n| {
+                    n.attribute("class") == Some("break")
+                        && n.attribute("data-piece").is_some_and(|p| ids.contains(&p))
+                })
+                .map(|n| Cut {
+                    start: hex(n, "data-cut-start"),
+                    end: hex(n, "data-cut-end"),
+                    bbox: polygon_extent(n),
+                })
+                .collect();
+            DrawnColumn { pieces, cuts }
+        })
+        .collect()
+}
+
+impl DrawnColumn {
+    /// The y of `address` outside any cut, from the pieces and the scale:
+    /// below a piece's cut (or in an uncut piece) measured from its
+    /// bottom, above it from its top.
+    fn y(&self, address: u64, per_byte: f64) -> Option<f64> {
+        let &(start, end, top, bottom, _) = self
+            .pieces
+            .iter()
+            .find(|p| p.0 <= address && address <= p.1)?;
+        match self.cuts.iter().find(|c| start <= c.start && c.end <= end) {
+            Some(c) if c.start < address && address < c.end => None,
+            Some(c) if address >= c.end => Some(top + (end - address) as f64 * per_byte),
+            _ => Some(bottom - (address - start) as f64 * per_byte),
+        }
+    }
+}
+
+/// Region cells (ARMv7-M subregions) against the columns: every cell
+/// boundary outside a cut lies where the scale puts its address, at the
+/// same y as a partition boundary of that address; cells of one region
+/// that no cut touches are equally tall (to 0.5 px); a cell a cut
+/// touches is crossed by the break sign. Returns how many cell
+/// boundaries were checked against a piece boundary.
+fn assert_aligned(name: &str, doc: &Document) -> usize {
+    let bars = rects_of(doc, "scale");
+    let per_byte = number(bars[0], "height") / number(bars[0], "data-bytes");
+    let columns = columns(doc);
+    let mut shared = 0;
+    let mut regions: BTreeSet<&str> = BTreeSet::new();
+    for cell in doc
+        .descendants()
+        .filter(|n| n.attribute("data-region").is_some())
+    {
+        regions.insert(cell.attribute("data-region").unwrap());
+        // The cell's column: the nearest whose bar lies left of it.
+        let x = number(cell, "x");
+        let column = columns
+            .iter()
+            .filter(|c| c.pieces[0].4 < x)
+            .max_by(|a, b| a.pieces[0].4.total_cmp(&b.pieces[0].4))
+            .unwrap_or_else(|| panic!("{name}: no column left of {cell:?}"));
+        let (low, high) = (hex(cell, "data-low"), hex(cell, "data-high"));
+        let (top, bottom) = (
+            number(cell, "y"),
+            number(cell, "y") + number(cell, "height"),
+        );
+        for (address, y) in [(low, bottom), (high, top)] {
+            if let Some(expected) = column.y(address, per_byte) {
+                assert!(
+                    (y - expected).abs() < 0.15,
+                    "{name}: region cell {low:#x}..{high:#x} has {address:#x} at y {y}, the scale puts it at {expected}"
+                );
+            }
+            for p in &column.pieces {
+                for (boundary, py) in [(p.0, p.3), (p.1, p.2)] {
+                    if boundary == address {
+                        shared += 1;
+                        assert!(
+                            (y - py).abs() < 0.15,
+                            "{name}: {address:#x} is at y {y} in a region bar, {py} in the column"
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(cut) = column.cuts.iter().find(|c| c.start < high && low < c.end) {
+            let right = x + number(cell, "width");
+            assert!(
+                cut.bbox.left <= x && right <= cut.bbox.right,
+                "{name}: cell {low:#x}..{high:#x} is cut but the break does not cross it"
+            );
+            assert!(
+                cut.bbox.bottom >= top && cut.bbox.top <= bottom,
+                "{name}: cell {low:#x}..{high:#x} is cut away from its break"
+            );
+        }
+    }
+    for region in regions {
+        let mut uncut: Vec<(u64, f64)> = Vec::new();
+        for cell in doc
+            .descendants()
+            .filter(|n| n.attribute("data-region") == Some(region))
+        {
+            let (low, high) = (hex(cell, "data-low"), hex(cell, "data-high"));
+            let x = number(cell, "x");
+            let cut = columns
+                .iter()
+                .filter(|c| c.pieces[0].4 < x)
+                .max_by(|a, b| a.pieces[0].4.total_cmp(&b.pieces[0].4))
+                .is_some_and(|c| c.cuts.iter().any(|k| k.start < high && low < k.end));
+            if !cut {
+                uncut.push((high - low, number(cell, "height")));
+            }
+        }
+        for w in uncut.windows(2) {
+            if w[0].0 == w[1].0 {
+                assert!(
+                    (w[0].1 - w[1].1).abs() <= 0.5,
+                    "{name}: region {region}: two {}-byte subregions are {} px and {} px",
+                    w[0].0,
+                    w[0].1,
+                    w[1].1
+                );
+            }
+        }
+    }
+    shared
+}
+
+/// Every break says how much it cuts out, inside the break; the span lies
+/// inside its piece and the piece is marked shortened.
+fn assert_breaks_say_their_size(name: &str, doc: &Document) -> usize {
+    let texts = texts(doc);
+    let mut breaks = 0;
+    for b in doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("break") && n.attribute("data-piece").is_some())
+    {
+        breaks += 1;
+        let (start, end) = (hex(b, "data-cut-start"), hex(b, "data-cut-end"));
+        assert!(start < end, "{name}: {b:?}");
+        let id = b.attribute("data-piece").unwrap();
+        let piece = doc
+            .descendants()
+            .find(|n| n.attribute("id") == Some(id))
+            .unwrap();
+        assert!(hex(piece, "data-start") < start && end < hex(piece, "data-end"));
+        assert_eq!(
+            piece.attribute("data-shortened"),
+            Some("true"),
+            "{name}: {id}"
+        );
+        let said = format!("{} not shown", size_text(end - start));
+        let bbox = polygon_extent(b);
+        assert!(
+            texts.iter().any(|(_, t, e)| *t == said
+                && e.left >= bbox.left
+                && e.right <= bbox.right
+                && e.top >= bbox.top
+                && e.bottom <= bbox.bottom),
+            "{name}: the break of {id} does not say {said:?} inside it"
+        );
+    }
+    breaks
+}
+
+#[test]
+fn breaks_cut_addresses_out_and_everything_else_stays_aligned() {
+    let (mut shared, mut breaks) = (0, 0);
+    for (b, _, svg) in all_boards() {
+        let doc = Document::parse(&svg).unwrap();
+        shared += assert_aligned(&b.name, &doc);
+        breaks += assert_breaks_say_their_size(&b.name, &doc);
+    }
+    assert!(
+        shared > 20,
+        "only {shared} region boundaries meet a partition's"
+    );
+    assert!(breaks > 3, "only {breaks} breaks");
+}
+
+/// The tester's board: the 1 KiB pieces do not set the scale; the
+/// partitions of 28 KiB to 224 KiB are drawn whole, to scale.
+#[test]
+fn typical_partitions_are_to_scale_beside_a_tiny_heap() {
+    let (b, plan, svg) = all_boards().pop().unwrap();
+    assert_eq!(b.name.as_str(), "tiny-heap");
+    let doc = Document::parse(&svg).unwrap();
+    for name in ["kernel-flash", "user-flash", "user-sram", "user-tiny"] {
+        let p = plan.partitions.iter().find(|p| p.name == name).unwrap();
+        let start = format!("{:#x}", p.start);
+        let piece = doc
+            .descendants()
+            .find(|n| n.attribute("data-start") == Some(start.as_str()))
+            .unwrap();
+        assert_eq!(piece.attribute("data-shortened"), None, "{name}");
+    }
+    let flash = ["kernel-flash", "user-flash"].map(|name| {
+        let p = plan.partitions.iter().find(|p| p.name == name).unwrap();
+        let start = format!("{:#x}", p.start);
+        let piece = doc
+            .descendants()
+            .find(|n| n.attribute("data-start") == Some(start.as_str()))
+            .unwrap();
+        number(piece, "height")
+    });
+    // 224 KiB drawn 224/96 as tall as 96 KiB, and comfortably readable.
+    assert!(
+        (flash[1] / flash[0] - 224.0 / 96.0).abs() < 0.01,
+        "{flash:?}"
+    );
+    assert!(flash[0] >= 60.0, "{flash:?}");
+    // The thin pieces' labels sit beside them, inside the canvas.
+    assert_texts_fit(&b.name, &doc);
 }
 
 /// The map of boards unlike the bundled ones: odd origins and lengths, a
@@ -427,6 +769,8 @@ mod random_boards {
             let doc = Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_texts_fit(&name, &doc);
             assert_to_scale(&name, &doc);
+            assert_aligned(&name, &doc);
+            assert_breaks_say_their_size(&name, &doc);
         }
     }
 }

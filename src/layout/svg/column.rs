@@ -13,8 +13,11 @@ use crate::layout::plan::{Partition, Plan, PlannedRegion};
 use crate::layout::request::Owner;
 use crate::mpu::MemoryKind;
 
+use std::ops::Range;
+
+use super::labels::{Callout, draw_stack, spread};
 use super::regions::Regions;
-use super::scale::{Height, Scale};
+use super::scale::{BREAK_GAP, Scale};
 use super::scene::{FONT, LINE, Scene, escape, text_width};
 use super::size_text;
 
@@ -22,6 +25,8 @@ use super::size_text;
 const MIN_BAR_WIDTH: f64 = 130.0;
 /// Space between a label and the edge of its bar, in px.
 const PADDING: f64 = 6.0;
+/// Space between the region lanes and the labels beside them, in px.
+const LABEL_GAP: f64 = 14.0;
 /// The font size of memory names, in px.
 const HEADER_FONT: f64 = 13.0;
 
@@ -172,18 +177,44 @@ impl<'a> Column<'a> {
     /// y = 0 (higher addresses upwards, at negative y); returns the x of its
     /// right edge. `index` makes the ids of its pieces unique.
     pub fn draw(&self, scene: &mut Scene, index: usize, x: f64, scale: &Scale) -> f64 {
-        let heights = scale.heights(&self.sizes());
-        let axis = Axis::new(&self.pieces, &heights);
-        let address_width = axis
-            .boundaries()
-            .map(|(address, _)| text_width(&address_text(address), FONT))
+        let cuts: Vec<Option<Range<u64>>> = self
+            .pieces
+            .iter()
+            .map(|p| scale.cut(p.start, p.end))
+            .collect();
+        let axis = Axis::new(&self.pieces, &cuts, scale.pixels_per_byte);
+        // A label goes inside its piece when it fits below the break (or
+        // in the whole piece), else beside the column.
+        let inside: Vec<bool> = self
+            .pieces
+            .iter()
+            .zip(&cuts)
+            .map(|(p, cut)| {
+                let room = axis.y(p.start) - axis.y(cut.as_ref().map_or(p.end, |c| c.start));
+                room >= p.label.len() as f64 * LINE + 4.0
+            })
+            .collect();
+        let cut_texts: Vec<String> = cuts.iter().flatten().map(cut_text).collect();
+        let boundaries: Vec<u64> = self
+            .pieces
+            .first()
+            .map(|p| p.start)
+            .into_iter()
+            .chain(self.pieces.iter().map(|p| p.end))
+            .collect();
+        let address_width = boundaries
+            .iter()
+            .map(|&a| text_width(&address_text(a), FONT))
             .fold(0.0, f64::max);
         let bar = x + address_width + 2.0 * PADDING;
         let header = self.header();
         let bar_width = self
             .pieces
             .iter()
-            .flat_map(|p| p.label.iter().map(|l| text_width(l, FONT)))
+            .zip(&inside)
+            .filter(|(_, inside)| **inside)
+            .flat_map(|(p, _)| p.label.iter().map(|l| text_width(l, FONT)))
+            .chain(cut_texts.iter().map(|t| text_width(t, FONT)))
             .chain([
                 text_width(&header[0], HEADER_FONT),
                 text_width(&header[1], FONT),
@@ -194,12 +225,40 @@ impl<'a> Column<'a> {
         scene.bold_text(bar, top - LINE - 9.0, HEADER_FONT, header[0].clone());
         scene.text(bar, top - 8.0, FONT, header[1].clone());
 
-        for (address, y) in axis.boundaries() {
-            scene.text(x, y + 4.0, FONT, address_text(address));
-            scene.line((bar - PADDING, y), (bar, y), "tick");
+        // Addresses, top first, moved apart where boundaries crowd; each
+        // tick runs from its address to the boundary's true place.
+        let anchors: Vec<f64> = boundaries.iter().rev().map(|&a| axis.y(a)).collect();
+        let tops = spread(&anchors, &vec![LINE; anchors.len()], 0.0);
+        for ((&address, y), top) in boundaries.iter().rev().zip(anchors).zip(tops) {
+            let middle = top + LINE / 2.0;
+            scene.text(x, middle + 3.5, FONT, address_text(address));
+            scene.line((x + address_width + 2.0, middle), (bar, y), "tick");
         }
-        for (i, (piece, height)) in self.pieces.iter().zip(&heights).enumerate() {
-            self.draw_piece(scene, (index, i), (bar, bar_width), &axis, piece, height);
+        let mut callouts = Vec::new();
+        for (i, piece) in self.pieces.iter().enumerate() {
+            let below = cuts[i].as_ref().map_or(piece.end, |c| c.start);
+            self.draw_piece(
+                scene,
+                (index, i),
+                (bar, bar_width),
+                &axis,
+                piece,
+                cuts[i].is_some(),
+            );
+            let (top, bottom) = (axis.y(below), axis.y(piece.start));
+            if inside[i] {
+                let lines = piece.label.len() as f64;
+                let first = (top + bottom) / 2.0 - lines * LINE / 2.0 + LINE - 3.5;
+                for (n, line) in piece.label.iter().enumerate() {
+                    scene.text(bar + PADDING, first + n as f64 * LINE, FONT, line.clone());
+                }
+            } else {
+                callouts.push(Callout {
+                    anchor: (bar + bar_width, (top + bottom) / 2.0),
+                    lines: piece.label.clone(),
+                    heading: false,
+                });
+            }
         }
         for p in &self.partitions {
             let (top, bottom) = (axis.y(p.end), axis.y(p.start));
@@ -212,20 +271,33 @@ impl<'a> Column<'a> {
             );
         }
         let lanes = bar + bar_width + PADDING;
-        let right = self.regions.draw(scene, lanes, &|a| axis.y(a));
-        // Break signs last, over the bar and the region lanes alike.
-        for (i, (piece, height)) in self.pieces.iter().zip(&heights).enumerate() {
-            if height.shortened {
-                let y = axis.y(piece.end) + 0.22 * height.pixels;
-                scene.break_sign(
-                    bar - 3.0,
-                    lanes + self.regions.lanes_width() + 3.0,
-                    y,
-                    format!(r#" data-piece="piece-{index}-{i}""#),
-                );
-            }
+        callouts.extend(self.regions.draw(scene, lanes, &|a| axis.y(a)));
+        let lanes_right = lanes + self.regions.lanes_width();
+        let right = if callouts.is_empty() {
+            bar + bar_width
+        } else {
+            draw_stack(scene, lanes_right + LABEL_GAP, callouts)
+        };
+        // Break signs last, over the bar and the region lanes alike, each
+        // with the size of the addresses it cuts out.
+        for ((i, cut), text) in cuts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+            .zip(cut_texts)
+        {
+            let (top, bottom) = (axis.y(cut.end), axis.y(cut.start));
+            scene.break_sign(
+                (bar - 3.0, lanes_right + 3.0),
+                (top, bottom),
+                format!(
+                    r#" data-piece="piece-{index}-{i}" data-cut-start="{:#x}" data-cut-end="{:#x}""#,
+                    cut.start, cut.end
+                ),
+            );
+            scene.text(bar + PADDING, (top + bottom) / 2.0 + 3.5, FONT, text);
         }
-        right.max(bar + bar_width)
+        right
     }
 
     fn draw_piece(
@@ -235,7 +307,7 @@ impl<'a> Column<'a> {
         (bar, width): (f64, f64),
         axis: &Axis,
         piece: &Piece,
-        height: &Height,
+        shortened: bool,
     ) {
         let (top, bottom) = (axis.y(piece.end), axis.y(piece.start));
         let mut attrs = format!(
@@ -257,7 +329,7 @@ impl<'a> Column<'a> {
                 piece.label[0], piece.start, piece.end
             ),
         };
-        if height.shortened {
+        if shortened {
             attrs += r#" data-shortened="true""#;
         }
         scene.rect(
@@ -267,11 +339,6 @@ impl<'a> Column<'a> {
             attrs,
             Some(tooltip),
         );
-        let lines = piece.label.len() as f64;
-        let first = (top + bottom) / 2.0 - lines * LINE / 2.0 + LINE - 3.5;
-        for (n, line) in piece.label.iter().enumerate() {
-            scene.text(bar + PADDING, first + n as f64 * LINE, FONT, line.clone());
-        }
     }
 
     /// The memory's name, and its kind, size and origin.
@@ -325,29 +392,42 @@ fn address_text(address: u64) -> String {
     format!("{address:#010x}")
 }
 
-/// Where addresses go: the y of every piece boundary, bottom (y = 0) first.
+/// The text a break carries: the size of the addresses it cuts out.
+fn cut_text(cut: &Range<u64>) -> String {
+    format!("{} not shown", size_text(cut.end - cut.start))
+}
+
+/// Where addresses go: linear at the map's scale, except that the span a
+/// break cuts out of a piece is squeezed into [`BREAK_GAP`].
 struct Axis {
-    /// (address, y) at every boundary, ascending addresses.
+    /// (address, y) at every piece boundary and at both ends of every cut,
+    /// ascending addresses from y = 0 upwards (negative y).
     points: Vec<(u64, f64)>,
 }
 
 impl Axis {
-    fn new(pieces: &[Piece], heights: &[Height]) -> Axis {
+    fn new(pieces: &[Piece], cuts: &[Option<Range<u64>>], pixels_per_byte: f64) -> Axis {
         let mut y = 0.0;
         let mut points: Vec<(u64, f64)> =
             pieces.first().map(|p| (p.start, y)).into_iter().collect();
-        for (p, h) in pieces.iter().zip(heights) {
-            y -= h.pixels;
-            points.push((p.end, y));
+        let mut to = |points: &mut Vec<(u64, f64)>, from: u64, address: u64, gap: Option<f64>| {
+            y -= gap.unwrap_or((address - from) as f64 * pixels_per_byte);
+            points.push((address, y));
+        };
+        for (p, cut) in pieces.iter().zip(cuts) {
+            match cut {
+                Some(c) => {
+                    to(&mut points, p.start, c.start, None);
+                    to(&mut points, c.start, c.end, Some(BREAK_GAP));
+                    to(&mut points, c.end, p.end, None);
+                }
+                None => to(&mut points, p.start, p.end, None),
+            }
         }
         Axis { points }
     }
 
-    fn boundaries(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
-        self.points.iter().copied()
-    }
-
-    /// The y of `address`: linear within each piece, clamped to the column.
+    /// The y of `address`: linear between points, clamped to the column.
     fn y(&self, address: u64) -> f64 {
         let (Some(&first), Some(&last)) = (self.points.first(), self.points.last()) else {
             return 0.0;

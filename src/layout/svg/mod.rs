@@ -8,13 +8,17 @@
 //! region spans its addresses (on ARMv7-M cut into subregions, disabled
 //! ones hatched) and a label gives its register values.
 //!
-//! Every column shares one linear scale (module `scale`); a piece too tall for
-//! it is shortened and carries a break sign, and the legend shows a bar of
-//! known size at the scale. The canvas is measured from what is drawn
+//! Every column shares one linear scale (module `scale`), chosen so that
+//! typical pieces are drawn to it; a piece too tall for the map has a span
+//! of its addresses cut out at a break sign that says how much, everything
+//! else stays at its true place, and the legend shows a bar of known size at
+//! the scale. Labels that do not fit where they belong sit beside it, joined
+//! by a leader (module `labels`). The canvas is measured from what is drawn
 //! (module `scene`), so nothing is cut off, and the output depends only on the
 //! plan and the board's memories (no clock, no hash order).
 
 mod column;
+mod labels;
 mod regions;
 mod scale;
 mod scene;
@@ -179,13 +183,12 @@ fn legend(
         let (sx, sy) = place(scene, label);
         scene.rect((sx, sy), (SWATCH, SWATCH), class, String::new(), None);
     }
-    let label = "break: shortened, not to scale";
+    let label = "break: the size written in it is cut out";
     let (sx, sy) = place(scene, label);
     scene.rect((sx, sy), (SWATCH, SWATCH), "free", String::new(), None);
     scene.break_sign(
-        sx - 2.0,
-        sx + SWATCH + 2.0,
-        sy + SWATCH / 2.0,
+        (sx - 2.0, sx + SWATCH + 2.0),
+        (sy + 4.0, sy + SWATCH - 4.0),
         String::new(),
     );
 
@@ -211,12 +214,12 @@ fn legend(
         left + SWATCH + 6.0,
         middle + LINE - 2.0,
         FONT,
-        "every bar without a break is drawn to it",
+        "all but the spans cut out at breaks is drawn to it",
     );
 }
 
 /// A size as reference manuals write it: MiB or KiB when whole, else bytes.
-fn size_text(bytes: u64) -> String {
+pub fn size_text(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),

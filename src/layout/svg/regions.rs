@@ -1,9 +1,9 @@
 //! The MPU regions of one memory, drawn beside its column: one bar per
 //! region over the addresses it spans, cut into its subregions on ARMv7-M
-//! (enabled ones filled, disabled ones hatched), and beside the bars a label
-//! per region with its number, what it lets unprivileged code do, and the
-//! register values the kernel writes (RBAR/RASR on ARMv7-M, RBAR/RLAR on
-//! ARMv8-M), joined to its bar by a leader line.
+//! (enabled ones filled, disabled ones hatched), and for each region a label
+//! with its number, what it lets unprivileged code do, and the register
+//! values the kernel writes (RBAR/RASR on ARMv7-M, RBAR/RLAR on ARMv8-M),
+//! which the column places beside the bars (module `labels`).
 //!
 //! Regions that do not overlap share a lane; ARMv7-M regions may overlap
 //! (the higher number wins), and then each gets its own.
@@ -13,15 +13,12 @@ use std::ops::Range;
 use crate::layout::plan::PlannedRegion;
 use crate::mpu::{Region, Registers};
 
-use super::scene::{FONT, LINE, Scene, text_width};
+use super::labels::Callout;
+use super::scene::Scene;
 
 /// The width of one region bar, in px, and the space between two.
 const LANE: f64 = 16.0;
 const LANE_GAP: f64 = 4.0;
-/// Space between the lanes and the labels, in px.
-const LABEL_GAP: f64 = 14.0;
-/// Space between two labels, in px.
-const LABEL_SPACING: f64 = 8.0;
 
 /// The regions of one memory and the lane of each.
 pub struct Regions<'a> {
@@ -82,57 +79,28 @@ impl<'a> Regions<'a> {
         self.lanes as f64 * (LANE + LANE_GAP)
     }
 
-    /// Draws the lanes from `x` and the labels right of them, addresses
-    /// placed by `y`; returns the x of the right edge.
-    pub fn draw(&self, scene: &mut Scene, x: f64, y: &dyn Fn(u64) -> f64) -> f64 {
-        for (planned, lane) in &self.regions {
-            draw_cells(scene, x + *lane as f64 * (LANE + LANE_GAP), planned, y);
-        }
-        if self.regions.is_empty() {
-            return x;
-        }
-        let label_x = x + self.lanes_width() + LABEL_GAP;
-        // Labels top to bottom in the order of their regions' places, each
-        // centred on its region's granted addresses unless the one above
-        // pushes it down.
-        let mut labels: Vec<(f64, f64, Vec<String>)> = self
-            .regions
+    /// Draws the lanes from `x`, addresses placed by `y`, and returns the
+    /// label of each region (module `labels` places them), anchored at the
+    /// middle of its granted addresses on the right of its bar.
+    pub fn draw(&self, scene: &mut Scene, x: f64, y: &dyn Fn(u64) -> f64) -> Vec<Callout> {
+        self.regions
             .iter()
             .map(|(planned, lane)| {
+                let left = x + *lane as f64 * (LANE + LANE_GAP);
+                draw_cells(scene, left, planned, y);
                 let granted = planned
                     .granted
                     .iter()
                     .map(|g| g.start..g.end)
                     .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
                     .unwrap_or_else(|| block(&planned.region));
-                let anchor = (y(granted.start) + y(granted.end)) / 2.0;
-                let lane_right = x + *lane as f64 * (LANE + LANE_GAP) + LANE;
-                (anchor, lane_right, label(planned))
-            })
-            .collect();
-        labels.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut right = label_x;
-        let mut next_top = f64::NEG_INFINITY;
-        for (anchor, lane_right, lines) in &labels {
-            let height = lines.len() as f64 * LINE;
-            let top = (anchor - height / 2.0).max(next_top);
-            next_top = top + height + LABEL_SPACING;
-            scene.line(
-                (*lane_right, *anchor),
-                (label_x - 3.0, top + height / 2.0),
-                "leader",
-            );
-            for (n, line) in lines.iter().enumerate() {
-                let baseline = top + (n + 1) as f64 * LINE - 3.5;
-                if n == 0 {
-                    scene.bold_text(label_x, baseline, FONT, line.clone());
-                } else {
-                    scene.text(label_x, baseline, FONT, line.clone());
+                Callout {
+                    anchor: (left + LANE, (y(granted.start) + y(granted.end)) / 2.0),
+                    lines: label(planned),
+                    heading: true,
                 }
-                right = right.max(label_x + text_width(line, FONT));
-            }
-        }
-        right
+            })
+            .collect()
     }
 }
 
@@ -166,7 +134,7 @@ fn draw_cells(scene: &mut Scene, x: f64, planned: &PlannedRegion, y: &dyn Fn(u64
             (x, top),
             (LANE, bottom - top),
             class,
-            format!(r#" data-region="{number}""#),
+            format!(r#" data-region="{number}" data-low="{start:#x}" data-high="{end:#x}""#),
             Some(format!(
                 "region {number}: {start:#010x}..{end:#010x} {state}"
             )),

@@ -175,24 +175,28 @@ impl Scene {
         });
     }
 
-    /// The drafting sign for a break ("not to scale"): a white band between
-    /// two zigzag lines from `left` to `right`, centred on `y`.
-    pub fn break_sign(&mut self, left: f64, right: f64, y: f64, attrs: String) {
+    /// The drafting sign for a break: a white band from `left` to `right`
+    /// between two zigzag lines running along `top` and `bottom`.
+    pub fn break_sign(
+        &mut self,
+        (left, right): (f64, f64),
+        (top, bottom): (f64, f64),
+        attrs: String,
+    ) {
         const STEP: f64 = 6.0;
         const AMPLITUDE: f64 = 3.0;
-        const GAP: f64 = 5.0;
         let steps = ((right - left) / STEP).ceil() as usize;
-        let zigzag = |offset: f64| -> Vec<(f64, f64)> {
+        let zigzag = |y: f64| -> Vec<(f64, f64)> {
             (0..=steps)
                 .map(|i| {
                     let x = (left + i as f64 * STEP).min(right);
                     let up = if i % 2 == 0 { -AMPLITUDE } else { AMPLITUDE };
-                    (x, y + offset + up)
+                    (x, y + up)
                 })
                 .collect()
         };
-        let mut points = zigzag(-GAP / 2.0);
-        points.extend(zigzag(GAP / 2.0).into_iter().rev());
+        let mut points = zigzag(top);
+        points.extend(zigzag(bottom).into_iter().rev());
         self.polygon(points, "break", attrs);
     }
 
@@ -269,12 +273,12 @@ fn write_shape(svg: &mut String, shape: &Shape, dx: f64, dy: f64) {
             match title {
                 Some(title) => writeln!(
                     svg,
-                    r#"<rect class="{class}"{attrs} x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}"><title>{}</title></rect>"#,
+                    r#"<rect class="{class}"{attrs} x="{x:.2}" y="{y:.2}" width="{width:.2}" height="{height:.2}"><title>{}</title></rect>"#,
                     escape(title)
                 ),
                 None => writeln!(
                     svg,
-                    r#"<rect class="{class}"{attrs} x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}"/>"#
+                    r#"<rect class="{class}"{attrs} x="{x:.2}" y="{y:.2}" width="{width:.2}" height="{height:.2}"/>"#
                 ),
             }
         }
