@@ -647,4 +647,94 @@ mod tests {
         );
         assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 2);
     }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_descriptor_link_is_written_at_its_offset_not_replaced() {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let mut log = std::fs::File::create(&path).unwrap();
+        log.write_all(b"HEADER\n").unwrap();
+        let inode = log.metadata().unwrap().ino();
+        let fd = log.as_raw_fd();
+        for link in [format!("/proc/self/fd/{fd}"), format!("/dev/fd/{fd}")] {
+            write_atomically(Path::new(&link), b"body\n").unwrap();
+        }
+        log.write_all(b"TRAILER\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "HEADER\nbody\nbody\nTRAILER\n"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_links_in_procfs_are_magic_and_only_ours_are_duplicated() {
+        assert!(is_magic_link(Path::new("/proc/self/fd/0")));
+        assert!(is_magic_link(Path::new("/dev/fd/0")));
+        // /dev/stdout itself is an ordinary link, to /proc/self/fd/1.
+        assert!(!is_magic_link(Path::new("/dev/stdout")));
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/proc/self/fd/0", dir.path().join("0")).unwrap();
+        assert!(!is_magic_link(&dir.path().join("0")));
+
+        let pid = std::process::id();
+        assert_eq!(own_descriptor(Path::new("/dev/fd/7")), Some(7));
+        assert_eq!(own_descriptor(Path::new("/proc/thread-self/fd/2")), Some(2));
+        assert_eq!(
+            own_descriptor(Path::new(&format!("/proc/{pid}/fd/3"))),
+            Some(3)
+        );
+        assert_eq!(own_descriptor(Path::new("/proc/self/fdinfo/3")), None);
+        assert_eq!(own_descriptor(Path::new("/proc/self/fd/x")), None);
+    }
+
+    #[test]
+    fn staged_files_change_nothing_until_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.h"), dir.path().join("b.c"));
+        std::fs::write(&a, b"old a").unwrap();
+        let staged = [stage(&a, b"new a").unwrap(), stage(&b, b"new b").unwrap()];
+        assert_eq!(std::fs::read(&a).unwrap(), b"old a");
+        assert!(!b.exists());
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        let staged = [stage(&a, b"new a").unwrap(), stage(&b, b"new b").unwrap()];
+        for file in staged {
+            file.commit().unwrap();
+        }
+        assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+        assert_eq!(std::fs::read(&b).unwrap(), b"new b");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_stream_cannot_be_staged() {
+        let err = stage(Path::new("/dev/null"), b"x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write /dev/null: it is not a regular file"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn temporary_file_errors_carry_the_system_error_and_no_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let error = create_temporary(&file).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENOTDIR));
+        assert_eq!(error.to_string(), "Not a directory (os error 20)");
+        let error = why_no_file_in(&file, error);
+        assert_eq!(
+            error.to_string(),
+            format!("{} is not a directory", file.display())
+        );
+    }
 }
