@@ -627,6 +627,35 @@ fn another_processs_pipe_is_written_not_replaced() {
     assert!(got == good);
 }
 
+#[test]
+fn layout_svg_goes_to_dev_stdout_and_dash_excludes_other_output() {
+    let dir = Dir::new();
+    let alone = mcu_build(dir.0.path(), &["layout", "--svg", "-"]);
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    assert!(alone.stdout.starts_with(b"<svg "));
+    let json = mcu_build(dir.0.path(), &["layout", "--json"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    // A path to standard output is a file like any other: the picture,
+    // then the JSON.
+    let both = mcu_build(dir.0.path(), &["layout", "--json", "--svg", "/dev/stdout"]);
+    assert!(both.status.success(), "{}", stderr(&both));
+    assert!(both.stdout == [alone.stdout, json.stdout].concat());
+    // `-` is the picture alone: with --json or --compare a usage error.
+    for other in ["--json", "--compare"] {
+        let output = mcu_build(dir.0.path(), &["layout", other, "--svg", "-"]);
+        assert_eq!(output.status.code(), Some(2), "{other}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: --svg - writes only the picture to standard output, so it cannot \
+                 be combined with {other}; give --svg a file name\n"
+            )
+        );
+        assert!(output.stdout.is_empty(), "{other}");
+    }
+    assert!(names(dir.0.path()).is_empty());
+}
+
 /// Runs mcu-build in `dir` as user and group 65534 (nobody), or says why
 /// not and returns `None`: only root can drop to another user.
 fn mcu_build_as_nobody(dir: &Path, args: &[&str]) -> Option<Output> {
