@@ -89,10 +89,8 @@ pub fn write_atomically_with(
     } else {
         destination(path).and_then(|destination| match destination {
             Destination::Stream(stream) => write_stream(stream, produce),
-            Destination::File { target, existing } => {
-                prepare(&target, existing.as_ref(), produce)
-                    .and_then(|pending| pending.commit(&target))
-            }
+            Destination::File { target, existing } => prepare(&target, existing.as_ref(), produce)
+                .and_then(|pending| pending.commit(&target)),
         })
     };
     result.map_err(|error| WriteError {
@@ -316,7 +314,10 @@ fn open_in_place(target: &Path, meta: &Metadata) -> io::Result<Box<dyn Write>> {
 #[derive(Debug)]
 enum Pending {
     /// In a temporary file beside the destination, to be swapped in.
-    Temporary { file: File, path: tempfile::TempPath },
+    Temporary {
+        file: File,
+        path: tempfile::TempPath,
+    },
     /// In memory, for a destination whose directory takes no new file,
     /// already open for writing.
     Memory { destination: File, bytes: Vec<u8> },
@@ -367,9 +368,14 @@ impl Pending {
                     // The temporary file is deleted when `_path` drops.
                     Err((error, _path)) => error,
                 };
-                let refused_swap =
-                    refused(&error, &[libc::EACCES, libc::EPERM, libc::EBUSY, libc::EXDEV]);
-                match (existed && refused_swap).then(|| open_existing(target)).flatten() {
+                let refused_swap = refused(
+                    &error,
+                    &[libc::EACCES, libc::EPERM, libc::EBUSY, libc::EXDEV],
+                );
+                match (existed && refused_swap)
+                    .then(|| open_existing(target))
+                    .flatten()
+                {
                     Some(destination) => {
                         file.rewind()?;
                         overwrite(destination, file)
@@ -481,10 +487,7 @@ fn keep_owner_and_mode(file: &std::fs::File, meta: &Metadata) -> io::Result<()> 
 /// exchanged (a directory would be swapped out whole); where there is none,
 /// or the file system cannot exchange, it is a rename.
 /// On failure the temporary file is handed back with the error.
-fn replace(
-    tmp: tempfile::TempPath,
-    path: &Path,
-) -> Result<(), (io::Error, tempfile::TempPath)> {
+fn replace(tmp: tempfile::TempPath, path: &Path) -> Result<(), (io::Error, tempfile::TempPath)> {
     #[cfg(target_os = "linux")]
     {
         let exchangeable = std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_dir());

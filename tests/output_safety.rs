@@ -535,7 +535,12 @@ fn descriptor_paths_write_to_a_pipe() {
     let dir = Dir::new();
     let good = hex(0x0800_0000, &[1, 2, 3, 4], Some(0x0800_0001));
     dir.write("in.hex", &good);
-    for out in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/proc/thread-self/fd/1"] {
+    for out in [
+        "/dev/stdout",
+        "/dev/fd/1",
+        "/proc/self/fd/1",
+        "/proc/thread-self/fd/1",
+    ] {
         let output = convert_to(dir.0.path(), out, Stdio::piped(), Stdio::piped());
         assert!(output.status.success(), "{out}: {}", stderr(&output));
         assert!(output.stdout == good, "{out}");
@@ -715,7 +720,10 @@ fn a_writable_file_in_a_directory_the_user_cannot_write_is_overwritten_like_cp()
         assert!(output.status.success(), "{out}: {}", stderr(&output));
         assert!(fs::read(&path).unwrap() == good, "{out}");
         let meta = fs::metadata(&path).unwrap();
-        assert_eq!((meta.ino(), meta.uid(), meta.mode() & 0o7777), (inode, 0, 0o666));
+        assert_eq!(
+            (meta.ino(), meta.uid(), meta.mode() & 0o7777),
+            (inode, 0, 0o666)
+        );
         assert_eq!(names(path.parent().unwrap()), ["out.hex"]);
     }
     // A file the user cannot write either: refused, untouched.

@@ -123,10 +123,14 @@ fn replace_all(
         let same = match std::fs::read(&path) {
             Ok(existing) => existing == file.contents.as_bytes(),
             // Staging says why a directory cannot be written.
-            Err(e) if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
-            ) => false,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                false
+            }
             Err(error) => return Err(WriteFilesError::Read { path, error }),
         };
         if same {
