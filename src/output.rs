@@ -175,6 +175,16 @@ fn destination(path: &Path) -> io::Result<Destination> {
                     io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
                 ) =>
             {
+                // /dev/fd/9 with nothing open as 9: /proc creates no file.
+                let descriptor = current.file_name().and_then(|name| name.to_str());
+                if descriptor.is_some_and(|name| name.parse::<u32>().is_ok())
+                    && is_magic_link(&current)
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{} is not an open file descriptor", current.display()),
+                    ));
+                }
                 return Ok(Destination::File {
                     target: current,
                     existing: None,
@@ -694,6 +704,17 @@ mod tests {
         );
         assert_eq!(own_descriptor(Path::new("/proc/self/fdinfo/3")), None);
         assert_eq!(own_descriptor(Path::new("/proc/self/fd/x")), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_descriptor_that_is_not_open_is_named_as_such() {
+        // Far above any descriptor a test process has open.
+        let err = write_atomically(Path::new("/dev/fd/987654"), b"x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write /dev/fd/987654: /dev/fd/987654 is not an open file descriptor"
+        );
     }
 
     #[test]
