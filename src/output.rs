@@ -1,7 +1,8 @@
 //! Output files that never destroy data.
 //!
-//! Every file mcu-build writes goes through [`write_atomically_with`], which
-//! treats the destination as `cp`, `objcopy` and `srec_cat` do:
+//! Every file mcu-build writes goes through [`write_atomically_with`] (or,
+//! for several files that must change together, [`stage`]), which treats
+//! the destination as `cp`, `objcopy` and `srec_cat` do:
 //!
 //! - absent, or a regular file: the bytes go to a temporary file in the same
 //!   directory, which replaces the destination only once it is complete. A
@@ -9,18 +10,38 @@
 //!   old bytes), and a reader (make, a debugger, a flasher) never sees a
 //!   partial file. A replaced file keeps its permission bits and, where the
 //!   system allows (as root, or a group the user is in), its owner and group.
+//! - an existing regular file that can be written but not replaced: its
+//!   directory refuses a new file (`EACCES`, `EPERM`, `EROFS`: a directory
+//!   the user cannot write), or refuses the swap (`EACCES`, `EPERM`: another
+//!   user's file in a sticky directory such as `/tmp`; `EBUSY`, `EXDEV`: a
+//!   bind-mounted file). Then the whole output is produced first (in the
+//!   temporary file, or in memory when there is none), and only then is the
+//!   destination truncated and written in place, as `cp` does. A failed run
+//!   still leaves the destination as it was; only an I/O error during that
+//!   final write (a full disk) can leave it partial. The file keeps its
+//!   inode, so its owner, mode and other hard links.
 //! - a symbolic link: followed to its final target, which is written as
 //!   above; the link stays a link.
+//! - an already open stream: a path through a kernel "magic link" in
+//!   `/proc` (`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`,
+//!   bash's `>(...)`) names an open file, not the path the link shows. One
+//!   of this process's own descriptors is written through a duplicate of
+//!   it, at its current offset (append mode honoured), as the shell's `>&N`
+//!   does; a stream of another process is opened for writing without
+//!   creating or truncating anything. Either way nothing is replaced: text
+//!   the shell or an earlier command wrote before stays.
 //! - a character or block device or a FIFO: opened and written in place (a
 //!   Unix-domain socket: connected to), never replaced. Nothing can make
 //!   such a write atomic: a reader sees the bytes as they come.
 //! - a directory: refused.
 //! - the path `-`: standard output.
 //!
-//! This module never deletes a file it did not create.
+//! No error names a temporary file: it means nothing to the user, and it is
+//! gone when the error is shown. This module never deletes a file it did
+//! not create.
 
-use std::fs::Metadata;
-use std::io::{self, Write};
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// The output path that means standard output, as in `cp`, `tar` and `objcopy`.
@@ -51,8 +72,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 
 /// Streams what `produce` writes to `path`: atomically to a file (into a
 /// temporary file in the same directory, which replaces the file only once
-/// `produce` succeeded), in place to a device, FIFO or socket, to standard
-/// output for `-`. See the module documentation.
+/// `produce` succeeded), in place to an open stream, a device, FIFO or
+/// socket, to standard output for `-`. See the module documentation.
 ///
 /// There is no fsync: like cargo and the linkers, mcu-build protects readers
 /// and failed runs from partial files, not the disk from power loss, and an
@@ -66,24 +87,10 @@ pub fn write_atomically_with(
     let result = if is_stdout(path) {
         write_stream(io::stdout().lock(), produce)
     } else {
-        final_target(path).and_then(|target| match std::fs::symlink_metadata(&target) {
-            Ok(meta) if meta.is_file() => write_through_temporary(&target, Some(&meta), produce),
-            Ok(meta) if meta.is_dir() => Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                "it is a directory",
-            )),
-            Ok(meta) => write_in_place(&target, &meta, produce),
-            // Absent, or its directory is: creating the temporary file
-            // says which.
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                write_through_temporary(&target, None, produce)
-            }
-            Err(error) => Err(error),
+        destination(path).and_then(|destination| match destination {
+            Destination::Stream(stream) => write_stream(stream, produce),
+            Destination::File { target, existing } => prepare(&target, existing.as_ref(), produce)
+                .and_then(|pending| pending.commit(&target)),
         })
     };
     result.map_err(|error| WriteError {
@@ -92,25 +99,202 @@ pub fn write_atomically_with(
     })
 }
 
-/// Follows `path` while it is a symbolic link; what it reaches may not
-/// exist yet (a dangling link is written through, as the shell's `>` does).
-fn final_target(path: &Path) -> io::Result<PathBuf> {
+/// A file written in full but not yet in place: [`stage`] several, then
+/// [`Staged::commit`] them, so that a failure while writing any of them
+/// changes none (dropping a `Staged` deletes its temporary file).
+#[derive(Debug)]
+pub struct Staged {
+    /// The path as the caller gave it, for errors.
+    path: PathBuf,
+    /// The regular file (or the absent one) it reaches.
+    target: PathBuf,
+    pending: Pending,
+}
+
+/// Writes `bytes` for `path` without putting them in place yet: into a
+/// temporary file beside the file `path` reaches (in memory when the
+/// directory refuses one, see the module documentation). Only a regular
+/// file or an absent one can be staged: a stream, device, FIFO or socket
+/// cannot wait for a commit.
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged, WriteError> {
+    let staged = destination(path).and_then(|destination| match destination {
+        Destination::File { target, existing } => {
+            let pending = prepare(&target, existing.as_ref(), |out| out.write_all(bytes))?;
+            Ok(Staged {
+                path: path.to_owned(),
+                target,
+                pending,
+            })
+        }
+        Destination::Stream(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file",
+        )),
+    });
+    staged.map_err(|error| WriteError {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+impl Staged {
+    /// Puts the staged bytes in place (see the module documentation).
+    pub fn commit(self) -> Result<(), WriteError> {
+        self.pending
+            .commit(&self.target)
+            .map_err(|error| WriteError {
+                path: self.path,
+                error,
+            })
+    }
+}
+
+/// What an output path reaches.
+enum Destination {
+    /// Written where it is, never replaced.
+    Stream(Box<dyn Write>),
+    /// A regular file, or none yet, written through a temporary file.
+    File {
+        target: PathBuf,
+        existing: Option<Metadata>,
+    },
+}
+
+/// Follows `path` while it is a symbolic link (a dangling link is written
+/// through, as the shell's `>` does) and opens what cannot be replaced.
+fn destination(path: &Path) -> io::Result<Destination> {
     let mut current = path.to_owned();
     for _ in 0..=MAX_LINKS {
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                // A relative link is relative to the directory holding it;
-                // joining an absolute one replaces the base.
-                let link = std::fs::read_link(&current)?;
-                current = match current.parent() {
-                    Some(dir) => dir.join(link),
-                    None => link,
-                };
+        let meta = match std::fs::symlink_metadata(&current) {
+            Ok(meta) => meta,
+            // Absent, or its directory is: creating the temporary file
+            // says which.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                // /dev/fd/9 with nothing open as 9: /proc creates no file.
+                let descriptor = current.file_name().and_then(|name| name.to_str());
+                if descriptor.is_some_and(|name| name.parse::<u32>().is_ok())
+                    && is_magic_link(&current)
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{} is not an open file descriptor", current.display()),
+                    ));
+                }
+                return Ok(Destination::File {
+                    target: current,
+                    existing: None,
+                });
             }
-            _ => return Ok(current),
+            Err(error) => return Err(error),
+        };
+        if meta.file_type().is_symlink() {
+            if is_magic_link(&current) {
+                return open_stream(&current).map(Destination::Stream);
+            }
+            // A relative link is relative to the directory holding it;
+            // joining an absolute one replaces the base.
+            let link = std::fs::read_link(&current)?;
+            current = match current.parent() {
+                Some(dir) => dir.join(link),
+                None => link,
+            };
+        } else if meta.is_file() {
+            return Ok(Destination::File {
+                target: current,
+                existing: Some(meta),
+            });
+        } else if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "it is a directory",
+            ));
+        } else {
+            return open_in_place(&current, &meta).map(Destination::Stream);
         }
     }
     Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// The directory a file is created in: `.` for a bare name.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Whether the symbolic link `link` is one of procfs's "magic links"
+/// (`proc(5)`: `/proc/PID/fd/N`, also reached as `/dev/fd/N`,
+/// `/dev/stdout`): opening one opens the file the descriptor refers to,
+/// which may be a pipe (`pipe:[123]`) or a file since renamed or deleted,
+/// so what `readlink` shows is no path to write to. Every link in a procfs
+/// directory is taken as one.
+#[cfg(target_os = "linux")]
+fn is_magic_link(link: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(dir) = std::ffi::CString::new(directory_of(link).as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `dir` is a valid NUL-terminated path and `fs` a properly
+    // sized buffer that statfs fills; both outlive the call.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    let status = unsafe { libc::statfs(dir.as_ptr(), &mut fs) };
+    // The field and the constant have different integer types on
+    // different targets.
+    #[allow(clippy::unnecessary_cast)]
+    let procfs = fs.f_type as i64 == libc::PROC_SUPER_MAGIC as i64;
+    status == 0 && procfs
+}
+
+#[cfg(not(target_os = "linux"))]
+fn is_magic_link(_link: &Path) -> bool {
+    false
+}
+
+/// Opens the stream behind the magic link `link`: a duplicate of one of
+/// this process's descriptors, or else the link opened for writing with
+/// neither `O_CREAT` nor `O_TRUNC` (`open` on a magic link reopens the
+/// file, at offset 0, so only another process's stream goes that way).
+fn open_stream(link: &Path) -> io::Result<Box<dyn Write>> {
+    #[cfg(target_os = "linux")]
+    if let Some(fd) = own_descriptor(link) {
+        return duplicate(fd).map(|file| Box::new(file) as Box<dyn Write>);
+    }
+    let file = std::fs::OpenOptions::new().write(true).open(link)?;
+    Ok(Box::new(file))
+}
+
+/// The descriptor number `link` names when it is one of this process's
+/// (`/proc/self/fd/N`, `/proc/thread-self/fd/N`, `/proc/PID/fd/N` with our
+/// PID, `/dev/fd/N`).
+#[cfg(target_os = "linux")]
+fn own_descriptor(link: &Path) -> Option<std::os::fd::RawFd> {
+    let fd = link.file_name()?.to_str()?.parse().ok()?;
+    let dir = std::fs::canonicalize(directory_of(link)).ok()?;
+    ["/proc/self/fd", "/proc/thread-self/fd"]
+        .iter()
+        .any(|own| std::fs::canonicalize(own).is_ok_and(|own| own == dir))
+        .then_some(fd)
+}
+
+/// A new descriptor for the open file `fd` refers to, sharing its offset
+/// and flags; closing it leaves `fd` open.
+#[cfg(target_os = "linux")]
+fn duplicate(fd: std::os::fd::RawFd) -> io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) only reads its arguments; on an fd
+    // that is not open it fails with EBADF.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `new` is a descriptor fcntl just created, owned by no one else.
+    Ok(unsafe { File::from_raw_fd(new) })
 }
 
 /// Writes what `produce` writes to an open stream, then flushes it.
@@ -123,55 +307,145 @@ fn write_stream(
     out.flush()
 }
 
-/// Writes a device, FIFO or socket where it is: replacing it would cut off
+/// Opens a device, FIFO or socket where it is: replacing it would cut off
 /// its reader or, as root, replace `/dev/null` with a regular file.
-fn write_in_place(
-    target: &Path,
-    meta: &Metadata,
-    produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
+fn open_in_place(target: &Path, meta: &Metadata) -> io::Result<Box<dyn Write>> {
     #[cfg(unix)]
     if std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()) {
-        return write_stream(std::os::unix::net::UnixStream::connect(target)?, produce);
+        return Ok(Box::new(std::os::unix::net::UnixStream::connect(target)?));
     }
     let _ = meta;
     // No truncation: it means nothing to a device or FIFO.
     let file = std::fs::OpenOptions::new().write(true).open(target)?;
-    write_stream(file, produce)
+    Ok(Box::new(file))
 }
 
-/// Writes a regular file (or a new one) through a temporary file in its
-/// directory, swapped in only when complete.
-fn write_through_temporary(
+/// A complete output, waiting to be put in place.
+#[derive(Debug)]
+enum Pending {
+    /// In a temporary file beside the destination, to be swapped in.
+    Temporary {
+        file: File,
+        path: tempfile::TempPath,
+    },
+    /// In memory, for a destination whose directory takes no new file,
+    /// already open for writing.
+    Memory { destination: File, bytes: Vec<u8> },
+}
+
+/// Produces the whole output for the regular file `target` (`existing`
+/// when it exists) without touching it.
+fn prepare(
     target: &Path,
     existing: Option<&Metadata>,
     produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    let dir = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
+) -> io::Result<Pending> {
+    let dir = directory_of(target);
+    let (file, path) = match create_temporary(dir) {
+        Ok(temporary) => temporary.into_parts(),
+        Err(error) => {
+            let writable = existing
+                .filter(|_| refused(&error, &[libc::EACCES, libc::EPERM, libc::EROFS]))
+                .and_then(|_| open_existing(target));
+            let Some(destination) = writable else {
+                return Err(why_no_file_in(dir, error));
+            };
+            let mut bytes = Vec::new();
+            produce(&mut bytes)?;
+            return Ok(Pending::Memory { destination, bytes });
+        }
     };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".mcu-build-");
-    // Temporary files are private (0600) by default; a new output is an
-    // ordinary file, readable as the umask allows, like the linker's.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let tmp = builder
-        .tempfile_in(dir)
-        .map_err(|error| why_no_file_in(dir, &error))?;
     if let Some(meta) = existing {
-        keep_owner_and_mode(tmp.as_file(), meta)?;
+        keep_owner_and_mode(&file, meta)?;
     }
-    let mut out = io::BufWriter::with_capacity(1 << 16, tmp);
+    // Written through the File itself, not the NamedTempFile, whose errors
+    // carry the temporary file's name.
+    let mut out = io::BufWriter::with_capacity(1 << 16, file);
     produce(&mut out)?;
-    let tmp = out.into_inner().map_err(|e| e.into_error())?;
-    replace(tmp.into_temp_path(), target)
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(Pending::Temporary { file, path })
 }
 
-/// Says why no file can be created in `dir`, without the temporary file's
-/// name, which means nothing to the user.
-fn why_no_file_in(dir: &Path, error: &io::Error) -> io::Error {
+impl Pending {
+    /// Puts the output in place at `target`: swaps the temporary file in,
+    /// or, where the swap is refused, overwrites the existing file with it.
+    fn commit(self, target: &Path) -> io::Result<()> {
+        match self {
+            Pending::Temporary { mut file, path } => {
+                let existed = std::fs::symlink_metadata(target).is_ok_and(|meta| meta.is_file());
+                let error = match replace(path, target) {
+                    Ok(()) => return Ok(()),
+                    // The temporary file is deleted when `_path` drops.
+                    Err((error, _path)) => error,
+                };
+                let refused_swap = refused(
+                    &error,
+                    &[libc::EACCES, libc::EPERM, libc::EBUSY, libc::EXDEV],
+                );
+                match (existed && refused_swap)
+                    .then(|| open_existing(target))
+                    .flatten()
+                {
+                    Some(destination) => {
+                        file.rewind()?;
+                        overwrite(destination, file)
+                    }
+                    None => Err(io::Error::new(
+                        error.kind(),
+                        format!("cannot replace it: {error}"),
+                    )),
+                }
+            }
+            Pending::Memory { destination, bytes } => overwrite(destination, bytes.as_slice()),
+        }
+    }
+}
+
+/// Whether `error` is one of the system errors `errnos`.
+fn refused(error: &io::Error, errnos: &[i32]) -> bool {
+    error
+        .raw_os_error()
+        .is_some_and(|errno| errnos.contains(&errno))
+}
+
+/// The existing regular file `target`, opened for writing without
+/// truncating it (that waits until the output is complete), if it can be.
+fn open_existing(target: &Path) -> Option<File> {
+    std::fs::OpenOptions::new().write(true).open(target).ok()
+}
+
+/// Truncates `destination` and writes `source` into it: the one step of the
+/// fallback that can leave a partial file, on an I/O error.
+fn overwrite(mut destination: File, mut source: impl Read) -> io::Result<()> {
+    destination.set_len(0)?;
+    io::copy(&mut source, &mut destination)?;
+    Ok(())
+}
+
+/// Creates an empty temporary file in `dir`, readable and writable (the
+/// swap fallback reads it back).
+///
+/// `make_in` with our own `open` rather than `tempfile_in`: tempfile wraps
+/// the errors of its own `open` and writes in an error naming the
+/// temporary file (`... at path "/tmp/.mcu-build-J4MKio"`), from which the
+/// system's error number cannot be recovered.
+fn create_temporary(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(".mcu-build-")
+        .make_in(dir, |path| {
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(true);
+            // Temporary files are usually private (0600); a new output is
+            // an ordinary file, readable as the umask allows, like the
+            // linker's.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+            options.open(path)
+        })
+}
+
+/// Says why no file can be created in `dir`.
+fn why_no_file_in(dir: &Path, error: io::Error) -> io::Error {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => io::Error::new(
             io::ErrorKind::NotFound,
@@ -181,25 +455,13 @@ fn why_no_file_in(dir: &Path, error: &io::Error) -> io::Error {
             io::ErrorKind::NotADirectory,
             format!("{} is not a directory", dir.display()),
         ),
-        _ => {
-            // tempfile wraps the system's error in one naming the
-            // temporary file: keep only the system's.
-            let cause = std::error::Error::source(error)
-                .and_then(|source| source.downcast_ref::<io::Error>())
-                .and_then(io::Error::raw_os_error)
-                .or(error.raw_os_error())
-                .map_or_else(
-                    || io::Error::from(error.kind()),
-                    io::Error::from_raw_os_error,
-                );
-            io::Error::new(
-                cause.kind(),
-                format!(
-                    "cannot create a file in directory {}: {cause}",
-                    dir.display()
-                ),
-            )
-        }
+        _ => io::Error::new(
+            error.kind(),
+            format!(
+                "cannot create a file in directory {}: {error}",
+                dir.display()
+            ),
+        ),
     }
 }
 
@@ -234,7 +496,8 @@ fn keep_owner_and_mode(file: &std::fs::File, meta: &Metadata) -> io::Result<()> 
 /// temporary name, which `TempPath` deletes on drop. Only a file is
 /// exchanged (a directory would be swapped out whole); where there is none,
 /// or the file system cannot exchange, it is a rename.
-fn replace(tmp: tempfile::TempPath, path: &Path) -> std::io::Result<()> {
+/// On failure the temporary file is handed back with the error.
+fn replace(tmp: tempfile::TempPath, path: &Path) -> Result<(), (io::Error, tempfile::TempPath)> {
     #[cfg(target_os = "linux")]
     {
         let exchangeable = std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_dir());
@@ -242,7 +505,7 @@ fn replace(tmp: tempfile::TempPath, path: &Path) -> std::io::Result<()> {
             return Ok(());
         }
     }
-    tmp.persist(path).map_err(|e| e.error)
+    tmp.persist(path).map_err(|e| (e.error, e.path))
 }
 
 #[cfg(target_os = "linux")]
@@ -396,5 +659,106 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 2);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_descriptor_link_is_written_at_its_offset_not_replaced() {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let mut log = std::fs::File::create(&path).unwrap();
+        log.write_all(b"HEADER\n").unwrap();
+        let inode = log.metadata().unwrap().ino();
+        let fd = log.as_raw_fd();
+        for link in [format!("/proc/self/fd/{fd}"), format!("/dev/fd/{fd}")] {
+            write_atomically(Path::new(&link), b"body\n").unwrap();
+        }
+        log.write_all(b"TRAILER\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "HEADER\nbody\nbody\nTRAILER\n"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_links_in_procfs_are_magic_and_only_ours_are_duplicated() {
+        assert!(is_magic_link(Path::new("/proc/self/fd/0")));
+        assert!(is_magic_link(Path::new("/dev/fd/0")));
+        // /dev/stdout itself is an ordinary link, to /proc/self/fd/1.
+        assert!(!is_magic_link(Path::new("/dev/stdout")));
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/proc/self/fd/0", dir.path().join("0")).unwrap();
+        assert!(!is_magic_link(&dir.path().join("0")));
+
+        let pid = std::process::id();
+        assert_eq!(own_descriptor(Path::new("/dev/fd/7")), Some(7));
+        assert_eq!(own_descriptor(Path::new("/proc/thread-self/fd/2")), Some(2));
+        assert_eq!(
+            own_descriptor(Path::new(&format!("/proc/{pid}/fd/3"))),
+            Some(3)
+        );
+        assert_eq!(own_descriptor(Path::new("/proc/self/fdinfo/3")), None);
+        assert_eq!(own_descriptor(Path::new("/proc/self/fd/x")), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_descriptor_that_is_not_open_is_named_as_such() {
+        // Far above any descriptor a test process has open.
+        let err = write_atomically(Path::new("/dev/fd/987654"), b"x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write /dev/fd/987654: /dev/fd/987654 is not an open file descriptor"
+        );
+    }
+
+    #[test]
+    fn staged_files_change_nothing_until_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.h"), dir.path().join("b.c"));
+        std::fs::write(&a, b"old a").unwrap();
+        let staged = [stage(&a, b"new a").unwrap(), stage(&b, b"new b").unwrap()];
+        assert_eq!(std::fs::read(&a).unwrap(), b"old a");
+        assert!(!b.exists());
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        let staged = [stage(&a, b"new a").unwrap(), stage(&b, b"new b").unwrap()];
+        for file in staged {
+            file.commit().unwrap();
+        }
+        assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+        assert_eq!(std::fs::read(&b).unwrap(), b"new b");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_stream_cannot_be_staged() {
+        let err = stage(Path::new("/dev/null"), b"x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write /dev/null: it is not a regular file"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn temporary_file_errors_carry_the_system_error_and_no_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let error = create_temporary(&file).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENOTDIR));
+        assert_eq!(error.to_string(), "Not a directory (os error 20)");
+        let error = why_no_file_in(&file, error);
+        assert_eq!(
+            error.to_string(),
+            format!("{} is not a directory", file.display())
+        );
     }
 }

@@ -2,16 +2,19 @@
 //! its destination exactly as it was (even when it is an input), a symbolic
 //! link is written through, a device, FIFO or socket is written in place,
 //! `-o -` is standard output, and a replaced file keeps its mode and owner.
+//! `/dev/stdout`, `/dev/fd/N`, `/proc/*/fd/N` and `>(...)` are open streams,
+//! written where the shell left off; a writable file that cannot be replaced
+//! (its directory is not the user's, or is sticky) is overwritten as by `cp`.
 //! Also: a missing output directory is named as such, and
 //! `--message-format json` ends a failed run with a `failed` event.
 
 mod common;
 
 use std::fs;
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::thread::JoinHandle;
 
 use common::Dir;
@@ -513,6 +516,269 @@ fn a_missing_output_directory_is_named_not_the_temporary_file() {
         stderr(&output),
         "error: cannot write link.hex: directory gone does not exist\n"
     );
+}
+
+/// `hex convert in.hex -o OUT --format hex` in `dir`, with standard output
+/// and standard error as given.
+fn convert_to(dir: &Path, out: &str, stdout: Stdio, stderr: Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .args(["hex", "convert", "in.hex", "-o", out, "--format", "hex"])
+        .current_dir(dir)
+        .stdout(stdout)
+        .stderr(stderr)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn descriptor_paths_write_to_a_pipe() {
+    let dir = Dir::new();
+    let good = hex(0x0800_0000, &[1, 2, 3, 4], Some(0x0800_0001));
+    dir.write("in.hex", &good);
+    for out in [
+        "/dev/stdout",
+        "/dev/fd/1",
+        "/proc/self/fd/1",
+        "/proc/thread-self/fd/1",
+    ] {
+        let output = convert_to(dir.0.path(), out, Stdio::piped(), Stdio::piped());
+        assert!(output.status.success(), "{out}: {}", stderr(&output));
+        assert!(output.stdout == good, "{out}");
+    }
+    assert_eq!(names(dir.0.path()), ["in.hex"]);
+}
+
+#[test]
+fn descriptor_paths_write_into_a_redirected_file_where_the_shell_left_off() {
+    let dir = Dir::new();
+    let good = hex(0x0800_0000, &[1, 2, 3, 4], None);
+    dir.write("in.hex", &good);
+    for out in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        // `{ echo HEADER; mcu-build ... -o /dev/stdout; echo TRAILER; } > log`
+        let log = dir.path("log");
+        let mut shell = fs::File::create(&log).unwrap();
+        shell.write_all(b"HEADER\n").unwrap();
+        let output = convert_to(
+            dir.0.path(),
+            out,
+            shell.try_clone().unwrap().into(),
+            Stdio::piped(),
+        );
+        assert!(output.status.success(), "{out}: {}", stderr(&output));
+        shell.write_all(b"TRAILER\n").unwrap();
+        let expected = [&b"HEADER\n"[..], &good, b"TRAILER\n"].concat();
+        assert!(fs::read(&log).unwrap() == expected, "{out}");
+
+        // `echo line1 > log; mcu-build ... -o /dev/stdout >> log`
+        fs::write(&log, b"line1\n").unwrap();
+        let append = fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let output = convert_to(dir.0.path(), out, append.into(), Stdio::piped());
+        assert!(output.status.success(), "{out}: {}", stderr(&output));
+        assert!(
+            fs::read(&log).unwrap() == [&b"line1\n"[..], &good].concat(),
+            "{out}"
+        );
+    }
+    // /dev/stderr too, ahead of the report the run prints there.
+    let log = dir.path("log");
+    fs::write(&log, b"line1\n").unwrap();
+    let append = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let output = convert_to(dir.0.path(), "/dev/stderr", Stdio::null(), append.into());
+    assert!(output.status.success());
+    let text = fs::read(&log).unwrap();
+    assert!(text.starts_with(&[&b"line1\n"[..], &good].concat()));
+    assert!(text.ends_with(b"wrote /dev/stderr (Intel HEX): 4 bytes in 1 segment(s)\n"));
+    assert_eq!(names(dir.0.path()), ["in.hex", "log"]);
+}
+
+#[test]
+fn bash_process_substitution_receives_the_output() {
+    let dir = Dir::new();
+    let good = hex(0x0800_0000, &[9; 40], None);
+    dir.write("in.hex", &good);
+    let Ok(output) = Command::new("bash")
+        .args([
+            "-c",
+            r#""$0" hex convert in.hex --format hex -o >(cat > got.hex) && wait $!"#,
+            env!("CARGO_BIN_EXE_mcu-build"),
+        ])
+        .current_dir(dir.0.path())
+        .output()
+    else {
+        println!("no bash: skipping the >(...) output test");
+        return;
+    };
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(fs::read(dir.path("got.hex")).unwrap() == good);
+}
+
+#[test]
+fn another_processs_pipe_is_written_not_replaced() {
+    let dir = Dir::new();
+    let good = hex(0x0800_0000, &[7; 20], None);
+    dir.write("in.hex", &good);
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = format!("/proc/{}/fd/0", cat.id());
+    let output = convert_to(dir.0.path(), &out, Stdio::null(), Stdio::piped());
+    assert!(output.status.success(), "{}", stderr(&output));
+    drop(cat.stdin.take());
+    let mut got = Vec::new();
+    cat.stdout.take().unwrap().read_to_end(&mut got).unwrap();
+    cat.wait().unwrap();
+    assert!(got == good);
+}
+
+#[test]
+fn layout_svg_goes_to_dev_stdout_and_dash_excludes_other_output() {
+    let dir = Dir::new();
+    let alone = mcu_build(dir.0.path(), &["layout", "--svg", "-"]);
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    assert!(alone.stdout.starts_with(b"<svg "));
+    let json = mcu_build(dir.0.path(), &["layout", "--json"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    // A path to standard output is a file like any other: the picture,
+    // then the JSON.
+    let both = mcu_build(dir.0.path(), &["layout", "--json", "--svg", "/dev/stdout"]);
+    assert!(both.status.success(), "{}", stderr(&both));
+    assert!(both.stdout == [alone.stdout, json.stdout].concat());
+    // `-` is the picture alone: with --json or --compare a usage error.
+    for other in ["--json", "--compare"] {
+        let output = mcu_build(dir.0.path(), &["layout", other, "--svg", "-"]);
+        assert_eq!(output.status.code(), Some(2), "{other}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: --svg - writes only the picture to standard output, so it cannot \
+                 be combined with {other}; give --svg a file name\n"
+            )
+        );
+        assert!(output.stdout.is_empty(), "{other}");
+    }
+    assert!(names(dir.0.path()).is_empty());
+}
+
+/// Runs mcu-build in `dir` as user and group 65534 (nobody), or says why
+/// not and returns `None`: only root can drop to another user.
+fn mcu_build_as_nobody(dir: &Path, args: &[&str]) -> Option<Output> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        println!("not root: skipping the outputs of another user");
+        return None;
+    }
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_mcu-build"))
+        .args(args)
+        .current_dir(dir)
+        .output();
+    match output {
+        Ok(output) => Some(output),
+        Err(_) => {
+            println!("no setpriv: skipping the outputs of another user");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_writable_file_in_a_directory_the_user_cannot_write_is_overwritten_like_cp() {
+    let dir = Dir::new();
+    fs::set_permissions(dir.0.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let good = hex(0x0800_0000, &[5; 8], None);
+    let input = dir.write("in.hex", &good);
+    let bad = dir.write("bad.hex", CORRUPT_HEX);
+    for file in [&input, &bad] {
+        fs::set_permissions(file, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    // Root's directories: one the user cannot write, one sticky like /tmp.
+    fs::create_dir(dir.path("locked")).unwrap();
+    fs::create_dir(dir.path("sticky")).unwrap();
+    fs::set_permissions(dir.path("sticky"), fs::Permissions::from_mode(0o1777)).unwrap();
+    for out in ["locked/out.hex", "sticky/out.hex"] {
+        let path = dir.write(out, b"old");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        let inode = fs::metadata(&path).unwrap().ino();
+
+        let Some(failed) = mcu_build_as_nobody(
+            dir.0.path(),
+            &["hex", "convert", "bad.hex", "-o", out, "--format", "hex"],
+        ) else {
+            return;
+        };
+        assert_eq!(failed.status.code(), Some(1), "{out}");
+        assert_eq!(fs::read(&path).unwrap(), b"old", "{out}");
+
+        let output = mcu_build_as_nobody(
+            dir.0.path(),
+            &["hex", "convert", "in.hex", "-o", out, "--format", "hex"],
+        )
+        .unwrap();
+        assert!(output.status.success(), "{out}: {}", stderr(&output));
+        assert!(fs::read(&path).unwrap() == good, "{out}");
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(
+            (meta.ino(), meta.uid(), meta.mode() & 0o7777),
+            (inode, 0, 0o666)
+        );
+        assert_eq!(names(path.parent().unwrap()), ["out.hex"]);
+    }
+    // A file the user cannot write either: refused, untouched.
+    let path = dir.write("locked/ro.hex", b"old");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let output = mcu_build_as_nobody(
+        dir.0.path(),
+        &["hex", "convert", "in.hex", "-o", "locked/ro.hex"],
+    )
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot write locked/ro.hex: cannot create a file in directory locked: \
+         Permission denied (os error 13)\n"
+    );
+    assert_eq!(fs::read(&path).unwrap(), b"old");
+}
+
+#[test]
+fn a_write_error_does_not_name_the_temporary_file() {
+    use std::os::unix::process::CommandExt as _;
+    let dir = Dir::new();
+    dir.write("in.hex", hex(0x0800_0000, &[0x55; 4096], None));
+    dir.write("out.hex", b"old");
+    // A file size limit of 1 KiB makes the temporary file's write fail as
+    // a full disk would, with EFBIG instead of ENOSPC.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcu-build"));
+    command
+        .args(["hex", "convert", "in.hex", "-o", "out.hex"])
+        .current_dir(dir.0.path());
+    // SAFETY: setrlimit and signal are async-signal-safe and touch only the
+    // child between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot write out.hex: File too large (os error 27)\n"
+    );
+    assert_eq!(fs::read(dir.path("out.hex")).unwrap(), b"old");
+    assert_eq!(names(dir.0.path()), ["in.hex", "out.hex"]);
 }
 
 #[test]

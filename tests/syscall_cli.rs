@@ -1,6 +1,7 @@
 //! `mcu-build syscalls list` and `syscalls gen` as a user runs them:
 //! output, messages and exit codes, on the fixture with every form of the
 //! format and on NuttX's real syscall.csv (when NUTTX_TESTDATA names it).
+//! A failed `gen` changes no file; `--out` must be a directory.
 
 mod common;
 
@@ -294,4 +295,89 @@ fn help_has_examples() {
             .success()
             .stdout(predicate::str::contains("Examples:"));
     }
+}
+
+/// Every name in `dir` with its bytes (`None` for a directory) and
+/// modification time.
+fn snapshot(dir: &Path) -> Vec<(String, Option<Vec<u8>>, std::time::SystemTime)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let modified = path.metadata().unwrap().modified().unwrap();
+            (name, std::fs::read(&path).ok(), modified)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_failed_gen_leaves_every_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    let generate = |csv: &Path| {
+        let mut command = mcu_build();
+        command
+            .args(["syscalls", "gen", "--lang", "c", "--csv"])
+            .arg(csv)
+            .arg("--out")
+            .arg(&out);
+        command
+    };
+    generate(FORMAT_CSV.as_ref()).assert().success();
+    // Drop `open` (its proxy and stub become stale) and add `zzz_new`
+    // (every number table changes), whose proxy cannot be written.
+    let csv = dir.path().join("syscall.csv");
+    let text = std::fs::read_to_string(FORMAT_CSV).unwrap();
+    let mut changed: String = text
+        .lines()
+        .filter(|l| !l.starts_with("\"open\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    changed.push_str("\"zzz_new\",\"unistd.h\",\"\",\"int\",\"int\"\n");
+    std::fs::write(&csv, changed).unwrap();
+    std::fs::create_dir(out.join("PROXY_zzz_new.c")).unwrap();
+    let before = snapshot(&out);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    generate(&csv).assert().code(1).stderr(format!(
+        "error: cannot write {}: it is a directory\n",
+        out.join("PROXY_zzz_new.c").display()
+    ));
+    assert_eq!(snapshot(&out), before);
+
+    // Once it can be written, everything changes together.
+    std::fs::remove_dir(out.join("PROXY_zzz_new.c")).unwrap();
+    generate(&csv)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("removed 2 stale"));
+    let numbers = std::fs::read_to_string(out.join("syscall_numbers.h")).unwrap();
+    assert!(numbers.contains("SYS_zzz_new"));
+    assert!(!out.join("PROXY_open.c").exists());
+}
+
+#[test]
+fn gen_out_must_be_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.csv");
+    std::fs::write(&file, "kept").unwrap();
+    let link = dir.path().join("dangling");
+    std::os::unix::fs::symlink("missing", &link).unwrap();
+    for out in [&file, &link] {
+        mcu_build()
+            .args(["syscalls", "gen", "--lang", "c", "--csv", FORMAT_CSV])
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .code(1)
+            .stderr(format!(
+                "error: {} exists and is not a directory\n",
+                out.display()
+            ));
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"kept");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::UsageError;
 use super::boards::BoardChoice;
 use crate::layout::{self, Plan, compare, svg};
 use crate::output;
@@ -20,7 +21,8 @@ pub struct LayoutArgs {
     #[arg(long, conflicts_with = "compare")]
     json: bool,
     /// Also draw the memory map as an SVG picture; `-` writes only the
-    /// picture, to standard output.
+    /// picture, to standard output, so it cannot be combined with --json or
+    /// --compare (a usage error, exit status 2).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Compare the alignment cost with one power-of-two region per partition
@@ -31,13 +33,21 @@ pub struct LayoutArgs {
 
 impl LayoutArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if self.svg.as_deref().is_some_and(output::is_stdout) && (self.json || self.compare) {
+            let other = if self.json { "--json" } else { "--compare" };
+            return Err(UsageError(format!(
+                "--svg - writes only the picture to standard output, so it cannot be \
+                 combined with {other}; give --svg a file name"
+            ))
+            .into());
+        }
         let chosen = self.board.load()?;
         eprintln!("{}", chosen.provenance);
         let plan = layout::plan(&chosen.board, &chosen.request)?;
         if let Some(path) = &self.svg {
             let picture = svg::render(&plan, &chosen.board.memories);
             output::write_atomically(path, picture.as_bytes())?;
-            if path.as_os_str() == "-" {
+            if output::is_stdout(path) {
                 return Ok(ExitCode::SUCCESS);
             }
             eprintln!("wrote {}", path.display());

@@ -26,7 +26,9 @@ pub enum SyscallsCommand {
   mcu-build syscalls gen --csv syscall.csv --lang rust --checks syscall-checks.toml --out src/gen
 
 Files are rewritten only when their content changes, so make and cargo
-rebuild nothing after a run that changed nothing.")]
+rebuild nothing after a run that changed nothing. The files change
+together or not at all: a failed run (a file that cannot be written, a full
+disk) leaves the output directory as it was.")]
     Gen(GenArgs),
     /// List the system calls of a syscall.csv: number, name, parameters, condition.
     #[command(after_help = "Examples:
@@ -65,7 +67,7 @@ pub struct GenArgs {
     /// Which side of the trap to generate.
     #[arg(long, value_enum, default_value_t = Side::Both)]
     side: Side,
-    /// Output directory, created if missing.
+    /// Output directory, created if missing; it must not be a file.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// C only: all proxies in syscall_proxies.c and all stubs in syscall_stubs.c.

@@ -1,17 +1,28 @@
 //! Writing generated files so that build tools see a change only when there
-//! is one.
+//! is one, and see all the changes of a run or none.
 //!
 //! make and cargo rebuild from modification times: a generator that
 //! rewrites identical files forces a rebuild of every proxy and stub. So a
-//! file is written (atomically) only when its bytes differ from what is on
-//! disk. Proxies and stubs of calls that left the CSV are removed, but only
-//! files that carry our banner: a hand-written file is never touched.
+//! file is written only when its bytes differ from what is on disk. Proxies
+//! and stubs of calls that left the CSV are removed, but only files that
+//! carry our banner: a hand-written file is never touched.
+//!
+//! The files depend on each other (`syscall_numbers.h` and the stub table
+//! must agree on every number), so a run that fails part-way must not leave
+//! some new and some old: every changed file is first written in full under
+//! a temporary name in the directory (see [`crate::output::stage`]), and
+//! only when all are written are they renamed into place, then the stale
+//! ones removed. A failure before that (a file that cannot be read or
+//! written, a full disk) deletes the temporary files and leaves the
+//! directory as it was, removing it again if this run created it. What
+//! remains is the renaming itself, which fails only if the directory is
+//! changed under the run.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::generate::GeneratedFile;
-use crate::output::{WriteError, write_atomically};
+use crate::output::{self, WriteError};
 
 /// What [`write_changed`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +43,10 @@ pub enum WriteFilesError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// The output directory's name is taken by a file, a device or a
+    /// symbolic link to something missing.
+    #[error("{} exists and is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
     #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
@@ -51,40 +66,104 @@ const BANNER_PREFIXES: [&str; 2] = ["/* Generated from ", "// Generated from "];
 
 /// Writes `files` into `dir` (created if missing), each only if its content
 /// changed, then removes files in `dir` that `is_stale_candidate` accepts,
-/// that are not among `files`, and that begin with our banner.
+/// that are not among `files`, and that begin with our banner. All or
+/// nothing: see the module documentation.
 pub fn write_changed(
     dir: &Path,
     files: &[GeneratedFile],
     is_stale_candidate: impl Fn(&str) -> bool,
 ) -> Result<WriteSummary, WriteFilesError> {
+    let created = create_directory(dir)?;
+    let result = replace_all(dir, files, is_stale_candidate);
+    if let (Err(_), Some(top)) = (&result, created) {
+        // Only directories this run created, and only if empty: nothing
+        // was renamed into them.
+        for created in dir.ancestors().take_while(|d| d.starts_with(&top)) {
+            let _ = std::fs::remove_dir(created);
+        }
+    }
+    result
+}
+
+/// Makes sure `dir` is a directory; returns the outermost directory it
+/// created, if it created any.
+fn create_directory(dir: &Path) -> Result<Option<PathBuf>, WriteFilesError> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(None),
+        Ok(_) => return Err(WriteFilesError::NotADirectory { path: dir.into() }),
+        // A dangling symbolic link: mkdir would fail with "File exists".
+        Err(_) if std::fs::symlink_metadata(dir).is_ok() => {
+            return Err(WriteFilesError::NotADirectory { path: dir.into() });
+        }
+        Err(_) => {}
+    }
+    let top = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
+        .last()
+        .map(Path::to_owned);
     std::fs::create_dir_all(dir).map_err(|error| WriteFilesError::CreateDir {
         path: dir.to_owned(),
         error,
     })?;
+    Ok(top)
+}
+
+/// Stages every changed file, finds the stale ones, and only then changes
+/// the directory.
+fn replace_all(
+    dir: &Path,
+    files: &[GeneratedFile],
+    is_stale_candidate: impl Fn(&str) -> bool,
+) -> Result<WriteSummary, WriteFilesError> {
     let mut summary = WriteSummary::default();
+    let mut staged = Vec::new();
     for file in files {
         let path = dir.join(&file.name);
-        let read_error = |error| WriteFilesError::Read {
-            path: path.clone(),
-            error,
-        };
         let same = match std::fs::read(&path) {
             Ok(existing) => existing == file.contents.as_bytes(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(read_error(e)),
+            // Staging says why a directory cannot be written.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                false
+            }
+            Err(error) => return Err(WriteFilesError::Read { path, error }),
         };
         if same {
             summary.unchanged += 1;
         } else {
-            write_atomically(&path, file.contents.as_bytes())?;
-            summary.written += 1;
+            staged.push(output::stage(&path, file.contents.as_bytes())?);
         }
     }
+    let stale = stale_files(dir, files, is_stale_candidate)?;
 
+    summary.written = staged.len();
+    for file in staged {
+        file.commit()?;
+    }
+    for path in stale {
+        std::fs::remove_file(&path).map_err(|error| WriteFilesError::Remove { path, error })?;
+        summary.removed += 1;
+    }
+    Ok(summary)
+}
+
+/// The files in `dir` that `is_stale_candidate` accepts, that are not among
+/// `files`, and that begin with our banner.
+fn stale_files(
+    dir: &Path,
+    files: &[GeneratedFile],
+    is_stale_candidate: impl Fn(&str) -> bool,
+) -> Result<Vec<PathBuf>, WriteFilesError> {
     let list_error = |error| WriteFilesError::Read {
         path: dir.to_owned(),
         error,
     };
+    let mut stale = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
         let name = entry.file_name();
@@ -94,14 +173,10 @@ pub fn write_changed(
         }
         let path = entry.path();
         if begins_with_banner(&path)? {
-            std::fs::remove_file(&path).map_err(|error| WriteFilesError::Remove {
-                path: path.clone(),
-                error,
-            })?;
-            summary.removed += 1;
+            stale.push(path);
         }
     }
-    Ok(summary)
+    Ok(stale)
 }
 
 /// Whether the file at `path` starts with the banner of a generated file.
@@ -154,5 +229,85 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["PROXY_a.c", "PROXY_c.c", "PROXY_mine.c"]);
+    }
+
+    /// Every name in `dir` with its bytes (`None` for a directory).
+    fn snapshot(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+                (name, std::fs::read(&path).ok())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn a_failure_part_way_changes_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let is_proxy = |name: &str| name.starts_with("PROXY_");
+        let first = [
+            generated("numbers.h", "1"),
+            generated("PROXY_a.c", "a"),
+            generated("PROXY_old.c", "old"),
+        ];
+        write_changed(dir.path(), &first, is_proxy).unwrap();
+        std::fs::create_dir(dir.path().join("PROXY_z.c")).unwrap();
+        let before = snapshot(dir.path());
+
+        // numbers.h changes and PROXY_old.c is stale, but PROXY_z.c cannot
+        // be written: none of it happens.
+        let second = [
+            generated("numbers.h", "2"),
+            generated("PROXY_a.c", "a"),
+            generated("PROXY_z.c", "z"),
+        ];
+        let err = write_changed(dir.path(), &second, is_proxy).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot write {}: it is a directory",
+                dir.path().join("PROXY_z.c").display()
+            )
+        );
+        assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[test]
+    fn a_failure_removes_the_directories_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("gen").join("c");
+        // A name with a missing subdirectory cannot be staged.
+        let files = [generated("a.c", "a"), generated("sub/b.c", "b")];
+        let err = write_changed(&out, &files, |_| false).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_output_directory_that_is_a_file_or_a_dangling_link_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.csv");
+        std::fs::write(&file, b"kept").unwrap();
+        let err = write_changed(&file, &[generated("a.c", "a")], |_| false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{} exists and is not a directory", file.display())
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"kept");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink("missing", &link).unwrap();
+            let err = write_changed(&link, &[generated("a.c", "a")], |_| false).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("{} exists and is not a directory", link.display())
+            );
+            assert!(!dir.path().join("missing").exists());
+        }
     }
 }
