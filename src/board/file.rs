@@ -202,22 +202,46 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
 
 /// Protected firmware runs on Cortex-M, so its Rust targets are the
 /// `thumbv*-none-*` bare-metal ones; anything else is a typo or a hosted
-/// triple that would build code the board cannot run.
+/// triple that would build code the board cannot run. The triple also
+/// becomes a directory name (`target/<triple>/`) and an environment value
+/// for the passes, so it must have a triple's form, as rustc spells its
+/// targets: non-empty parts of ASCII letters, digits, `_` and `.` joined by
+/// `-`, and no `..`.
 fn validate_rust_target(
     target: Spanned<String>,
     source: &Source<'_>,
 ) -> Result<String, BoardError> {
     let name = target.get_ref();
-    if name.starts_with("thumbv") && name.contains("-none-") {
-        return Ok(target.into_inner());
+    let fault = triple_fault(name).or_else(|| {
+        (!(name.starts_with("thumbv") && name.contains("-none-"))).then(|| {
+            format!(
+                "{name:?} is not a bare-metal Arm M-profile target such as \"thumbv7em-none-eabi\""
+            )
+        })
+    });
+    match fault {
+        None => Ok(target.into_inner()),
+        Some(fault) => Err(source.error(target.span(), "rust-target", fault)),
     }
-    Err(source.error(
-        target.span(),
-        "rust-target",
-        format!(
-            "{name:?} is not a bare-metal Arm M-profile target such as \"thumbv7em-none-eabi\""
-        ),
-    ))
+}
+
+/// What keeps `name` from having a target triple's form, if anything.
+fn triple_fault(name: &str) -> Option<String> {
+    let expected = "expected a target triple such as \"thumbv7em-none-eabi\" (letters, \
+                    digits, '_' and '.' in parts joined by '-')";
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Some(format!("{expected}, found {bad:?} in {name:?}"));
+    }
+    if name.split('-').any(str::is_empty) {
+        return Some(format!("{expected}, found an empty part in {name:?}"));
+    }
+    if name.contains("..") {
+        return Some(format!("{expected}, found \"..\" in {name:?}"));
+    }
+    None
 }
 
 fn validate_mpu(raw: &RawMpu, source: &Source<'_>) -> Result<Option<Mpu>, BoardError> {
