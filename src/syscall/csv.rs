@@ -86,24 +86,9 @@ pub enum CsvErrorKind {
     KeywordName { name: String },
     #[error("expected a new function name, but {name:?} is already defined on line {first_line}")]
     DuplicateName { name: String, first_line: usize },
-    #[error(
-        "`{name}` would define {identifier}, which mcu-build generates itself in the {language} output"
-    )]
-    GeneratedName {
-        name: String,
-        identifier: String,
-        language: &'static str,
-    },
-    #[error(
-        "`{name}` and `{other}` (line {other_line}) both become the {language} name `{identifier}`"
-    )]
-    SameGeneratedName {
-        name: String,
-        other: String,
-        other_line: usize,
-        identifier: String,
-        language: &'static str,
-    },
+    /// Boxed: it is rare and large, and every error carries the variant.
+    #[error(transparent)]
+    GeneratedName(Box<GeneratedNameClash>),
     #[error("expected a return type (void, noreturn or a C type), found an empty field")]
     EmptyReturnType,
     #[error("expected a parameter type, found an empty field")]
@@ -129,6 +114,31 @@ pub fn read(path: &Path) -> Result<SyscallTable, ReadError> {
         error,
     })?;
     Ok(parse(&bytes, path)?)
+}
+
+/// A name that would generate an identifier another name or mcu-build
+/// itself generates (see [`names`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GeneratedNameClash {
+    #[error(
+        "`{name}` would define {identifier}, which mcu-build generates itself in the {language} \
+         output"
+    )]
+    Generated {
+        name: String,
+        identifier: String,
+        language: &'static str,
+    },
+    #[error(
+        "`{name}` and `{other}` (line {other_line}) both become the {language} name `{identifier}`"
+    )]
+    Same {
+        name: String,
+        other: String,
+        other_line: usize,
+        identifier: String,
+        language: &'static str,
+    },
 }
 
 /// Parses the bytes of a syscall.csv file; `file` names it in errors.
@@ -176,12 +186,12 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
     names::check(entries.iter().map(|s| s.name.as_str())).map_err(|clash| {
         let (line, column) = places[clash.at()];
         let name = entries[clash.at()].name.to_string();
-        let kind = match clash {
+        let clash = match clash {
             NameClash::Generated {
                 identifier,
                 language,
                 ..
-            } => CsvErrorKind::GeneratedName {
+            } => GeneratedNameClash::Generated {
                 name,
                 identifier,
                 language,
@@ -191,7 +201,7 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
                 identifier,
                 language,
                 ..
-            } => CsvErrorKind::SameGeneratedName {
+            } => GeneratedNameClash::Same {
                 name,
                 other: entries[earlier].name.to_string(),
                 other_line: places[earlier].0,
@@ -199,7 +209,7 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
                 language,
             },
         };
-        error(line, column, kind)
+        error(line, column, CsvErrorKind::GeneratedName(Box::new(clash)))
     })?;
     Ok(SyscallTable { entries })
 }

@@ -78,10 +78,10 @@ pub fn check<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), NameCla
                 }
             })
         });
-        if let Some(clash) = clash {
-            if first.as_ref().is_none_or(|f| clash.at() < f.at()) {
-                first = Some(clash);
-            }
+        if let Some(clash) = clash
+            && first.as_ref().is_none_or(|f| clash.at() < f.at())
+        {
+            first = Some(clash);
         }
     }
     first.map_or(Ok(()), Err)
