@@ -19,7 +19,18 @@ pub enum NumberError {
     LeadingZero { text: String, suggestion: String },
     #[error("{text:?} is larger than {max:#x}")]
     TooLarge { text: String, max: u64 },
+    #[error("{text:?} is out of range: expected a whole number from {min} to {max}")]
+    OutOfRange { text: String, min: u64, max: u64 },
+    #[error(
+        "{text:?} is not a time: expected a number of seconds greater than 0 and at most {max} \
+         (such as 30 or 0.5)"
+    )]
+    Seconds { text: String, max: u64 },
 }
+
+/// The longest time a command waits for anything: one day, in seconds.
+/// Longer is a typo (or a unit mix-up), not a wish.
+pub const MAX_SECONDS: u64 = 24 * 60 * 60;
 
 /// Binary multiples a decimal number may end with, longest spelling first.
 const SUFFIXES: [(&str, u64); 6] = [
@@ -67,11 +78,63 @@ pub fn parse_u64(text: &str) -> Result<u64, NumberError> {
             },
         });
     }
-    let n = u64::from_str_radix(&digits, radix).map_err(|_| invalid())?;
-    n.checked_mul(scale).ok_or_else(|| NumberError::TooLarge {
+    let too_large = || NumberError::TooLarge {
         text: text.to_owned(),
         max: u64::MAX,
-    })
+    };
+    // The digits are valid, so the only way left to fail is overflow.
+    let n = u64::from_str_radix(&digits, radix).map_err(|_| too_large())?;
+    n.checked_mul(scale).ok_or_else(too_large)
+}
+
+/// [`parse_u64`] for a count or setting limited to `range` (a command-line
+/// option such as `--record-length`), with every spelling `parse_u64` takes
+/// and an error that says the range.
+pub fn parse_in<T>(text: &str, range: std::ops::RangeInclusive<T>) -> Result<T, NumberError>
+where
+    T: Copy + Into<u64> + TryFrom<u64>,
+{
+    let (min, max) = ((*range.start()).into(), (*range.end()).into());
+    let out_of_range = || NumberError::OutOfRange {
+        text: text.to_owned(),
+        min,
+        max,
+    };
+    let value = match parse_u64(text) {
+        Err(NumberError::TooLarge { .. }) => return Err(out_of_range()),
+        other => other?,
+    };
+    if !(min..=max).contains(&value) {
+        return Err(out_of_range());
+    }
+    T::try_from(value).map_err(|_| out_of_range())
+}
+
+/// A time limit in seconds (`30`, `0.5`): a finite number greater than 0
+/// and at most [`MAX_SECONDS`], so that NaN, infinity, a sign or a
+/// number of seconds longer than a day is refused instead of waiting
+/// forever or failing at once.
+pub fn parse_seconds(text: &str) -> Result<f64, NumberError> {
+    let refused = || NumberError::Seconds {
+        text: text.to_owned(),
+        max: MAX_SECONDS,
+    };
+    // Rust's float syntax also takes "nan", "inf" and exponents; only
+    // plain decimal digits with one optional point are a time here.
+    let trimmed = text.trim();
+    let plain = !trimmed.is_empty()
+        && trimmed.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && trimmed.matches('.').count() <= 1
+        && trimmed.chars().any(|c| c.is_ascii_digit());
+    let seconds: f64 = plain
+        .then(|| trimmed.parse().ok())
+        .flatten()
+        .ok_or_else(refused)?;
+    if seconds > 0.0 && seconds <= MAX_SECONDS as f64 {
+        Ok(seconds)
+    } else {
+        Err(refused())
+    }
 }
 
 /// `digits` with its `_` separators removed, or `None` when it is empty,
@@ -166,11 +229,73 @@ mod tests {
         ));
         assert!(matches!(
             parse_u64("99999999999999999999M"),
-            Err(NumberError::Invalid(_))
+            Err(NumberError::TooLarge { .. })
         ));
+        assert_eq!(
+            parse_u64("99999999999999999999999"),
+            Err(NumberError::TooLarge {
+                text: "99999999999999999999999".into(),
+                max: u64::MAX
+            })
+        );
         assert!(matches!(
             parse_u64("17179869184G"),
             Err(NumberError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn a_ranged_number_takes_every_spelling_and_says_its_range() {
+        assert_eq!(parse_in("0x10", 1..=255u8), Ok(16));
+        assert_eq!(parse_in("255", 1..=255u8), Ok(255));
+        for text in ["0", "256", "1K", "99999999999999999999999"] {
+            assert_eq!(
+                parse_in(text, 1..=255u8),
+                Err(NumberError::OutOfRange {
+                    text: text.into(),
+                    min: 1,
+                    max: 255
+                }),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            parse_in("016", 1..=255u8),
+            Err(NumberError::LeadingZero { .. })
+        ));
+        assert_eq!(
+            parse_in("300", 0..=255u8).unwrap_err().to_string(),
+            "\"300\" is out of range: expected a whole number from 0 to 255"
+        );
+    }
+
+    #[test]
+    fn seconds_are_finite_positive_and_at_most_a_day() {
+        assert_eq!(parse_seconds("30"), Ok(30.0));
+        assert_eq!(parse_seconds("0.5"), Ok(0.5));
+        assert_eq!(parse_seconds("86400"), Ok(86_400.0));
+        for text in [
+            "nan",
+            "NaN",
+            "inf",
+            "-1",
+            "0",
+            "0.0",
+            "86401",
+            "99999999999999999999",
+            "1e3",
+            "",
+            ".",
+            "1.2.3",
+        ] {
+            assert_eq!(
+                parse_seconds(text),
+                Err(NumberError::Seconds {
+                    text: text.into(),
+                    max: MAX_SECONDS
+                }),
+                "{text:?}"
+            );
+        }
     }
 }

@@ -155,7 +155,7 @@ fn malformed_files_name_line_and_key() {
             "kind = \"armv9\"",
             7,
             "mpu.kind",
-            "unknown variant",
+            "expected one of \"armv7m\", \"armv8m\", \"none\", found the string \"armv9\"",
         ),
         (
             "size = \"16K\"",

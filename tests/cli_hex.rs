@@ -737,3 +737,29 @@ fn an_elf_with_an_unknown_class_names_it() {
              or 2 (ELFCLASS64)",
         ));
 }
+
+#[test]
+fn an_image_without_a_start_address_keeps_none_through_elf() {
+    let dir = Dir::new();
+    dir.hex("nostart.hex", 0x0800_0000, &[1; 32], None);
+    dir.hex("user.hex", 0x0802_0000, &[2; 32], Some(0x0802_0001));
+    dir.mcu_build()
+        .args(["hex", "convert", "nostart.hex", "-o", "ns.elf"])
+        .assert()
+        .success();
+    dir.mcu_build()
+        .args(["hex", "diff", "nostart.hex", "ns.elf"])
+        .assert()
+        .success()
+        .stdout(contains("hold the same data and start address"));
+    dir.mcu_build()
+        .args(["hex", "merge", "ns.elf", "user.hex", "-o", "merged.hex"])
+        .assert()
+        .success();
+    assert_eq!(
+        load(&dir.path("merged.hex")).start_address(),
+        Some(StartAddress::Linear {
+            address: 0x0802_0001
+        })
+    );
+}

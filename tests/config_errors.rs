@@ -89,7 +89,7 @@ fn a_missing_field_names_its_table_not_the_key_on_line_1() {
 fn a_string_of_the_wrong_type_names_its_key() {
     assert_eq!(
         board_error(&an386_with("cpu = \"cortex-m4\"", "cpu = 4")),
-        "board.toml:12:7: `cpu`: invalid type: integer `4`, expected a string"
+        "board.toml:12:7: `cpu`: expected a string, found 4"
     );
 }
 
@@ -128,12 +128,15 @@ fn configuration_type_errors_name_the_key_and_the_expected_form() {
         "mcu-build.toml:5:13: `layout.user-heap`: expected a number such as 0x20000000 or \
          \"64K\", found true"
     );
-    let missing = "board = \"b\"\n[pass2]\ncommand = \"make\"\nartifact = \"k.elf\"\n";
+    let missing =
+        "board = \"qemu-mps2-an386\"\n[pass2]\ncommand = \"make\"\nartifact = \"k.elf\"\n";
     assert_eq!(
         config::parse(missing, Path::new("mcu-build.toml"))
             .unwrap_err()
             .to_string(),
-        "mcu-build.toml:1:1: missing field `pass1`"
+        "mcu-build.toml:1:1: missing table [pass1], which `protect` needs to build the user \
+         blob: cargo = (a package directory) and bin = ..., or command = (a shell command) and \
+         artifact = (the ELF it writes)"
     );
 }
 
@@ -198,4 +201,128 @@ fn files_on_disk_with_a_byte_order_mark_load_and_bytes_that_are_not_utf8_are_loc
         config::load(&config_path).unwrap_err().to_string(),
         format!("{}:1:10: expected UTF-8 text", config_path.display())
     );
+}
+
+fn config_error(text: &str) -> String {
+    config::parse(text, Path::new("mcu-build.toml"))
+        .unwrap_err()
+        .to_string()
+}
+
+/// serde's and the toml crate's Rust terms ("expected struct RawPass",
+/// "expected u8", "wanted string or table", "expected path string") never
+/// reach the user: each type says what it expects in TOML's terms.
+#[test]
+fn type_errors_say_the_expected_form_in_toml_terms() {
+    let board_cases = [
+        (
+            "regions = 8",
+            "regions = \"8\"",
+            "board.toml:25:11: `mpu.regions`: expected a whole number from 1 to 255, found the \
+             string \"8\"",
+        ),
+        (
+            "regions = 8",
+            "regions = 300",
+            "board.toml:25:11: `mpu.regions`: expected a whole number from 1 to 255, found 300",
+        ),
+        (
+            "kernel-regions = 0",
+            "kernel-regions = -1",
+            "board.toml:27:18: `mpu.kernel-regions`: expected a whole number from 0 to 255, found \
+             -1",
+        ),
+        (
+            "kind = \"flash\"",
+            "kind = 5",
+            "board.toml:31:8: `memory[0].kind`: expected one of \"flash\", \"ram\", found 5",
+        ),
+        (
+            "kind = \"flash\"",
+            "kind = \"rom\"",
+            "board.toml:31:8: `memory[0].kind`: expected one of \"flash\", \"ram\", found the \
+             string \"rom\"",
+        ),
+        (
+            "kind = \"armv7m\"",
+            "kind = true",
+            "board.toml:24:8: `mpu.kind`: expected one of \"armv7m\", \"armv8m\", \"none\", \
+             found true",
+        ),
+        (
+            "kind = \"cmsdk-apb-uart\"",
+            "kind = [1]",
+            "board.toml:20:8: `console.kind`: expected one of \"cmsdk-apb-uart\", found an array",
+        ),
+    ];
+    for (from, to, expected) in board_cases {
+        assert_eq!(board_error(&an386_with(from, to)), expected, "{to}");
+    }
+    // An array of tables where a table belongs is not read field by field.
+    let extra =
+        format!("{AN386}extra = [[{{ name = \"dma\", memory = \"ssram23\", size = \"1K\" }}]]\n");
+    assert_eq!(
+        board_error(&extra),
+        "board.toml:47:10: `partitions.extra[0]`: expected a table such as { memory = \"flash\", \
+         size = \"64K\" } (with name = ... in extra), found an array"
+    );
+
+    let project_cases = [
+        (
+            "[pass1]\ncargo = \"firmware/userspace\"\nbin = \"user\"\n",
+            "pass1 = 5\n",
+            "mcu-build.toml:6:9: `pass1`: expected a table such as [pass1] with cargo = ... or \
+             command = ..., found 5",
+        ),
+        (
+            "cargo = \"firmware/userspace\"",
+            "cargo = 5",
+            "mcu-build.toml:7:9: `pass1.cargo`: expected a path string, found 5",
+        ),
+        (
+            "features = [\"flat\"]",
+            "features = [[{ a = 1 }]]",
+            "mcu-build.toml:30:13: `flat.features[0]`: expected a string, found an array",
+        ),
+    ];
+    for (from, to, expected) in project_cases {
+        assert!(PROJECT.contains(from), "{from}");
+        assert_eq!(
+            config_error(&PROJECT.replacen(from, to, 1)),
+            expected,
+            "{to}"
+        );
+    }
+}
+
+/// `layout` and `mpu check` read only the board and `[layout]` of
+/// `mcu-build.toml`, so a configuration without passes plans; `protect`,
+/// which builds them, says which table is missing.
+#[test]
+fn a_configuration_without_passes_plans_but_does_not_protect() {
+    let dir = common::Dir::new();
+    dir.write(
+        "mcu-build.toml",
+        "board = \"qemu-mps2-an505\"\n[layout]\nkernel-heap = \"8K\"\n",
+    );
+    let mcu_build = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("mcu-build").unwrap();
+        cmd.current_dir(dir.0.path()).args(args).assert()
+    };
+    mcu_build(&["layout"])
+        .success()
+        .stdout(predicates::str::contains(
+            "kernel heap      0x3800e000..0x38010000 (8192 bytes)",
+        ))
+        .stderr(predicates::str::contains(
+            "board qemu-mps2-an505 and [layout] from mcu-build.toml",
+        ));
+    mcu_build(&["mpu", "check"])
+        .success()
+        .stdout(predicates::str::contains(
+            "qemu-mps2-an505: 2 of 8 MPU regions",
+        ));
+    mcu_build(&["protect"]).code(1).stderr(predicates::str::contains(
+        "mcu-build.toml:1:1: missing table [pass1], which `protect` needs to build the user blob",
+    ));
 }

@@ -6,6 +6,7 @@ mod common;
 use common::{TestSegment, build_elf, layout};
 use mcu_build::image::StartAddress;
 use mcu_build::image::elf::{self, ElfErrorKind, LoadSource, Part, SkipReason, Skipped};
+use mcu_build::image::ihex;
 use object::elf::{PT_LOAD, PT_NOTE};
 use object::read::elf::{FileHeader, SectionHeader};
 
@@ -571,4 +572,52 @@ proptest::proptest! {
             proptest::prop_assert_eq!(again.image, file.image);
         }
     }
+}
+
+/// `e_entry` is read as `arm-none-eabi-objcopy -O ihex` reads it: 0 is "no
+/// entry point" (no 03/05 record), anything else the start address.
+#[test]
+fn a_zero_entry_point_is_no_start_address_as_objcopy_reads_it() {
+    let dir = common::Dir::new();
+    for (entry, expected) in [
+        (0, None),
+        (
+            0x0800_0189,
+            Some(StartAddress::Linear {
+                address: 0x0800_0189,
+            }),
+        ),
+    ] {
+        // objcopy wants section headers, which the writer makes; patch
+        // e_entry (offset 0x18 in ELF32) to the value under test.
+        let mut bytes = elf::write(&common::image_of(&[(0x0800_0000, vec![5; 16])]));
+        bytes[0x18..0x1c].copy_from_slice(&u32::to_le_bytes(entry));
+        let ours = elf::read(&bytes).unwrap().image;
+        assert_eq!(ours.start_address(), expected, "e_entry {entry:#x}");
+
+        let input = dir.write("in.elf", &bytes);
+        let output = dir.path("objcopy.hex");
+        common::run(
+            std::process::Command::new("arm-none-eabi-objcopy")
+                .args(["-O", "ihex"])
+                .arg(&input)
+                .arg(&output),
+        );
+        let theirs = ihex::read(&std::fs::read(&output).unwrap()).unwrap().image;
+        assert_eq!(
+            theirs.start_address(),
+            expected,
+            "objcopy, e_entry {entry:#x}"
+        );
+        assert_eq!(ours, theirs, "e_entry {entry:#x}");
+    }
+}
+
+/// The ELF writer stores "no start address" as `e_entry = 0`, so an image
+/// without one survives ELF and back unchanged.
+#[test]
+fn an_image_without_a_start_address_round_trips_through_elf() {
+    let image = common::image_of(&[(0x0800_0000, vec![1, 2, 3, 4])]);
+    assert_eq!(image.start_address(), None);
+    assert_eq!(elf::read(&elf::write(&image)).unwrap().image, image);
 }

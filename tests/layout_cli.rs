@@ -261,7 +261,7 @@ fn a_broken_or_missing_configuration_is_an_error_not_the_default_board() {
             .assert()
             .code(1)
             .stderr(predicate::str::contains(
-                "mcu-build.toml:1:9: `board`: invalid type: integer `3`, expected a string",
+                "mcu-build.toml:1:9: `board`: expected a string, found 3",
             ));
     }
 }

@@ -202,3 +202,58 @@ fn system_call_names_are_c_identifiers_that_are_not_keywords() {
     let names: Vec<&str> = table.entries.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["_exit", "_assert"]);
 }
+
+/// `rust-target` becomes a directory (`target/<triple>/`) and a value the
+/// passes see in their environment, so it must have a triple's form.
+#[test]
+fn a_rust_target_that_is_not_a_triple_is_refused_at_its_place() {
+    let expected = "expected a target triple such as \"thumbv7em-none-eabi\" (letters, digits, \
+                    '_' and '.' in parts joined by '-')";
+    let cases = [
+        (
+            "thumbv7em-none-eabi/../../../../tmp/x",
+            format!("{expected}, found '/' in \"thumbv7em-none-eabi/../../../../tmp/x\""),
+        ),
+        (
+            "thumbv7em-none-eabi x",
+            format!("{expected}, found ' ' in \"thumbv7em-none-eabi x\""),
+        ),
+        (
+            "thumbv7em-none-eabi\\n",
+            format!("{expected}, found '\\n' in \"thumbv7em-none-eabi\\n\""),
+        ),
+        (
+            "thumbv7em-none--eabi",
+            format!("{expected}, found an empty part in \"thumbv7em-none--eabi\""),
+        ),
+        (
+            "thumbv7em-none-eabi..x",
+            format!("{expected}, found \"..\" in \"thumbv7em-none-eabi..x\""),
+        ),
+        (
+            "x86_64-unknown-linux-gnu",
+            "\"x86_64-unknown-linux-gnu\" is not a bare-metal Arm M-profile target such as \
+             \"thumbv7em-none-eabi\""
+                .to_owned(),
+        ),
+    ];
+    for (target, fault) in cases {
+        let text = an386_with(
+            "rust-target = \"thumbv7em-none-eabi\"",
+            &format!("rust-target = \"{target}\""),
+        );
+        let line = text[..text.find("rust-target").unwrap()].lines().count() + 1;
+        assert_eq!(
+            board_error(&text),
+            format!("boards/evil.toml:{line}:15: `rust-target`: {fault}"),
+            "{target}"
+        );
+    }
+    for good in ["thumbv8m.main-none-eabihf", "thumbv6m-none-eabi"] {
+        let text = an386_with(
+            "rust-target = \"thumbv7em-none-eabi\"",
+            &format!("rust-target = \"{good}\""),
+        );
+        board::parse(&text, Path::new("boards/evil.toml")).unwrap();
+    }
+}

@@ -359,3 +359,66 @@ fn real_file_with_crlf_comments_and_blank_lines_is_the_same() {
     };
     assert_layout_changes_nothing(&std::fs::read(path).unwrap());
 }
+
+/// Names whose generated identifiers clash are refused at the later name,
+/// naming the identifier and the other line; the generated code would not
+/// compile otherwise.
+#[test]
+fn names_that_derive_the_same_or_a_generated_identifier_are_refused() {
+    let cases: [(&str, &str); 8] = [
+        (
+            "\"_exit\",\"unistd.h\",\"\",\"noreturn\",\"int\"\n  \"maxsyscall\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:2:4: `maxsyscall` would define SYS_maxsyscall, which mcu-build generates itself \
+             in the C output",
+        ),
+        (
+            "\"nsyscalls\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:1:2: `nsyscalls` would define SYS_nsyscalls, which mcu-build generates itself \
+             in the C output",
+        ),
+        (
+            "\"reserved\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:1:2: `reserved` would define SYS_reserved, which mcu-build generates itself in \
+             the Rust output",
+        ),
+        (
+            "\"sys_call1\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:1:2: `sys_call1` would define sys_call1, which mcu-build generates itself in \
+             the C output",
+        ),
+        (
+            "\"user_string_ok\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:1:2: `user_string_ok` would define user_string_ok, which mcu-build generates \
+             itself in the Rust output",
+        ),
+        (
+            "\"super\",\"x.h\",\"\",\"int\"\n\"read\",\"x.h\",\"\",\"int\"\n\"super_\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:3:2: `super_` and `super` (line 1) both become the Rust name `super_`",
+        ),
+        (
+            "\"__\",\"x.h\",\"\",\"int\"\n\"_\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:2:2: `_` and `__` (line 1) both become the Rust name `__`",
+        ),
+        (
+            "\"open\",\"x.h\",\"\",\"int\"\n\"STUB_open\",\"x.h\",\"\",\"int\"\n",
+            "t.csv:2:2: `STUB_open` and `open` (line 1) both become the C name `STUB_open`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = csv::parse(text.as_bytes(), Path::new("t.csv")).unwrap_err();
+        assert_eq!(error.to_string(), expected, "{text}");
+    }
+}
+
+/// Names that only look alike stay accepted: raw identifiers keep Rust
+/// keywords apart, and NuttX's own names derive nothing generated.
+#[test]
+fn names_that_derive_distinct_identifiers_are_accepted() {
+    let text = "\"yield\",\"x.h\",\"\",\"int\"\n\"self\",\"x.h\",\"\",\"int\"\n\"write\",\"x.h\",\"\",\"int\"\n\"sys_call\",\"x.h\",\"\",\"int\"\n";
+    let table = csv::parse(text.as_bytes(), Path::new("t.csv")).unwrap();
+    assert_eq!(table.entries.len(), 4);
+    format_table();
+    if let Some(nuttx) = nuttx_testdata("syscall.csv") {
+        csv::read(&nuttx).unwrap();
+    }
+}

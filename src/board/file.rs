@@ -8,6 +8,7 @@
 //! plain identifiers ([`Name`]), because the board name becomes a
 //! directory and all of them are pasted into generated files.
 
+use std::num::NonZeroU8;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,7 @@ use crate::layout::request::{
     USER_SRAM,
 };
 use crate::mpu::{ADDRESS_SPACE_END, Arch, MAX_REGIONS, MemoryKind};
-use crate::toml_input::{self, Number};
+use crate::toml_input::{self, Keyword, Number, Table, TableForm};
 
 /// A board could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -47,25 +48,34 @@ struct RawBoard {
     qemu_machine: Option<String>,
     rust_target: Option<Spanned<String>>,
     core_clock_hz: Option<Spanned<u32>>,
-    console: Option<RawConsole>,
-    mpu: RawMpu,
-    memory: Vec<RawMemory>,
-    partitions: RawPartitions,
+    console: Option<Table<RawConsole>>,
+    mpu: Table<RawMpu>,
+    memory: Vec<Table<RawMemory>>,
+    partitions: Table<RawPartitions>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConsole {
-    kind: ConsoleKind,
+    kind: Keyword<ConsoleKind>,
     base: Spanned<Number>,
+}
+
+impl TableForm for RawConsole {
+    const EXPECTED: &'static str =
+        "a table such as [console] with kind = \"cmsdk-apb-uart\" and base = 0x40004000";
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawMpu {
-    kind: Spanned<RawMpuKind>,
-    regions: Option<Spanned<u8>>,
+    kind: Spanned<Keyword<RawMpuKind>>,
+    regions: Option<Spanned<NonZeroU8>>,
     kernel_regions: Option<Spanned<u8>>,
+}
+
+impl TableForm for RawMpu {
+    const EXPECTED: &'static str = "a table such as [mpu] with kind = \"armv7m\" and regions = 8";
 }
 
 #[derive(Clone, Copy, Deserialize)]
@@ -80,21 +90,31 @@ enum RawMpuKind {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawMemory {
     name: Spanned<String>,
-    kind: MemoryKind,
+    kind: Keyword<MemoryKind>,
     origin: Spanned<Number>,
     length: Spanned<Number>,
+}
+
+impl TableForm for RawMemory {
+    const EXPECTED: &'static str = "a table such as [[memory]] with name = \"flash\", \
+                                    kind = \"flash\", origin = 0x08000000 and length = \"1M\"";
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawPartitions {
-    kernel_flash: RawPartition,
-    user_flash: RawPartition,
-    kernel_sram: RawPartition,
-    user_sram: RawPartition,
+    kernel_flash: Table<RawPartition>,
+    user_flash: Table<RawPartition>,
+    kernel_sram: Table<RawPartition>,
+    user_sram: Table<RawPartition>,
     kernel_heap: Spanned<Number>,
     #[serde(default)]
-    extra: Vec<RawPartition>,
+    extra: Vec<Table<RawPartition>>,
+}
+
+impl TableForm for RawPartitions {
+    const EXPECTED: &'static str = "a table such as [partitions] with kernel-flash, user-flash, \
+                                    kernel-sram, user-sram and kernel-heap";
 }
 
 /// A partition; `name` only in `extra`, the standard ones are named by
@@ -106,6 +126,11 @@ struct RawPartition {
     memory: Spanned<String>,
     size: Spanned<Number>,
     origin: Option<Spanned<Number>>,
+}
+
+impl TableForm for RawPartition {
+    const EXPECTED: &'static str =
+        "a table such as { memory = \"flash\", size = \"64K\" } (with name = ... in extra)";
 }
 
 /// Turns byte spans into errors naming the line, column and key.
@@ -180,7 +205,7 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
         .console
         .map(|c| {
             Ok::<_, BoardError>(Console {
-                kind: c.kind,
+                kind: c.kind.0,
                 base: source.address(&c.base, "console.base")?,
             })
         })
@@ -202,26 +227,50 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
 
 /// Protected firmware runs on Cortex-M, so its Rust targets are the
 /// `thumbv*-none-*` bare-metal ones; anything else is a typo or a hosted
-/// triple that would build code the board cannot run.
+/// triple that would build code the board cannot run. The triple also
+/// becomes a directory name (`target/<triple>/`) and an environment value
+/// for the passes, so it must have a triple's form, as rustc spells its
+/// targets: non-empty parts of ASCII letters, digits, `_` and `.` joined by
+/// `-`, and no `..`.
 fn validate_rust_target(
     target: Spanned<String>,
     source: &Source<'_>,
 ) -> Result<String, BoardError> {
     let name = target.get_ref();
-    if name.starts_with("thumbv") && name.contains("-none-") {
-        return Ok(target.into_inner());
+    let fault = triple_fault(name).or_else(|| {
+        (!(name.starts_with("thumbv") && name.contains("-none-"))).then(|| {
+            format!(
+                "{name:?} is not a bare-metal Arm M-profile target such as \"thumbv7em-none-eabi\""
+            )
+        })
+    });
+    match fault {
+        None => Ok(target.into_inner()),
+        Some(fault) => Err(source.error(target.span(), "rust-target", fault)),
     }
-    Err(source.error(
-        target.span(),
-        "rust-target",
-        format!(
-            "{name:?} is not a bare-metal Arm M-profile target such as \"thumbv7em-none-eabi\""
-        ),
-    ))
+}
+
+/// What keeps `name` from having a target triple's form, if anything.
+fn triple_fault(name: &str) -> Option<String> {
+    let expected = "expected a target triple such as \"thumbv7em-none-eabi\" (letters, \
+                    digits, '_' and '.' in parts joined by '-')";
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Some(format!("{expected}, found {bad:?} in {name:?}"));
+    }
+    if name.split('-').any(str::is_empty) {
+        return Some(format!("{expected}, found an empty part in {name:?}"));
+    }
+    if name.contains("..") {
+        return Some(format!("{expected}, found \"..\" in {name:?}"));
+    }
+    None
 }
 
 fn validate_mpu(raw: &RawMpu, source: &Source<'_>) -> Result<Option<Mpu>, BoardError> {
-    let arch = match raw.kind.get_ref() {
+    let arch = match raw.kind.get_ref().0 {
         RawMpuKind::Armv7m => Arch::Armv7m,
         RawMpuKind::Armv8m => Arch::Armv8m,
         RawMpuKind::None => return Ok(None),
@@ -233,7 +282,7 @@ fn validate_mpu(raw: &RawMpu, source: &Source<'_>) -> Result<Option<Mpu>, BoardE
             format!("an {arch} MPU needs `regions`, the number of regions the core has"),
         ));
     };
-    let regions = *regions_value.get_ref();
+    let regions = regions_value.get_ref().get();
     if !(1..=MAX_REGIONS).contains(&regions) {
         return Err(source.error(
             regions_value.span(),
@@ -262,7 +311,10 @@ fn validate_mpu(raw: &RawMpu, source: &Source<'_>) -> Result<Option<Mpu>, BoardE
     }))
 }
 
-fn validate_memories(raw: &[RawMemory], source: &Source<'_>) -> Result<Vec<Memory>, BoardError> {
+fn validate_memories(
+    raw: &[Table<RawMemory>],
+    source: &Source<'_>,
+) -> Result<Vec<Memory>, BoardError> {
     let mut memories: Vec<Memory> = Vec::new();
     for (i, m) in raw.iter().enumerate() {
         let key = |field: &str| format!("memory[{i}].{field}");
@@ -277,7 +329,7 @@ fn validate_memories(raw: &[RawMemory], source: &Source<'_>) -> Result<Vec<Memor
         }
         let memory = Memory {
             name: source.name(&m.name, NameKind::Memory, &key("name"))?.into(),
-            kind: m.kind,
+            kind: m.kind.0,
             origin,
             length,
         };

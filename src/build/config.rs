@@ -45,7 +45,7 @@ use toml::Spanned;
 
 use crate::board::{self, Board, BoardError, Name, NameKind};
 use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
-use crate::toml_input::{self, Number};
+use crate::toml_input::{self, Number, Table, TableForm};
 
 /// The name of the file at the project root.
 pub const FILE_NAME: &str = "mcu-build.toml";
@@ -96,6 +96,15 @@ pub struct PartitionOverrides {
 }
 
 impl PartitionOverrides {
+    /// The partitions planned on `board`: the board's, with these sizes and
+    /// the stack/heap `splits` of `[layout]` (the planner checks the SRAM
+    /// partitions against the splits).
+    pub fn request(&self, splits: Splits, board: &Board) -> Request {
+        let mut request = self.apply(board.partitions.clone());
+        request.splits = splits;
+        request
+    }
+
     /// The board's request with these sizes applied.
     pub fn apply(&self, mut request: Request) -> Request {
         let sizes = [
@@ -126,6 +135,19 @@ pub struct Syscalls {
     pub csv: PathBuf,
     /// Its pointer checks (see [`crate::syscall::checks`]), if any.
     pub checks: Option<PathBuf>,
+}
+
+/// What `layout` and `mpu check` read of `mcu-build.toml`: the board and
+/// the `[layout]` sizes, without the passes that only `protect` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutConfig {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The directory holding it, which a board file's path is relative to.
+    pub root: PathBuf,
+    pub board: BoardSource,
+    pub partitions: PartitionOverrides,
+    pub splits: Splits,
 }
 
 /// A validated `mcu-build.toml`.
@@ -167,11 +189,13 @@ struct RawConfig {
     board: Option<Spanned<String>>,
     board_file: Option<Spanned<PathBuf>>,
     #[serde(default)]
-    layout: RawLayout,
-    syscalls: Option<RawSyscalls>,
-    pass1: Spanned<RawPass>,
-    pass2: Spanned<RawPass>,
-    flat: Option<Spanned<RawPass>>,
+    layout: Table<RawLayout>,
+    syscalls: Option<Table<RawSyscalls>>,
+    // Optional here so that `layout` and `mpu check`, which need only the
+    // board and `[layout]`, read a file without them; [`parse`] requires them.
+    pass1: Option<Spanned<Table<RawPass>>>,
+    pass2: Option<Spanned<Table<RawPass>>>,
+    flat: Option<Spanned<Table<RawPass>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -187,11 +211,20 @@ struct RawLayout {
     user_heap: Option<Spanned<Number>>,
 }
 
+impl TableForm for RawLayout {
+    const EXPECTED: &'static str =
+        "a table such as [layout] with sizes such as kernel-flash = \"128K\"";
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawSyscalls {
     csv: PathBuf,
     checks: Option<PathBuf>,
+}
+
+impl TableForm for RawSyscalls {
+    const EXPECTED: &'static str = "a table such as [syscalls] with csv = \"syscall.csv\"";
 }
 
 #[derive(Deserialize)]
@@ -204,8 +237,26 @@ struct RawPass {
     artifact: Option<PathBuf>,
 }
 
+impl TableForm for RawPass {
+    const EXPECTED: &'static str = "a table such as [pass1] with cargo = ... or command = ...";
+}
+
 /// Reads and validates the configuration at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    read_with(path, parse)
+}
+
+/// Reads and validates the board and `[layout]` of the configuration at
+/// `path`; the passes may be missing.
+pub fn load_layout(path: &Path) -> Result<LayoutConfig, ConfigError> {
+    read_with(path, |text, path| Ok(parse_raw(text, path)?.0))
+}
+
+/// The text of `path`, handed to `parse`.
+fn read_with<T>(
+    path: &Path,
+    parse: impl FnOnce(&str, &Path) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
     let bytes = std::fs::read(path).map_err(|error| ConfigError::Io {
         path: path.to_owned(),
         error,
@@ -229,13 +280,17 @@ pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
 }
 
 impl Config {
-    /// The partitions the project plans on `board`: the board's, with the
-    /// sizes and the stack/heap splits of `[layout]` (the planner checks the
-    /// SRAM partitions against the splits).
+    /// The partitions the project plans on `board`: see
+    /// [`PartitionOverrides::request`].
     pub fn request(&self, board: &Board) -> Request {
-        let mut request = self.partitions.apply(board.partitions.clone());
-        request.splits = self.splits;
-        request
+        self.partitions.request(self.splits, board)
+    }
+}
+
+impl LayoutConfig {
+    /// The partitions the project plans on `board`, as [`Config::request`].
+    pub fn request(&self, board: &Board) -> Request {
+        self.partitions.request(self.splits, board)
     }
 }
 
@@ -276,9 +331,9 @@ impl Source<'_> {
 
     /// Pass table `[table]`: `cargo` + `bin` (+ `features`) or `command`
     /// + `artifact`.
-    fn pass(&self, raw: Spanned<RawPass>, table: &str) -> Result<Pass, ConfigError> {
+    fn pass(&self, raw: Spanned<Table<RawPass>>, table: &str) -> Result<Pass, ConfigError> {
         let span = raw.span();
-        match raw.into_inner() {
+        match raw.into_inner().0 {
             RawPass {
                 cargo: Some(package),
                 bin: Some(bin),
@@ -314,7 +369,40 @@ impl Source<'_> {
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let text = toml_input::strip_bom(text);
     let source = Source { text, path };
-    let raw: RawConfig =
+    let (layout, raw) = parse_raw(text, path)?;
+    let pass = |raw: Option<Spanned<Table<RawPass>>>, table: &str, builds: &str| match raw {
+        Some(raw) => source.pass(raw, table),
+        None => Err(source.error(
+            0..0,
+            "",
+            format!(
+                "missing table [{table}], which `protect` needs to build {builds}: cargo = \
+                 (a package directory) and bin = ..., or command = (a shell command) and \
+                 artifact = (the ELF it writes)"
+            ),
+        )),
+    };
+    Ok(Config {
+        path: layout.path,
+        root: layout.root,
+        board: layout.board,
+        partitions: layout.partitions,
+        splits: layout.splits,
+        syscalls: raw.syscalls.map(|s| Syscalls {
+            csv: s.0.csv,
+            checks: s.0.checks,
+        }),
+        user: pass(raw.pass1, "pass1", "the user blob")?,
+        kernel: pass(raw.pass2, "pass2", "the kernel")?,
+        flat: raw.flat.map(|flat| source.pass(flat, "flat")).transpose()?,
+    })
+}
+
+/// The board and `[layout]` of configuration `text` (BOM already
+/// stripped), validated, and the rest as read.
+fn parse_raw(text: &str, path: &Path) -> Result<(LayoutConfig, RawConfig), ConfigError> {
+    let source = Source { text, path };
+    let mut raw: RawConfig =
         toml_input::from_str(text).map_err(|e| source.error(e.span, e.key, e.message))?;
     let l = &raw.layout;
     let partitions = PartitionOverrides {
@@ -336,7 +424,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             .size(&l.user_heap, "user-heap")?
             .unwrap_or(defaults.user_heap),
     };
-    let board = match (raw.board, raw.board_file) {
+    let board = match (raw.board.take(), raw.board_file.take()) {
         (Some(name), None) => {
             if !board::bundled_names().any(|known| known == name.get_ref()) {
                 let known: Vec<&str> = board::bundled_names().collect();
@@ -375,20 +463,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),
     };
-    Ok(Config {
+    let layout = LayoutConfig {
         path: path.to_owned(),
         root,
         board,
         partitions,
         splits,
-        syscalls: raw.syscalls.map(|s| Syscalls {
-            csv: s.csv,
-            checks: s.checks,
-        }),
-        user: source.pass(raw.pass1, "pass1")?,
-        kernel: source.pass(raw.pass2, "pass2")?,
-        flat: raw.flat.map(|flat| source.pass(flat, "flat")).transpose()?,
-    })
+    };
+    Ok((layout, raw))
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ impl BoardChoice {
         let explicit =
             super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
         let config = config::find(self.config.as_deref())
-            .map(|path| config::load(&path))
+            .map(|path| config::load_layout(&path))
             .transpose()?;
         let source = explicit
             .clone()

@@ -60,7 +60,7 @@ pub struct FlashArgs {
     #[arg(long, value_name = "VID:PID[:SERIAL]", value_parser = parse_selector)]
     probe: Option<DebugProbeSelector>,
     /// Probe clock in kHz; lower it when the target does not respond.
-    #[arg(long, value_name = "KHZ", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "KHZ", value_parser = |t: &str| crate::number::parse_in(t, 1..=u32::MAX))]
     speed: Option<u32>,
     /// Wire protocol; default: the probe's (SWD on most).
     #[arg(long, value_enum)]

@@ -76,10 +76,10 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Data bytes per HEX data record (1 to 255).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..=255))]
+    #[arg(long, default_value_t = 16, value_parser = |t: &str| number::parse_in(t, 1..=255u8))]
     record_length: u8,
     /// Byte that fills the gaps between segments in a binary.
-    #[arg(long, default_value = "0xFF", value_parser = parse_byte)]
+    #[arg(long, default_value = "0xFF", value_parser = |t: &str| number::parse_in(t, 0..=0xFFu8))]
     fill: u8,
     /// Largest gap a binary may fill, e.g. 64K or 0x100000; a larger one is an
     /// error, so that a stray segment cannot produce a huge file.
@@ -171,11 +171,6 @@ impl OutputArgs {
         file::save(image, &self.output, &options)?;
         Ok(())
     }
-}
-
-fn parse_byte(text: &str) -> Result<u8, String> {
-    let value = number::parse_u64(text).map_err(|e| e.to_string())?;
-    u8::try_from(value).map_err(|_| format!("{text:?} is not a byte (0 to 0xFF)"))
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {

@@ -66,7 +66,7 @@ pub struct CoverArgs {
     #[arg(long, value_enum, default_value_t = Arch::Armv7m)]
     arch: Arch,
     /// The most regions to use.
-    #[arg(long, default_value_t = MAX_REGIONS, value_parser = clap::value_parser!(u8).range(0..=16))]
+    #[arg(long, default_value_t = MAX_REGIONS, value_parser = |t: &str| number::parse_in(t, 0..=16u8))]
     regions: u8,
     /// The kind of memory, which sets the permissions (flash RX, RAM RW+XN)
     /// and cache attributes.

@@ -43,7 +43,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
     config: PathBuf,
     /// Seconds the firmware may run before the run is an error.
-    #[arg(long, value_name = "S", default_value_t = 30.0)]
+    #[arg(long, value_name = "S", default_value_t = 30.0, value_parser = crate::number::parse_seconds)]
     timeout: f64,
     /// What the bundled user blob does: `demo`, or an attack on the
     /// isolation or a fault, which the kernel must stop (exit 101).

@@ -53,7 +53,7 @@ struct TableArgs {
     #[arg(long, value_name = "FILE")]
     csv: PathBuf,
     /// First call number (CONFIG_SYS_RESERVED); ARM protected builds reserve 0..7.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_RESERVED)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RESERVED, value_parser = |t: &str| crate::number::parse_in(t, 0..=u32::MAX))]
     reserved: u32,
 }
 

@@ -194,7 +194,8 @@ impl std::fmt::Display for Part {
 }
 
 /// Loads what objcopy loads (see the module docs), with the entry point as
-/// start address. ELF32 and ELF64, either byte order.
+/// start address (none when `e_entry` is 0). ELF32 and ELF64, either byte
+/// order.
 pub fn read(data: &[u8]) -> Result<ElfFile, ElfError> {
     read_from(io::Cursor::new(data))
 }
@@ -237,7 +238,11 @@ pub fn read_from<R: Read + Seek>(file: R) -> Result<ElfFile, ElfError> {
                 }
             })?;
     }
-    image.set_start_address(Some(StartAddress::Linear {
+    // e_entry == 0 means "no entry point" (gABI: "If the file has no
+    // associated entry point, this member holds zero"); objcopy reads it so
+    // and writes no start address record, and `write_to` stores "no start
+    // address" as 0, so reading it back as 0x00000000 would change the image.
+    image.set_start_address((plan.entry != 0).then_some(StartAddress::Linear {
         address: plan.entry,
     }));
     Ok(ElfFile {

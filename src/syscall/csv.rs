@@ -18,6 +18,9 @@
 //! stops at it with "Bad line" (`tools/csvparser.c`). The function name must
 //! be a C identifier that is not a C keyword ([`SyscallName`]), since it
 //! names C functions and the files `PROXY_<name>.c` and `STUB_<name>.c`.
+//! The identifiers the generators derive from the names must be unique in
+//! each scope of the output ([`names`]); a clash is refused here, at the
+//! later of the two names.
 //!
 //! Where NuttX's parser silently produces broken C (an empty type, a union
 //! without a member, a seventh parameter) or exits with a line number only,
@@ -29,6 +32,7 @@ use std::path::{Path, PathBuf};
 use super::model::{
     Param, ParamType, ReturnType, Syscall, SyscallName, SyscallNameFault, SyscallTable,
 };
+use super::names::{self, NameClash};
 
 /// A system call passes at most six arguments (r1..r6 on ARM).
 pub const MAX_PARAMS: usize = 6;
@@ -82,6 +86,9 @@ pub enum CsvErrorKind {
     KeywordName { name: String },
     #[error("expected a new function name, but {name:?} is already defined on line {first_line}")]
     DuplicateName { name: String, first_line: usize },
+    /// Boxed: it is rare and large, and every error carries the variant.
+    #[error(transparent)]
+    GeneratedName(Box<GeneratedNameClash>),
     #[error("expected a return type (void, noreturn or a C type), found an empty field")]
     EmptyReturnType,
     #[error("expected a parameter type, found an empty field")]
@@ -109,6 +116,31 @@ pub fn read(path: &Path) -> Result<SyscallTable, ReadError> {
     Ok(parse(&bytes, path)?)
 }
 
+/// A name that would generate an identifier another name or mcu-build
+/// itself generates (see [`names`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GeneratedNameClash {
+    #[error(
+        "`{name}` would define {identifier}, which mcu-build generates itself in the {language} \
+         output"
+    )]
+    Generated {
+        name: String,
+        identifier: String,
+        language: &'static str,
+    },
+    #[error(
+        "`{name}` and `{other}` (line {other_line}) both become the {language} name `{identifier}`"
+    )]
+    Same {
+        name: String,
+        other: String,
+        other_line: usize,
+        identifier: String,
+        language: &'static str,
+    },
+}
+
 /// Parses the bytes of a syscall.csv file; `file` names it in errors.
 pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
     let error = |line, column, kind| CsvError {
@@ -122,6 +154,8 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
         .map_err(|(line, column)| error(line, column, CsvErrorKind::NotUtf8))?;
 
     let mut entries: Vec<Syscall> = Vec::new();
+    // Where each entry's name starts, for the identifier check at the end.
+    let mut places: Vec<(usize, usize)> = Vec::new();
     let mut first_line_of: HashMap<SyscallName, usize> = HashMap::new();
     for (index, raw_line) in text.split('\n').enumerate() {
         let line_no = index + 1;
@@ -146,8 +180,37 @@ pub fn parse(bytes: &[u8], file: &Path) -> Result<SyscallTable, CsvError> {
             ));
         }
         first_line_of.insert(syscall.name.clone(), line_no);
+        places.push((line_no, fields[0].column));
         entries.push(syscall);
     }
+    names::check(entries.iter().map(|s| s.name.as_str())).map_err(|clash| {
+        let (line, column) = places[clash.at()];
+        let name = entries[clash.at()].name.to_string();
+        let clash = match clash {
+            NameClash::Generated {
+                identifier,
+                language,
+                ..
+            } => GeneratedNameClash::Generated {
+                name,
+                identifier,
+                language,
+            },
+            NameClash::Same {
+                earlier,
+                identifier,
+                language,
+                ..
+            } => GeneratedNameClash::Same {
+                name,
+                other: entries[earlier].name.to_string(),
+                other_line: places[earlier].0,
+                identifier,
+                language,
+            },
+        };
+        error(line, column, CsvErrorKind::GeneratedName(Box::new(clash)))
+    })?;
     Ok(SyscallTable { entries })
 }
 

@@ -37,6 +37,7 @@ pub mod checks;
 pub mod csv;
 mod generate;
 pub mod model;
+pub mod names;
 pub mod numbering;
 mod rust;
 pub mod value_class;

@@ -9,6 +9,7 @@
 //! removed before positions are counted, so columns on line 1 are the ones
 //! an editor shows.
 
+mod expected;
 mod number;
 
 use std::ops::Range;
@@ -20,6 +21,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::position::{self, line_column};
 
+pub use expected::{Keyword, Table, TableForm};
 pub use number::Number;
 
 /// The UTF-8 encoding of U+FEFF, the byte-order mark.
@@ -95,7 +97,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
         TomlError {
             key: key_path(&document, &span),
             span,
-            message: error.message().trim().to_owned(),
+            message: expected::in_user_terms(error.message().trim()),
         }
     };
     if let Some(error) = errors.first() {

@@ -18,6 +18,7 @@
 
 mod checks;
 mod condition;
+pub(super) mod ident;
 mod proxy;
 mod stub;
 mod svc;

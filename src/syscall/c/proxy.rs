@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use super::ident::number_constant;
+
 use super::condition::{close_condition, open_condition};
 use crate::syscall::model::{ParamType, ReturnType, Syscall};
 
@@ -66,7 +68,7 @@ pub fn proxy_body(syscall: &Syscall) -> String {
             let _ = write!(out, "  return ({c_type})sys_call{n}(");
         }
     }
-    let _ = write!(out, "(unsigned int)SYS_{}", syscall.name);
+    let _ = write!(out, "(unsigned int){}", number_constant(&syscall.name));
     for (i, param) in syscall.params.iter().enumerate() {
         match &param.kind {
             ParamType::Union { member, .. } => {

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::checks::{CHECKS_HEADER, check_statements};
 use super::condition::{close_condition, open_condition};
+use super::ident::stub_function;
 use crate::syscall::checks::PointerCheck;
 use crate::syscall::model::{ParamType, ReturnType, Syscall};
 
@@ -60,7 +61,7 @@ pub fn stub_body(syscall: &Syscall, checks: &[PointerCheck]) -> String {
 /// `uintptr_t STUB_<name>(int nbr, uintptr_t parm1, ...)`, for the
 /// definition and for the prototypes of the lookup table.
 pub fn stub_signature(syscall: &Syscall) -> String {
-    let mut out = format!("uintptr_t STUB_{}(int nbr", syscall.name);
+    let mut out = format!("uintptr_t {}(int nbr", stub_function(&syscall.name));
     for i in 1..=syscall.params.len() {
         let _ = write!(out, ", uintptr_t parm{i}");
     }

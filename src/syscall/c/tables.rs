@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::ident::{number_constant, stub_function};
 use super::stub::stub_signature;
 use crate::syscall::numbering::Numbering;
 
@@ -12,7 +13,7 @@ pub const STUB_LOOKUP: &str = "syscall_stublookup.c";
 pub const NAMES: &str = "syscall_names.c";
 
 /// What the lookup table holds for a call configured out of the build.
-const ENOSYS_STUB: &str = "syscall_stub_enosys";
+pub const ENOSYS_STUB: &str = "syscall_stub_enosys";
 
 /// `syscall_numbers.h`: the `SYS_<name>` enum, `SYS_maxsyscall`,
 /// `SYS_nsyscalls` and the tables' declarations.
@@ -44,7 +45,7 @@ enum
 "
     );
     for (number, syscall) in numbering.iter() {
-        let _ = writeln!(out, "  SYS_{} = {number},", syscall.name);
+        let _ = writeln!(out, "  {} = {number},", number_constant(&syscall.name));
     }
     let _ = write!(
         out,
@@ -116,12 +117,13 @@ const uintptr_t g_stublookup[SYS_nsyscalls] =
     );
     for (_, syscall) in numbering.iter() {
         if syscall.condition.is_empty() {
-            let _ = writeln!(out, "  (uintptr_t)STUB_{},", syscall.name);
+            let _ = writeln!(out, "  (uintptr_t){},", stub_function(&syscall.name));
         } else {
             let _ = writeln!(
                 out,
-                "#if {}\n  (uintptr_t)STUB_{},\n#else\n  (uintptr_t){ENOSYS_STUB},\n#endif",
-                syscall.condition, syscall.name
+                "#if {}\n  (uintptr_t){},\n#else\n  (uintptr_t){ENOSYS_STUB},\n#endif",
+                syscall.condition,
+                stub_function(&syscall.name)
             );
         }
     }

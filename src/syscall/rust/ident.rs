@@ -1,4 +1,12 @@
-//! C function names as Rust identifiers.
+//! C function names as Rust identifiers, and the Rust identifiers a call
+//! name becomes, for the generators and for the uniqueness check in
+//! [`crate::syscall::names`].
+
+use crate::syscall::names::Namespace;
+
+/// The call numbers keep C's names (`SYS_<name>`), so that both languages
+/// name a call's number alike.
+pub use crate::syscall::c::ident::number_constant;
 
 /// Rust keywords (strict and reserved, edition 2024) that a C function may
 /// be called.
@@ -24,6 +32,36 @@ pub fn rust_ident(c_name: &str) -> String {
         c_name.to_owned()
     }
 }
+
+/// The scopes of the Rust output: the constants of `mod numbers`, the
+/// user side's functions (next to the `sys_callN` traps they call) and the
+/// kernel's `Syscalls` methods (next to those of its supertrait
+/// `UserMemory`, which `dispatch` calls on the same value).
+pub const NAMESPACES: &[Namespace] = &[
+    Namespace {
+        language: "Rust",
+        generated: &["SYS_reserved", "SYS_maxsyscall", "SYS_nsyscalls", "NAMES"],
+        derive: |name| vec![number_constant(name)],
+    },
+    Namespace {
+        language: "Rust",
+        generated: &[
+            "sys_call0",
+            "sys_call1",
+            "sys_call2",
+            "sys_call3",
+            "sys_call4",
+            "sys_call5",
+            "sys_call6",
+        ],
+        derive: |name| vec![rust_ident(name)],
+    },
+    Namespace {
+        language: "Rust",
+        generated: &["user_range_ok", "user_string_ok"],
+        derive: |name| vec![rust_ident(name)],
+    },
+];
 
 #[cfg(test)]
 mod tests {

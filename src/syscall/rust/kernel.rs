@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::ident::rust_ident;
+use super::ident::{number_constant, rust_ident};
 use super::types::{from_register, rust_type};
 use crate::syscall::checks::{Access, Extent, PointerCheck, PointerChecks};
 use crate::syscall::model::{ReturnType, Syscall};
@@ -212,7 +212,7 @@ fn dispatch_arm(syscall: &Syscall, checks: &[PointerCheck]) -> String {
     } else {
         format!("encode({call})")
     };
-    let pattern = format!("        numbers::SYS_{} =>", syscall.name);
+    let pattern = format!("        numbers::{} =>", number_constant(&syscall.name));
     if checks.is_empty() {
         return format!("{pattern} {call},\n");
     }

@@ -3,7 +3,7 @@
 //! traps with `svc 0`) and `syscall_kernel.rs` (stubs: the `Syscalls` trait
 //! and `dispatch`). Each is meant for `include!` next to the numbers file.
 
-mod ident;
+pub(super) mod ident;
 mod kernel;
 mod numbers;
 mod types;

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::ident::number_constant;
 use crate::syscall::numbering::Numbering;
 
 pub const NUMBERS_FILE: &str = "syscall_numbers.rs";
@@ -22,9 +23,9 @@ pub mod numbers {{
     for (number, syscall) in numbering.iter() {
         let _ = writeln!(
             out,
-            "    /// `{}`\n    pub const SYS_{}: u32 = {number};",
+            "    /// `{}`\n    pub const {}: u32 = {number};",
             syscall.prototype(),
-            syscall.name
+            number_constant(&syscall.name)
         );
     }
     let _ = write!(

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::ident::rust_ident;
+use super::ident::{number_constant, rust_ident};
 use super::types::{from_register, return_class, rust_type, to_register};
 use crate::syscall::model::{ReturnType, Syscall};
 use crate::syscall::numbering::Numbering;
@@ -129,9 +129,9 @@ fn proxy(syscall: &Syscall) -> String {
         .map(|(i, p)| format!(", {}", to_register(&format!("parm{}", i + 1), class_of(p))))
         .collect();
     let trap = format!(
-        "sys_call{}(numbers::SYS_{}{registers})",
+        "sys_call{}(numbers::{}{registers})",
         syscall.params.len(),
-        syscall.name
+        number_constant(&syscall.name)
     );
     let (returns, body) = match (&syscall.returns, return_class(&syscall.returns)) {
         (ReturnType::NoReturn, _) => (
