@@ -43,9 +43,11 @@ pub struct FlashArgs {
     /// The chip as probe-rs names it, instead of the board's `probe-rs-chip`.
     #[arg(long, value_name = "NAME")]
     chip: Option<String>,
-    /// The project configuration, for the default board and image.
-    #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
-    config: PathBuf,
+    /// The project configuration, for the default image and the plan the
+    /// image must have been built for; default: mcu-build.toml in the
+    /// current directory, when there is one (required without IMAGE).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Program only this half of the image; the other half's bytes on the
     /// chip stay as they are, in shared erase sectors too.
     #[arg(long, value_enum, value_name = "PART", conflicts_with = "chip_erase")]
@@ -118,7 +120,8 @@ struct FlashResult<'a> {
 impl FlashArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let board = self.board()?;
-        let image = self.image()?;
+        let project = self.project()?;
+        let image = self.image(project.as_ref())?;
         let selection = self.only.map_or(Selection::All, Selection::Only);
         let prepared = Prepared::new(Request {
             image: image.clone(),
@@ -126,6 +129,7 @@ impl FlashArgs {
             chip: self.chip.clone(),
             selection,
             force: self.force,
+            plan: project.map(|p| p.plan.plan().clone()),
         })?;
         let staging = prepared.staging()?;
         let mut renderer = Renderer::new(self.message_format);
@@ -177,17 +181,42 @@ impl FlashArgs {
         })
     }
 
+    /// The project of the configuration (`--config`, or mcu-build.toml
+    /// when there is one), for the board given if any; required without
+    /// IMAGE.
+    fn project(&self) -> anyhow::Result<Option<Project>> {
+        let config = match &self.image {
+            Some(_) => config::find(self.config.as_deref()),
+            None => Some(
+                self.config
+                    .clone()
+                    .unwrap_or_else(|| config::FILE_NAME.into()),
+            ),
+        };
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        let chosen =
+            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
+        let context = match &self.image {
+            Some(_) => {
+                "the project configuration, whose plan the image is checked against, \
+                        cannot be used"
+            }
+            None => {
+                "no IMAGE given, and the project configuration that names the default one \
+                     cannot be read"
+            }
+        };
+        Ok(Some(Project::open(&config, chosen).context(context)?))
+    }
+
     /// IMAGE, or combined.hex of the last `protect` for the board.
-    fn image(&self) -> anyhow::Result<InputSpec> {
+    fn image(&self, project: Option<&Project>) -> anyhow::Result<InputSpec> {
         if let Some(image) = &self.image {
             return Ok(image.clone());
         }
-        let chosen =
-            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        let project = Project::open(&self.config, chosen).context(
-            "no IMAGE given, and the project configuration that names the default one cannot \
-             be read",
-        )?;
+        let project = project.expect("a project is opened without IMAGE");
         let path = project.output("combined.hex");
         if !path.is_file() {
             anyhow::bail!(
