@@ -175,8 +175,9 @@ pub struct Subject<'a> {
     pub record: Option<&'a BuildRecord>,
     /// The board it is about to be used on, if known.
     pub board: Option<&'a Board>,
-    /// The plan the project's configuration gives now, if one was read.
-    pub plan: Option<&'a Plan>,
+    /// The plan the project's configuration gives now, if one was read:
+    /// the plan, or why the configuration gives none.
+    pub plan: Option<Result<&'a Plan, &'a str>>,
 }
 
 /// The checks against the build record, in order; one skipped check
@@ -327,10 +328,20 @@ fn list_loads(loads: &Loads) -> String {
 /// plan the configuration and board file give now: an image placed for
 /// another plan puts the user blob where the kernel's MPU table does not
 /// grant it.
-fn same_plan(record: &BuildRecord, plan: Option<&Plan>) -> Check {
+fn same_plan(record: &BuildRecord, plan: Option<Result<&Plan, &str>>) -> Check {
     let kind = CheckKind::SamePlan;
-    let Some(plan) = plan else {
-        return skipped(kind, "no mcu-build.toml read, so no plan to compare");
+    let plan = match plan {
+        None => return skipped(kind, "no mcu-build.toml read, so no plan to compare"),
+        Some(Err(why)) => {
+            return failed(
+                kind,
+                format!(
+                    "no plan to compare the image with: {why}; fix the configuration, or go on \
+                     anyway with --force"
+                ),
+            );
+        }
+        Some(Ok(plan)) => plan,
     };
     if plan.board != record.board() {
         return skipped(

@@ -5,7 +5,6 @@ mod render;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Args;
 use probe_rs::probe::DebugProbeSelector;
 use serde::Serialize;
@@ -120,8 +119,8 @@ struct FlashResult<'a> {
 impl FlashArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let board = self.board()?;
-        let project = self.project()?;
-        let image = self.image(project.as_ref())?;
+        let project = self.project();
+        let image = self.image(&project)?;
         let selection = self.only.map_or(Selection::All, Selection::Only);
         let prepared = Prepared::new(Request {
             image: image.clone(),
@@ -129,7 +128,10 @@ impl FlashArgs {
             chip: self.chip.clone(),
             selection,
             force: self.force,
-            plan: project.map(|p| p.plan.plan().clone()),
+            plan: project.map(|p| {
+                p.map(|p| p.plan.plan().clone())
+                    .map_err(|error| format!("{error:#}"))
+            }),
         })?;
         let staging = prepared.staging()?;
         let mut renderer = Renderer::new(self.message_format);
@@ -182,41 +184,35 @@ impl FlashArgs {
     }
 
     /// The project of the configuration (`--config`, or mcu-build.toml
-    /// when there is one), for the board given if any; required without
-    /// IMAGE.
-    fn project(&self) -> anyhow::Result<Option<Project>> {
+    /// when there is one), for the board given if any, or why it cannot
+    /// be opened; `None` when there is no configuration.
+    fn project(&self) -> Option<anyhow::Result<Project>> {
         let config = match &self.image {
-            Some(_) => config::find(self.config.as_deref()),
-            None => Some(
-                self.config
-                    .clone()
-                    .unwrap_or_else(|| config::FILE_NAME.into()),
-            ),
-        };
-        let Some(config) = config else {
-            return Ok(None);
+            Some(_) => config::find(self.config.as_deref())?,
+            None => self
+                .config
+                .clone()
+                .unwrap_or_else(|| config::FILE_NAME.into()),
         };
         let chosen =
             super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        let context = match &self.image {
-            Some(_) => {
-                "the project configuration, whose plan the image is checked against, \
-                        cannot be used"
-            }
-            None => {
-                "no IMAGE given, and the project configuration that names the default one \
-                     cannot be read"
-            }
-        };
-        Ok(Some(Project::open(&config, chosen).context(context)?))
+        Some(Project::open(&config, chosen).map_err(anyhow::Error::from))
     }
 
-    /// IMAGE, or combined.hex of the last `protect` for the board.
-    fn image(&self, project: Option<&Project>) -> anyhow::Result<InputSpec> {
+    /// IMAGE, or combined.hex of the last `protect` for the board of
+    /// `project`.
+    fn image(&self, project: &Option<anyhow::Result<Project>>) -> anyhow::Result<InputSpec> {
         if let Some(image) = &self.image {
             return Ok(image.clone());
         }
-        let project = project.expect("a project is opened without IMAGE");
+        let project = match project {
+            Some(Ok(project)) => project,
+            Some(Err(error)) => anyhow::bail!(
+                "no IMAGE given, and the project configuration that names the default one \
+                 cannot be read: {error:#}"
+            ),
+            None => anyhow::bail!("no IMAGE given, and no {}", config::FILE_NAME),
+        };
         let path = project.output("combined.hex");
         if !path.is_file() {
             anyhow::bail!(

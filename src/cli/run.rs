@@ -209,7 +209,7 @@ fn admit(target: &Target, force: bool) -> anyhow::Result<()> {
         image: &file.image,
         record: record.as_ref(),
         board: Some(&target.board),
-        plan: target.plan.as_ref(),
+        plan: target.plan.as_ref().map(Ok),
     };
     let mut checks = admission::record_checks(&subject);
     checks.push(admission::in_memories(spec, &file.image, &target.board));

@@ -22,8 +22,9 @@ pub struct Request {
     pub selection: Selection,
     /// Flash even when the build record fails its checks.
     pub force: bool,
-    /// The plan the project's configuration gives now, if one was read.
-    pub plan: Option<Plan>,
+    /// The plan the project's configuration gives now, if one was read,
+    /// or why the configuration gives none.
+    pub plan: Option<Result<Plan, String>>,
 }
 
 /// An image ready to flash, with the verdict of the safety checks.
@@ -90,7 +91,10 @@ impl Prepared {
                 image: &file.image,
                 record: record.as_ref(),
                 board: board.as_ref(),
-                plan: request.plan.as_ref(),
+                plan: request
+                    .plan
+                    .as_ref()
+                    .map(|plan| plan.as_ref().map_err(String::as_str)),
             },
             &chip,
             request.force,
