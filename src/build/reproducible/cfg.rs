@@ -83,9 +83,9 @@ impl Parser<'_> {
         if self.eat('=') {
             let value = self.string()?;
             let wanted = format!("{name}=\"{value}\"");
-            return Some(self.cfgs.iter().any(|cfg| *cfg == wanted));
+            return Some(self.cfgs.contains(&wanted));
         }
-        Some(self.cfgs.iter().any(|cfg| *cfg == name))
+        Some(self.cfgs.contains(&name))
     }
 }
 
