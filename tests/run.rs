@@ -220,6 +220,42 @@ fn an_image_without_a_vector_table_at_the_boot_address_is_refused() {
 }
 
 #[test]
+fn an_elf_linked_away_from_the_boot_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("loop.s");
+    std::fs::write(
+        &source,
+        ".syntax unified\n.thumb\n.global _start\n.thumb_func\n_start: b _start\n",
+    )
+    .unwrap();
+    let elf = dir.path().join("at4000.elf");
+    let linked = Command::new("arm-none-eabi-gcc")
+        .args([
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-nostdlib",
+            "-Wl,-Ttext=0x4000",
+            "-o",
+        ])
+        .arg(&elf)
+        .arg(&source)
+        .output()
+        .expect("arm-none-eabi-gcc runs (scripts/test installs it)");
+    assert!(linked.status.success(), "{linked:?}");
+    let output = run_in(dir.path(), &[elf.to_str().unwrap()], false);
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains(&format!(
+            "vector table: {} holds no vector table at 0x00000000, where qemu-mps2-an386 boots",
+            elf.display()
+        )),
+        "{errors}"
+    );
+    assert!(errors.contains("its data starts at 0x00004000"), "{errors}");
+}
+
+#[test]
 fn without_a_configuration_the_record_or_the_default_names_the_board() {
     built();
     let dir = tempfile::tempdir().unwrap();
