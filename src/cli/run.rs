@@ -106,52 +106,32 @@ impl RunArgs {
     fn target(&self) -> anyhow::Result<Target> {
         let chosen =
             super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        let config = match &self.image {
-            Some(_) => config::find(self.config.as_deref()),
-            None => Some(
-                self.config
-                    .clone()
-                    .unwrap_or_else(|| config::FILE_NAME.into()),
-            ),
+        let Some(spec) = self.image.clone() else {
+            // The configuration names the image, so it is required.
+            let config = self
+                .config
+                .clone()
+                .unwrap_or_else(|| config::FILE_NAME.into());
+            return self.project_target(&config, chosen, None);
         };
-        if let Some(config) = config {
-            let project = Project::open(&config, chosen)?;
-            let default = if self.flat {
-                "flat/flat.hex"
-            } else {
-                "combined.hex"
-            };
-            let spec = self.image.clone().unwrap_or_else(|| InputSpec {
-                path: project.output(default),
-                base: None,
-            });
-            return Ok(Target {
-                spec,
-                origin: origin(&project.config.board, &project.config.root),
-                plan: Some(project.plan.plan().clone()),
-                board: project.board,
-            });
+        if let Some(config) = config::find(self.config.as_deref()) {
+            return self.project_target(&config, chosen, Some(spec));
         }
-        let spec = self
-            .image
-            .clone()
-            .expect("a configuration is read without IMAGE");
         let record = BuildRecord::beside(&spec.path)?;
+        // A build.json for a board file names a board mcu-build cannot load.
         let recorded = record
             .as_ref()
-            .map(|r| r.board().to_owned())
-            .filter(|name| board::bundled_names().any(|known| known == name));
+            .filter(|r| board::bundled_names().any(|known| known == r.board()));
         let source = match (chosen, recorded) {
             (Some(source), _) => source,
-            (None, Some(name)) => {
+            (None, Some(record)) => {
                 eprintln!(
-                    "board {name} (from {}; no {} here, and no --board)",
-                    record
-                        .as_ref()
-                        .map_or_else(String::new, |r| r.path.display().to_string()),
+                    "board {} (from {}; no {} here, and no --board)",
+                    record.board(),
+                    record.path.display(),
                     config::FILE_NAME
                 );
-                BoardSource::Bundled(name)
+                BoardSource::Bundled(record.board().to_owned())
             }
             (None, None) => {
                 eprintln!(
@@ -169,6 +149,33 @@ impl RunArgs {
             origin: origin(&source, root),
             plan: None,
             spec,
+        })
+    }
+
+    /// `image` (default: the project's combined.hex, or flat.hex with
+    /// `--flat`) on the board of the project of `config` (or `chosen`),
+    /// against its plan.
+    fn project_target(
+        &self,
+        config: &Path,
+        chosen: Option<BoardSource>,
+        image: Option<InputSpec>,
+    ) -> anyhow::Result<Target> {
+        let project = Project::open(config, chosen)?;
+        let default = if self.flat {
+            "flat/flat.hex"
+        } else {
+            "combined.hex"
+        };
+        let spec = image.unwrap_or_else(|| InputSpec {
+            path: project.output(default),
+            base: None,
+        });
+        Ok(Target {
+            spec,
+            origin: origin(&project.config.board, &project.config.root),
+            plan: Some(project.plan.plan().clone()),
+            board: project.board,
         })
     }
 }
