@@ -22,8 +22,9 @@
 //! `--force` overrides these five: they compare the image with its build
 //! record, and a developer may knowingly use a failed or edited build to
 //! debug it. What the target can hold (`flash`: the chip's flash, see
-//! `crate::flash::safety`; `run`: the board's memories, [`in_memories`])
-//! is never overridden.
+//! `crate::flash::safety`; `run`: the board's memories, [`in_memories`],
+//! and a vector table at its boot address, [`super::boot`]) is never
+//! overridden.
 
 use std::ops::Range;
 

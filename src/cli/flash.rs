@@ -52,8 +52,8 @@ pub struct FlashArgs {
     #[arg(long, value_enum, value_name = "PART", conflicts_with = "chip_erase")]
     only: Option<Part>,
     /// Flash even if build.json records a failed MPU verification, changed
-    /// inputs, other load addresses or bytes, or another board (never data
-    /// outside the chip's flash).
+    /// inputs, other load addresses or bytes, another board, or another
+    /// plan than the configuration's (never data outside the chip's flash).
     #[arg(long)]
     force: bool,
     /// The probe to use, required when several are connected (see

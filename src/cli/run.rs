@@ -61,8 +61,9 @@ pub struct RunArgs {
     )]
     scenario: String,
     /// Boot even if build.json records a failed MPU verification, changed
-    /// inputs, other load addresses or bytes, or another board (never
-    /// data outside the board's memories).
+    /// inputs, other load addresses or bytes, another board, or another
+    /// plan than the configuration's (never data outside the board's
+    /// memories, nor an image without a vector table at its boot address).
     #[arg(long)]
     force: bool,
 }
