@@ -284,6 +284,11 @@ fn an_image_built_for_another_plan_is_refused_unless_forced() {
         "{}",
         stdout(&forced)
     );
+    assert!(
+        stderr(&forced).contains("warning: same plan: the image was built for another plan: "),
+        "{}",
+        stderr(&forced)
+    );
 }
 
 #[test]

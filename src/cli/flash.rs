@@ -136,6 +136,7 @@ impl FlashArgs {
         let staging = prepared.staging()?;
         let mut renderer = Renderer::new(self.message_format);
         renderer.report(&image, &prepared);
+        super::run::warn_forced(&prepared.report);
         if !prepared.report.passed() {
             return Err(safety::Refused {
                 action: "flash",

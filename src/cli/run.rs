@@ -230,8 +230,14 @@ fn admit(target: &Target, force: bool) -> anyhow::Result<()> {
         }
         .into());
     }
+    warn_forced(&report);
+    Ok(())
+}
+
+/// One warning on stderr per failed check `--force` overrode (`run` and
+/// `flash`).
+pub(super) fn warn_forced(report: &Report) {
     for check in report.forced() {
         eprintln!("warning: {}: {} (--force)", check.check, check.detail);
     }
-    Ok(())
 }
