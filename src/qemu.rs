@@ -8,8 +8,18 @@
 //! scenario number) and end the run with an exit status, which becomes
 //! QEMU's. The console (the UART, on QEMU's stdout) streams to the caller
 //! as it comes.
+//!
+//! QEMU's stderr is passed on line by line, except a lockup: when the core
+//! faults while it cannot take a fault (no vector table, no stack), QEMU
+//! prints "qemu: fatal: Lockup: ..." and a register dump and aborts;
+//! that becomes one sentence, [`RunError::Lockup`].
+//!
+//! The machine comes from the board file, so it is checked against the
+//! machines of the bundled boards ([`known_machines`]) before QEMU sees
+//! it: a value such as `help` or `-S` would make QEMU do something else
+//! than boot.
 
-use std::io::{Read, Write};
+use std::io::{BufRead as _, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -89,6 +99,24 @@ pub enum RunError {
     },
     #[error("{QEMU} was killed by a signal ({status})")]
     Killed { status: String },
+    #[error(
+        "the core locked up: {reason}, with the program counter at {pc}; {} has no usable \
+         vector table or stack at reset, or faulted inside a fault handler",
+        image.display()
+    )]
+    Lockup {
+        image: PathBuf,
+        /// QEMU's words after "Lockup: ".
+        reason: String,
+        /// R15 from QEMU's register dump.
+        pc: String,
+    },
+    #[error(
+        "{board_file}: `qemu-machine = {machine:?}`: mcu-build runs only the QEMU machines of its \
+         bundled boards ({})",
+        known_machines().join(", ")
+    )]
+    UnknownMachine { board_file: String, machine: String },
     #[error("writing the console: {error}")]
     Console { error: std::io::Error },
     #[error(
@@ -100,6 +128,29 @@ pub enum RunError {
     UnknownScenario { name: String },
 }
 
+/// The QEMU machines mcu-build runs: those of the bundled boards, which
+/// the firmware and its tests are made for.
+pub fn known_machines() -> Vec<String> {
+    let mut machines: Vec<String> = crate::board::bundled_names()
+        .filter_map(|name| crate::board::bundled(name).ok()?.qemu_machine)
+        .collect();
+    machines.sort();
+    machines.dedup();
+    machines
+}
+
+/// `machine` if mcu-build runs it; `source` names the board file (or the
+/// bundled board) for the error.
+pub fn check_machine(machine: &str, source: &str) -> Result<(), RunError> {
+    if known_machines().iter().any(|known| known == machine) {
+        return Ok(());
+    }
+    Err(RunError::UnknownMachine {
+        board_file: source.to_owned(),
+        machine: machine.to_owned(),
+    })
+}
+
 /// Boots the image, copies the console to `console` as it arrives, and
 /// returns the firmware's exit status.
 pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<i32, RunError> {
@@ -108,15 +159,17 @@ pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<i32, RunErro
             path: options.image.clone(),
         });
     }
+    check_machine(&options.machine, "the board")?;
     let mut child = command(options)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| match error.kind() {
             std::io::ErrorKind::NotFound => RunError::Missing,
             _ => RunError::Spawn { error },
         })?;
+    let errors = pass_on_stderr(child.stderr.take().expect("piped"));
     let (sender, chunks) = mpsc::channel();
     let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {
@@ -153,10 +206,54 @@ pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<i32, RunErro
     }
     let status = child.wait().map_err(|error| RunError::Spawn { error })?;
     reader.join().expect("the console reader does not panic");
+    let lockup = errors.join().expect("the stderr reader does not panic");
     result?;
+    if let Some(dump) = lockup {
+        return Err(lockup_error(&options.image, &dump));
+    }
     status.code().ok_or_else(|| RunError::Killed {
         status: status.to_string(),
     })
+}
+
+/// Copies QEMU's stderr to ours line by line until a lockup begins;
+/// returns the lockup's lines, if one was printed.
+fn pass_on_stderr(
+    stream: impl Read + Send + 'static,
+) -> std::thread::JoinHandle<Option<Vec<String>>> {
+    std::thread::spawn(move || {
+        let mut lockup: Option<Vec<String>> = None;
+        for line in std::io::BufReader::new(stream).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line).into_owned();
+            match &mut lockup {
+                Some(lines) => lines.push(line),
+                None if line.contains("Lockup:") => lockup = Some(vec![line]),
+                None => eprintln!("{line}"),
+            }
+        }
+        lockup
+    })
+}
+
+/// The sentence for QEMU's lockup dump: its reason and R15.
+fn lockup_error(image: &Path, dump: &[String]) -> RunError {
+    let reason = dump
+        .first()
+        .and_then(|line| line.split_once("Lockup: "))
+        .map_or_else(
+            || "no reason given".to_owned(),
+            |(_, r)| r.trim().to_owned(),
+        );
+    let pc = dump
+        .iter()
+        .find_map(|line| line.split_once("R15=")?.1.split_whitespace().next())
+        .map_or_else(|| "an unknown address".to_owned(), |pc| format!("0x{pc}"));
+    RunError::Lockup {
+        image: image.to_owned(),
+        reason,
+        pc,
+    }
 }
 
 /// The QEMU command line: no display, the console on stdout, semihosting
@@ -217,6 +314,41 @@ mod tests {
             "loader,file=a,,b.bin,addr=0x8000000,force-raw=on"
         );
         assert_eq!(loader(Path::new("x.hex"), None), "loader,file=x.hex");
+    }
+
+    #[test]
+    fn a_lockup_dump_becomes_one_sentence() {
+        let dump: Vec<String> = [
+            "qemu: fatal: Lockup: can't escalate 3 to HardFault (current priority -1)",
+            "",
+            "R12=00000000 R13=ffffffe0 R14=fffffff9 R15=00000100",
+            "XPSR=40000003 -Z-- A handler",
+        ]
+        .map(String::from)
+        .into();
+        let error = lockup_error(Path::new("c.bin"), &dump).to_string();
+        assert_eq!(
+            error,
+            "the core locked up: can't escalate 3 to HardFault (current priority -1), with the \
+             program counter at 0x00000100; c.bin has no usable vector table or stack at reset, \
+             or faulted inside a fault handler"
+        );
+    }
+
+    #[test]
+    fn only_the_machines_of_the_bundled_boards_run() {
+        assert_eq!(known_machines(), ["mps2-an386", "mps2-an505"]);
+        assert!(check_machine("mps2-an386", "x.toml").is_ok());
+        for bad in ["help", "?", "", "-S", "mps2-an385"] {
+            let error = check_machine(bad, "boards/x.toml").unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "boards/x.toml: `qemu-machine = {bad:?}`: mcu-build runs only the QEMU \
+                     machines of its bundled boards (mps2-an386, mps2-an505)"
+                )
+            );
+        }
     }
 
     #[test]

@@ -28,7 +28,8 @@ fn a_good_image_passes_on_every_bundled_board_with_a_chip() {
             !out.contains("FAILED") && !out.contains("skipped"),
             "{board}: {out}"
         );
-        assert_eq!(out.matches("  ok ").count(), 6, "{board}: {out}");
+        assert_eq!(out.matches("  ok ").count(), 7, "{board}: {out}");
+        assert!(out.contains("ok       same plan"), "{board}: {out}");
     }
 }
 
@@ -202,8 +203,92 @@ fn an_image_without_build_json_is_checked_against_the_chip_only() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
-    assert!(out.contains("skipped  MPU verified"), "{out}");
+    // One line says the record checks were skipped, and where it looked.
+    assert_eq!(out.matches("skipped  build record").count(), 1, "{out}");
+    assert!(!out.contains("MPU verified"), "{out}");
+    let resolved = fs::canonicalize(&bin).unwrap();
+    assert!(
+        out.contains(&format!(
+            "skipped  build record        no build.json beside {}: nothing says how the image \
+             was built",
+            resolved.display()
+        )),
+        "{out}"
+    );
     assert!(out.contains("ok       inside flash"), "{out}");
+}
+
+#[test]
+fn a_link_to_the_image_is_checked_against_the_record_beside_its_target() {
+    let project = Project::good("stm32f4discovery");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let link = elsewhere.path().join("fw.hex");
+    std::os::unix::fs::symlink(project.image_path(), &link).unwrap();
+    let link = link.display().to_string();
+    let fresh = project.flash(&["--check", "--board", "stm32f4discovery", &link]);
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    assert!(!stdout(&fresh).contains("skipped"), "{}", stdout(&fresh));
+
+    fs::write(
+        project.config(),
+        format!(
+            "{}# edited\n",
+            fs::read_to_string(project.config()).unwrap()
+        ),
+    )
+    .unwrap();
+    let stale = project.flash(&["--check", "--board", "stm32f4discovery", &link]);
+    assert_eq!(stale.status.code(), Some(1), "{}", stdout(&stale));
+    let err = stderr(&stale);
+    assert!(
+        err.contains("up to date: the image is stale: mcu-build.toml changed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_image_built_for_another_plan_is_refused_unless_forced() {
+    let project = Project::good("stm32f4discovery");
+    let other = project.root().join("other.toml");
+    let text = format!(
+        "{}[layout]\nkernel-flash = \"256K\"\n",
+        fs::read_to_string(project.config()).unwrap()
+    );
+    fs::write(&other, &text).unwrap();
+    // The plan other.toml gives, computed as protect computes it.
+    let config = mcu_build::build::config::parse(&text, &other).unwrap();
+    let board = mcu_build::board::bundled("stm32f4discovery").unwrap();
+    let now = mcu_build::layout::plan(&board, &config.request(&board)).unwrap();
+    let range = |plan: &mcu_build::layout::Plan| {
+        let p = plan.partition("user-flash").unwrap();
+        format!("{:#010x}..{:#010x}", p.start, p.end)
+    };
+    let then = range(project.plan.plan());
+    assert_ne!(then, range(&now));
+
+    let output = project.flash(&["--check", "--config", "other.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("same plan: the image was built for another plan: "),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("user-flash {then} then, {} now", range(&now))),
+        "{err}"
+    );
+    let forced = project.flash(&["--check", "--force", "--config", "other.toml"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(
+        stdout(&forced).contains("forced   same plan"),
+        "{}",
+        stdout(&forced)
+    );
+    assert!(
+        stderr(&forced).contains("warning: same plan: the image was built for another plan: "),
+        "{}",
+        stderr(&forced)
+    );
 }
 
 #[test]
@@ -217,7 +302,7 @@ fn json_reports_every_check_and_the_result() {
         .collect();
     assert_eq!(lines[0]["event"], "checks");
     assert_eq!(lines[0]["chip"], "nRF52840_xxAA");
-    assert_eq!(lines[0]["checks"].as_array().unwrap().len(), 6);
+    assert_eq!(lines[0]["checks"].as_array().unwrap().len(), 7);
     let last = lines.last().unwrap();
     assert_eq!(last["event"], "result");
     assert_eq!(last["passed"], true);
@@ -280,7 +365,7 @@ fn a_raw_binary_at_another_address_than_recorded_is_refused() {
     assert!(right.status.success(), "{}", stderr(&right));
     assert_eq!(
         stdout(&right).matches("  ok ").count(),
-        6,
+        7,
         "{}",
         stdout(&right)
     );

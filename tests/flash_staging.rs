@@ -28,6 +28,7 @@ fn prepare(project: &Project, selection: Selection) -> Prepared {
         chip: None,
         selection,
         force: false,
+        plan: None,
     })
     .unwrap()
 }

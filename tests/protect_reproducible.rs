@@ -13,8 +13,9 @@ use std::process::Command;
 mod common;
 use common::copy_repository;
 
-#[test]
-fn two_clean_builds_at_two_paths_are_byte_identical() {
+/// Copies the repository to two paths, applies `edit` to each copy,
+/// builds both and compares.
+fn builds_at_two_paths_are_byte_identical(edit: &dyn Fn(&Path)) {
     let temp = tempfile::tempdir().unwrap();
     let near = temp.path().join("a");
     let far = temp.path().join("a-much-longer-name/at/another/depth");
@@ -28,6 +29,7 @@ fn two_clean_builds_at_two_paths_are_byte_identical() {
     let mut built = Vec::new();
     for root in [&near, &far] {
         copy_repository(root);
+        edit(root);
         let output = Command::new(env!("CARGO_BIN_EXE_mcu-build"))
             .arg("protect")
             .current_dir(root)
@@ -79,4 +81,24 @@ fn two_clean_builds_at_two_paths_are_byte_identical() {
         paths.contains(&"target/mcu-build/qemu-mps2-an386/combined.hex"),
         "{paths:?}"
     );
+}
+
+#[test]
+fn two_clean_builds_at_two_paths_are_byte_identical() {
+    builds_at_two_paths_are_byte_identical(&|_| {});
+}
+
+/// With `target.<triple>.rustflags` in the firmware's cargo configuration,
+/// cargo ignores `build.rustflags`: the remapping must go with the
+/// target's flags.
+#[test]
+fn target_rustflags_in_the_cargo_configuration_keep_builds_identical() {
+    builds_at_two_paths_are_byte_identical(&|root| {
+        let config = root.join("firmware/.cargo/config.toml");
+        let mut text = fs::read_to_string(&config).unwrap();
+        text.push_str(
+            "[target.thumbv7em-none-eabi]\nrustflags = [\"-C\", \"force-frame-pointers=yes\"]\n",
+        );
+        fs::write(config, text).unwrap();
+    });
 }

@@ -25,9 +25,18 @@ fn stderr(output: &Output) -> String {
 
 /// mcu-build.toml building the bundled firmware with `user_heap`.
 fn config(user_heap: &str) -> String {
+    config_for(
+        "board = \"qemu-mps2-an386\"",
+        &format!("user-heap = \"{user_heap}\""),
+    )
+}
+
+/// mcu-build.toml building the bundled firmware for `board` (its key and
+/// value) with the `[layout]` lines `layout`.
+fn config_for(board: &str, layout: &str) -> String {
     let root = repository();
     format!(
-        "board = \"qemu-mps2-an386\"\n[layout]\nuser-heap = \"{user_heap}\"\n\
+        "{board}\n[layout]\n{layout}\n\
          [syscalls]\ncsv = {:?}\nchecks = {:?}\n\
          [pass1]\ncargo = {:?}\nbin = \"user\"\n[pass2]\ncargo = {:?}\nbin = \"kernel\"\n",
         root.join("firmware/abi/syscall.csv"),
@@ -96,4 +105,68 @@ fn passes_remove_later_outputs_and_run_refuses_a_stale_image() {
         message.contains("warning: up to date: the image is stale: mcu-build.toml changed"),
         "{message}"
     );
+}
+
+#[test]
+fn the_board_file_and_the_plan_are_part_of_what_an_image_was_built_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let out = root.join("target/mcu-build/qemu-mps2-an386");
+    let bundled =
+        fs::read_to_string(repository().join("src/board/boards/qemu-mps2-an386.toml")).unwrap();
+    fs::write(root.join("an386.toml"), &bundled).unwrap();
+    let board = "board-file = \"an386.toml\"";
+    fs::write(root.join("mcu-build.toml"), config_for(board, "")).unwrap();
+    succeeds(root, &["protect"]);
+
+    // The board file is an input: editing it makes the image stale.
+    fs::write(root.join("an386.toml"), format!("{bundled}# edited\n")).unwrap();
+    let run = mcu_build(root, &["run"]);
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("up to date: the image is stale: an386.toml changed since"),
+        "{message}"
+    );
+    fs::write(root.join("an386.toml"), &bundled).unwrap();
+
+    // Another configuration that differs only in [layout]: another plan.
+    fs::write(
+        root.join("other.toml"),
+        config_for(board, "kernel-flash = \"128K\""),
+    )
+    .unwrap();
+    let run = mcu_build(root, &["run", "--config", "other.toml"]);
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(
+            "same plan: the image was built for another plan: kernel-flash \
+             0x00000000..0x00040000 then, 0x00000000..0x00020000 now, user-flash \
+             0x00040000..0x00080000 then, 0x00020000..0x00060000 now"
+        ),
+        "{message}"
+    );
+
+    // pass2 alone on the new plan: user.elf is of the old one. Nothing of
+    // the old kernel stays behind, and the error says what to run.
+    fs::write(
+        root.join("mcu-build.toml"),
+        config_for(board, "kernel-flash = \"128K\""),
+    )
+    .unwrap();
+    let pass2 = mcu_build(root, &["pass2"]);
+    let message = stderr(&pass2);
+    assert_eq!(pass2.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(&format!(
+            "{} was built for another plan: its data starts at 0x00040000, but user-flash \
+             starts at 0x00020000 now; run `mcu-build pass1` first",
+            out.join("user.elf").display()
+        )),
+        "{message}"
+    );
+    for name in ["kernel.elf", "kernel.hex", "combined.hex", "build.json"] {
+        assert!(!out.join(name).exists(), "{name} was left behind");
+    }
 }

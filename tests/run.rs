@@ -183,3 +183,163 @@ fn help_documents_force_and_raw_binaries() {
         "{help}"
     );
 }
+
+/// `mcu-build run ARGS` in `dir`, with QEMU on PATH or not.
+fn run_in(dir: &std::path::Path, args: &[&str], with_qemu: bool) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcu-build"));
+    command.arg("run").args(args).current_dir(dir);
+    if !with_qemu {
+        command.env("PATH", "/nonexistent");
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn an_image_without_a_vector_table_at_the_boot_address_is_refused() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("c.bin");
+    std::fs::copy(repository().join(combined_bin("")), &copy).unwrap();
+    let spec = format!("{}@0x100", copy.display());
+    let output = run_in(dir.path(), &[&spec], false);
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(!errors.contains("qemu-system-arm"), "{errors}");
+    assert!(
+        errors.contains(&format!(
+            "vector table: {}@0x00000100 holds no vector table at 0x00000000, where \
+             qemu-mps2-an386 boots (the initial stack pointer at 0x00000000 and the reset vector \
+             at 0x00000004); its data starts at 0x00000100",
+            copy.display()
+        )),
+        "{errors}"
+    );
+    // --force overrides the build record, never what the core needs.
+    let forced = run_in(dir.path(), &["--force", &spec], false);
+    assert_eq!(forced.status.code(), Some(1), "{:?}", text(&forced));
+}
+
+#[test]
+fn an_elf_linked_away_from_the_boot_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("loop.s");
+    std::fs::write(
+        &source,
+        ".syntax unified\n.thumb\n.global _start\n.thumb_func\n_start: b _start\n",
+    )
+    .unwrap();
+    let elf = dir.path().join("at4000.elf");
+    let linked = Command::new("arm-none-eabi-gcc")
+        .args([
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-nostdlib",
+            "-Wl,-Ttext=0x4000",
+            "-o",
+        ])
+        .arg(&elf)
+        .arg(&source)
+        .output()
+        .expect("arm-none-eabi-gcc runs (scripts/test installs it)");
+    assert!(linked.status.success(), "{linked:?}");
+    let output = run_in(dir.path(), &[elf.to_str().unwrap()], false);
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains(&format!(
+            "vector table: {} holds no vector table at 0x00000000, where qemu-mps2-an386 boots",
+            elf.display()
+        )),
+        "{errors}"
+    );
+    assert!(errors.contains("its data starts at 0x00004000"), "{errors}");
+}
+
+#[test]
+fn without_a_configuration_the_record_or_the_default_names_the_board() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("c.bin");
+    std::fs::copy(repository().join(combined_bin("")), &copy).unwrap();
+    let spec = format!("{}@0x0", copy.display());
+    let output = run_in(dir.path(), &[&spec], true);
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{console}{errors}");
+    assert_eq!(
+        errors.lines().next(),
+        Some(
+            "board qemu-mps2-an386 (the default; no mcu-build.toml here, no build.json beside \
+             the image, and no --board)"
+        ),
+        "{errors}"
+    );
+
+    // A link to the build's image: build.json beside its target names the
+    // board, and its checks run (the image is fresh).
+    let link = dir.path().join("q.hex");
+    std::os::unix::fs::symlink(
+        repository().join("target/mcu-build/qemu-mps2-an386/combined.hex"),
+        &link,
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &[link.to_str().unwrap()], true);
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{console}{errors}");
+    let record = std::fs::canonicalize(repository())
+        .unwrap()
+        .join("target/mcu-build/qemu-mps2-an386/build.json");
+    assert_eq!(
+        errors.lines().next(),
+        Some(
+            format!(
+                "board qemu-mps2-an386 (from {}; no mcu-build.toml here, and no --board)",
+                record.display()
+            )
+            .as_str()
+        ),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_qemu_machine_mcu_build_does_not_run_is_refused_naming_the_board_file() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let bundled =
+        std::fs::read_to_string(repository().join("src/board/boards/qemu-mps2-an386.toml"))
+            .unwrap();
+    let image = repository().join("target/mcu-build/qemu-mps2-an386/combined.hex");
+    for machine in ["help", "?", "", "-S"] {
+        let board = dir.path().join("b.toml");
+        let edited = bundled.replace(
+            "qemu-machine = \"mps2-an386\"",
+            &format!("qemu-machine = {machine:?}"),
+        );
+        assert_ne!(edited, bundled);
+        std::fs::write(&board, edited).unwrap();
+        let output = run_in(
+            dir.path(),
+            &[
+                "--board-file",
+                board.to_str().unwrap(),
+                image.to_str().unwrap(),
+            ],
+            true,
+        );
+        let (console, errors) = text(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{machine}: {console}{errors}"
+        );
+        assert!(console.is_empty(), "{machine}: {console}");
+        assert!(
+            errors.contains(&format!(
+                "error: {}: `qemu-machine = {machine:?}`: mcu-build runs only the QEMU machines \
+                 of its bundled boards (mps2-an386, mps2-an505)",
+                board.display()
+            )),
+            "{machine}: {errors}"
+        );
+    }
+}

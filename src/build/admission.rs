@@ -9,36 +9,49 @@
 //!   `layout.rs`) or the image file itself changed since `build.json` was
 //!   written, so the image is not what was verified;
 //! - it was built for another board than the one it is about to meet;
+//! - it was built for another plan than the one the configuration and
+//!   board file give now (a changed `[layout]`, board file or `--config`);
 //! - it does not load what the record says this file loads: other address
 //!   ranges (a raw binary given another address, `combined.bin@0x08004000`
 //!   for an image built at 0x08000000) or other bytes.
 //!
-//! `--force` overrides these four: they compare the image with its build
+//! The record is looked for beside the file the image path resolves to,
+//! so a symbolic link to `combined.hex` is checked like `combined.hex`.
+//! Without a record, one line says these checks were skipped.
+//!
+//! `--force` overrides these five: they compare the image with its build
 //! record, and a developer may knowingly use a failed or edited build to
 //! debug it. What the target can hold (`flash`: the chip's flash, see
-//! `crate::flash::safety`; `run`: the board's memories, [`in_memories`])
-//! is never overridden.
+//! `crate::flash::safety`; `run`: the board's memories, [`in_memories`],
+//! and a vector table at its boot address, [`super::boot`]) is never
+//! overridden.
 
 use std::ops::Range;
 
 use serde::Serialize;
 
 use super::manifest::Loads;
-use super::record::{BuildRecord, sha256_hex};
+use super::record::{self, BuildRecord, sha256_hex};
 use crate::board::Board;
 use crate::image::file::InputSpec;
 use crate::image::{Image, format_range};
+use crate::layout::Plan;
 
 /// What is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckKind {
+    /// A build.json lies beside the image (when not, the checks against
+    /// it are skipped, in one line).
+    BuildRecord,
     /// build.json records a passed MPU verification.
     MpuVerified,
     /// Inputs and image file are those build.json records.
     UpToDate,
     /// The image was built for the board it is used on.
     SameBoard,
+    /// The image was built for the plan the configuration gives now.
+    SamePlan,
     /// The image loads the address ranges and bytes build.json records.
     AsRecorded,
     /// Every byte lies in the chip's non-volatile memory (`flash`).
@@ -48,6 +61,9 @@ pub enum CheckKind {
     BoardMatchesChip,
     /// Every byte lies in one of the board's memories (`run`).
     InMemories,
+    /// A vector table at the board's boot address whose reset vector
+    /// points into the image, in Thumb state (`run`).
+    VectorTable,
 }
 
 impl CheckKind {
@@ -58,6 +74,7 @@ impl CheckKind {
             CheckKind::MpuVerified
                 | CheckKind::UpToDate
                 | CheckKind::SameBoard
+                | CheckKind::SamePlan
                 | CheckKind::AsRecorded
         )
     }
@@ -66,13 +83,16 @@ impl CheckKind {
 impl std::fmt::Display for CheckKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            CheckKind::BuildRecord => "build record",
             CheckKind::MpuVerified => "MPU verified",
             CheckKind::UpToDate => "up to date",
             CheckKind::SameBoard => "same board",
+            CheckKind::SamePlan => "same plan",
             CheckKind::AsRecorded => "as recorded",
             CheckKind::InFlash => "inside flash",
             CheckKind::BoardMatchesChip => "board matches chip",
             CheckKind::InMemories => "inside memories",
+            CheckKind::VectorTable => "vector table",
         })
     }
 }
@@ -156,15 +176,31 @@ pub struct Subject<'a> {
     pub record: Option<&'a BuildRecord>,
     /// The board it is about to be used on, if known.
     pub board: Option<&'a Board>,
+    /// The plan the project's configuration gives now, if one was read:
+    /// the plan, or why the configuration gives none.
+    pub plan: Option<Result<&'a Plan, &'a str>>,
 }
 
-/// The checks against the build record, in order.
+/// The checks against the build record, in order; one skipped check
+/// when there is no record.
 pub fn record_checks(subject: &Subject) -> Vec<Check> {
+    let Some(record) = subject.record else {
+        return vec![skipped(
+            CheckKind::BuildRecord,
+            &format!(
+                "no {} beside {}: nothing says how the image was built, so the MPU verdict, \
+                 freshness, board, plan and load addresses are not checked",
+                record::FILE_NAME,
+                record::resolved(&subject.spec.path).display()
+            ),
+        )];
+    };
     vec![
-        mpu_verified(subject.record),
-        up_to_date(subject.record, subject.spec),
-        same_board(subject.record, subject.board),
-        as_recorded(subject.record, subject.spec, subject.image),
+        mpu_verified(record),
+        up_to_date(record, subject.spec),
+        same_board(record, subject.board),
+        same_plan(record, subject.plan),
+        as_recorded(record, subject.spec, subject.image),
     ]
 }
 
@@ -192,13 +228,8 @@ pub fn skipped(check: CheckKind, detail: &str) -> Check {
     }
 }
 
-const NO_RECORD: &str = "no build.json beside the image";
-
-fn mpu_verified(record: Option<&BuildRecord>) -> Check {
+fn mpu_verified(record: &BuildRecord) -> Check {
     let kind = CheckKind::MpuVerified;
-    let Some(record) = record else {
-        return skipped(kind, NO_RECORD);
-    };
     let findings = record.mpu_findings();
     if findings.is_empty() {
         return passed(
@@ -217,11 +248,8 @@ fn mpu_verified(record: Option<&BuildRecord>) -> Check {
     )
 }
 
-fn up_to_date(record: Option<&BuildRecord>, spec: &InputSpec) -> Check {
+fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
     let kind = CheckKind::UpToDate;
-    let Some(record) = record else {
-        return skipped(kind, NO_RECORD);
-    };
     let Some(stale) = record.stale_inputs() else {
         return failed(
             kind,
@@ -264,10 +292,10 @@ fn up_to_date(record: Option<&BuildRecord>, spec: &InputSpec) -> Check {
     )
 }
 
-fn same_board(record: Option<&BuildRecord>, board: Option<&Board>) -> Check {
+fn same_board(record: &BuildRecord, board: Option<&Board>) -> Check {
     let kind = CheckKind::SameBoard;
-    let (Some(record), Some(board)) = (record, board) else {
-        return skipped(kind, "no build.json or no board to compare");
+    let Some(board) = board else {
+        return skipped(kind, "no board to compare");
     };
     if record.board() == board.name {
         return passed(kind, format!("built for {}", board.name));
@@ -297,11 +325,95 @@ fn list_loads(loads: &Loads) -> String {
     )
 }
 
-fn as_recorded(record: Option<&BuildRecord>, spec: &InputSpec, image: &Image) -> Check {
-    let kind = CheckKind::AsRecorded;
-    let Some(record) = record else {
-        return skipped(kind, NO_RECORD);
+/// Compares the partitions build.json records with those of `plan`, the
+/// plan the configuration and board file give now: an image placed for
+/// another plan puts the user blob where the kernel's MPU table does not
+/// grant it.
+fn same_plan(record: &BuildRecord, plan: Option<Result<&Plan, &str>>) -> Check {
+    let kind = CheckKind::SamePlan;
+    let plan = match plan {
+        None => return skipped(kind, "no mcu-build.toml read, so no plan to compare"),
+        Some(Err(why)) => {
+            return failed(
+                kind,
+                format!(
+                    "no plan to compare the image with: {why}; fix the configuration, or go on \
+                     anyway with --force"
+                ),
+            );
+        }
+        Some(Ok(plan)) => plan,
     };
+    if plan.board != record.board() {
+        return skipped(
+            kind,
+            &format!(
+                "the configuration plans {}, the image was built for {}",
+                plan.board,
+                record.board()
+            ),
+        );
+    }
+    let now: Vec<(&str, Range<u64>)> = plan
+        .partitions
+        .iter()
+        .map(|p| (p.name.as_str(), p.start..p.end))
+        .collect();
+    let then: Vec<(&str, Range<u64>)> = record
+        .partitions()
+        .iter()
+        .map(|p| (p.name.as_str(), p.range()))
+        .collect();
+    let differences = plan_differences(&then, &now);
+    if differences.is_empty() {
+        return passed(kind, format!("{} partitions as planned now", now.len()));
+    }
+    failed(
+        kind,
+        format!(
+            "the image was built for another plan: {}; run `mcu-build protect` again, or go on \
+             anyway with --force",
+            differences.join(", ")
+        ),
+    )
+}
+
+/// Each partition placed differently in `then` and `now`, as
+/// `user-flash 0x08020000..0x08040000 then, 0x08040000..0x08060000 now`.
+fn plan_differences(then: &[(&str, Range<u64>)], now: &[(&str, Range<u64>)]) -> Vec<String> {
+    let show = |range: Option<&Range<u64>>| {
+        range.map_or_else(
+            || "absent".to_owned(),
+            |r| format!("{:#010x}..{:#010x}", r.start, r.end),
+        )
+    };
+    let find = |list: &[(&str, Range<u64>)], name: &str| {
+        list.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r.clone())
+    };
+    let names: Vec<&str> = then.iter().chain(now).map(|(n, _)| *n).collect();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for name in names {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let (before, after) = (find(then, name), find(now, name));
+        if before != after {
+            out.push(format!(
+                "{name} {} then, {} now",
+                show(before.as_ref()),
+                show(after.as_ref())
+            ));
+        }
+    }
+    out
+}
+
+fn as_recorded(record: &BuildRecord, spec: &InputSpec, image: &Image) -> Check {
+    let kind = CheckKind::AsRecorded;
     let Some(output) = record.output_at(&spec.path) else {
         return failed(
             kind,
@@ -494,6 +606,30 @@ mod tests {
         let mut inside = Image::new();
         inside.insert(0, &[1; 16], Default::default()).unwrap();
         assert_eq!(in_memories(&spec, &inside, &board).outcome, Outcome::Passed);
+    }
+
+    #[test]
+    fn a_moved_partition_is_named_with_both_places() {
+        let then = [
+            ("kernel-flash", 0..0x2_0000),
+            ("user-flash", 0x2_0000..0x4_0000),
+        ];
+        let now = [
+            ("kernel-flash", 0..0x4_0000),
+            ("user-flash", 0x4_0000..0x6_0000),
+        ];
+        assert_eq!(
+            plan_differences(&then, &now),
+            [
+                "kernel-flash 0x00000000..0x00020000 then, 0x00000000..0x00040000 now",
+                "user-flash 0x00020000..0x00040000 then, 0x00040000..0x00060000 now",
+            ]
+        );
+        assert_eq!(plan_differences(&then, &then), Vec::<String>::new());
+        assert_eq!(
+            plan_differences(&then[..1], &then),
+            ["user-flash absent then, 0x00020000..0x00040000 now"]
+        );
     }
 
     #[test]

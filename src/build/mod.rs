@@ -14,6 +14,7 @@
 //! prints: progress goes to a [`Reporter`] the caller provides.
 
 pub mod admission;
+pub mod boot;
 pub mod config;
 pub mod generate;
 pub mod inspect;

@@ -1,7 +1,10 @@
 //! Running one pass: a cargo build of a package, or a shell command, with
 //! the generated directory in `MCU_BUILD_GEN_DIR`.
 //!
-//! A cargo pass builds the same bytes at any path (see [`reproducible`]).
+//! A cargo pass builds the same bytes at any path (see [`reproducible`]);
+//! a shell pass gets the path remapping flags in
+//! `MCU_BUILD_REMAP_PATH_PREFIX` ([`reproducible::SHELL_VARIABLE`]) to
+//! give its compiler.
 //!
 //! The pass's output is captured, not inherited: the library never prints.
 //! Every line goes to the caller as it arrives (for progress), and the last
@@ -195,7 +198,8 @@ fn command(pass: &Pass, context: &Context) -> Result<(Command, PathBuf), PassErr
             }
             let remaps =
                 reproducible::remap_flags(context.root, reproducible::cargo_home().as_deref());
-            reproducible::add_rustflags(&mut command, &remaps);
+            let placement = reproducible::target_placement(&context.root.join(package), target);
+            reproducible::add_rustflags(&mut command, &remaps, placement);
             let artifact = context
                 .cargo_target_dir
                 .join(target)
@@ -205,7 +209,13 @@ fn command(pass: &Pass, context: &Context) -> Result<(Command, PathBuf), PassErr
         }
         Pass::Shell { command, artifact } => {
             let mut shell = Command::new("sh");
-            shell.current_dir(context.root).arg("-c").arg(command);
+            let remaps =
+                reproducible::remap_flags(context.root, reproducible::cargo_home().as_deref());
+            shell
+                .current_dir(context.root)
+                .arg("-c")
+                .arg(command)
+                .env(reproducible::SHELL_VARIABLE, remaps.join(" "));
             (shell, context.root.join(artifact))
         }
     })
@@ -300,6 +310,25 @@ mod tests {
         assert!(
             message.contains("one") && message.contains("two"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_shell_pass_gets_the_remap_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = Pass::Shell {
+            command: "printf '%s' \"$MCU_BUILD_REMAP_PATH_PREFIX\" > out.elf".into(),
+            artifact: "out.elf".into(),
+        };
+        let context = an386_context(dir.path());
+        run(&pass, &context, &mut |_| {}).unwrap();
+        let given = std::fs::read_to_string(dir.path().join("out.elf")).unwrap();
+        let expected =
+            reproducible::remap_flags(dir.path(), reproducible::cargo_home().as_deref()).join(" ");
+        assert_eq!(given, expected);
+        assert!(
+            given.contains(&format!("--remap-path-prefix={}=.", dir.path().display())),
+            "{given}"
         );
     }
 

@@ -70,6 +70,16 @@ pub enum ProtectError {
     BinRead { path: PathBuf, error: BinReadError },
     #[error("{} is missing: run `mcu-build pass1` first", path.display())]
     NoUserBlob { path: PathBuf },
+    #[error(
+        "{} was built for another plan: its data starts at {built:#010x}, but user-flash \
+         starts at {planned:#010x} now; run `mcu-build pass1` first",
+        path.display()
+    )]
+    UserForAnotherPlan {
+        path: PathBuf,
+        built: u64,
+        planned: u64,
+    },
     #[error("{}: no [flat] pass: add one to build the flat variant", path.display())]
     NoFlatPass { path: PathBuf },
 }
@@ -225,10 +235,10 @@ impl Project {
     }
 
     /// Removes the outputs of every step after `step`, before `mcu-build
-    /// pass1` or `pass2` runs that step alone: they were made from what
-    /// it is about to replace (after pass 1, a kernel holds the old user
-    /// header), and a stale combined image must never pass for this
-    /// build's. `protect` does not need this: it rewrites them all.
+    /// pass1` runs that step alone: they were made from what it is about
+    /// to replace (after pass 1, a kernel holds the old user header), and
+    /// a stale combined image must never pass for this build's. `protect`
+    /// does not need this: it rewrites them all.
     pub fn invalidate_after(&self, step: Step) -> Result<(), ProtectError> {
         let later = match step {
             Step::Plan => Step::Pass1,
@@ -236,7 +246,15 @@ impl Project {
             Step::Pass2 | Step::Verify | Step::Merge => Step::Merge,
             Step::Flat => return Ok(()),
         };
-        for name in Self::outputs_from(later) {
+        self.invalidate_from(later)
+    }
+
+    /// Removes the outputs of `step` and of every later step, before
+    /// `mcu-build pass2` runs: when it fails before building (no user blob
+    /// for this plan), the kernel of an earlier plan must not stay behind
+    /// as if it were this build's.
+    pub fn invalidate_from(&self, step: Step) -> Result<(), ProtectError> {
+        for name in Self::outputs_from(step) {
             let path = self.output(name);
             match std::fs::remove_file(&path) {
                 Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
@@ -365,11 +383,27 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
     if !path.is_file() {
         return Err(ProtectError::NoUserBlob { path });
     }
-    let inspection = inspect::inspect_file(&path, Owner::User, &project.plan)?;
     let bytes = std::fs::read(&path).map_err(|error| InspectError::Io {
         path: path.clone(),
         error,
     })?;
+    // The sealed header is the first thing in user flash, so a blob whose
+    // data starts elsewhere was linked for another plan.
+    let loaded = elf::read(&bytes).map_err(|error| InspectError::Elf {
+        path: path.clone(),
+        error,
+    })?;
+    let planned = project.plan.user_flash().start;
+    if let Some(extent) = loaded.image.extent()
+        && extent.start != planned
+    {
+        return Err(ProtectError::UserForAnotherPlan {
+            path,
+            built: extent.start,
+            planned,
+        });
+    }
+    let inspection = inspect::inspect(&bytes, &path, Owner::User, &project.plan)?;
     let sealed = seal::seal(bytes, &inspection.image, &path, &project.plan)?;
     let header = sealed.header;
     if inspection.header != Some(header) {
@@ -517,6 +551,16 @@ fn merge_and_record(
         error,
     })?;
     let mut inputs = vec![project.digest(&project.config.path, &config_text)];
+    // A board file is an input like the configuration: a changed memory
+    // size or partition default moves the partitions.
+    if let BoardSource::File(board_file) = &project.config.board {
+        let path = project.config.root.join(board_file);
+        let text = std::fs::read(&path).map_err(|error| InspectError::Io {
+            path: path.clone(),
+            error,
+        })?;
+        inputs.push(project.digest(&path, &text));
+    }
     inputs.extend(user.inputs.iter().chain(&kernel.inputs).cloned());
     let manifest = Manifest::new(
         &project.plan,

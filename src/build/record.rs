@@ -155,8 +155,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl BuildRecord {
     /// The `build.json` in the directory of `image`, if there is one.
     pub fn beside(image: &Path) -> Result<Option<BuildRecord>, RecordError> {
-        let dir = image.parent().unwrap_or(Path::new("."));
-        let path = dir.join(FILE_NAME);
+        let path = path_beside(image);
         if !path.is_file() {
             return Ok(None);
         }
@@ -227,13 +226,28 @@ impl BuildRecord {
     /// wrote one there.
     pub fn output_at(&self, image: &Path) -> Option<&RecordedFile> {
         let root = self.root.as_deref()?;
-        let absolute = std::path::absolute(image).ok()?;
-        let relative = absolute.strip_prefix(root).ok()?;
+        let resolved = resolved(image);
+        let relative = resolved.strip_prefix(root).ok()?;
         self.manifest
             .outputs
             .iter()
             .find(|output| Path::new(&output.path) == relative)
     }
+}
+
+/// `image` with symbolic links resolved (a link to `combined.hex` is
+/// checked against the build.json beside `combined.hex`, not beside the
+/// link), or made absolute when it cannot be resolved (it is missing).
+pub fn resolved(image: &Path) -> PathBuf {
+    std::fs::canonicalize(image)
+        .or_else(|_| std::path::absolute(image))
+        .unwrap_or_else(|_| image.to_owned())
+}
+
+/// Where the build.json of `image` is: beside the file `image` resolves to.
+pub fn path_beside(image: &Path) -> PathBuf {
+    let image = resolved(image);
+    image.parent().unwrap_or(Path::new(".")).join(FILE_NAME)
 }
 
 /// Compares one recorded file with what is on disk now.
@@ -252,7 +266,7 @@ fn drift(root: &Path, file: &RecordedFile) -> Option<Stale> {
 
 /// `<root>` when `manifest` is `<root>/target/mcu-build/<board>/build.json`.
 fn project_root(manifest: &Path, board: &str) -> Option<PathBuf> {
-    let absolute = std::path::absolute(manifest).ok()?;
+    let absolute = resolved(manifest);
     let board_dir = absolute.parent()?;
     let tool_dir = board_dir.parent()?;
     let target_dir = tool_dir.parent()?;
@@ -291,6 +305,27 @@ mod tests {
         assert_eq!(project_root(path, "b"), Some(PathBuf::from("/p")));
         assert_eq!(project_root(path, "other"), None);
         assert_eq!(project_root(Path::new("/p/build.json"), "b"), None);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_link_to_an_image_finds_the_record_beside_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("target/mcu-build/b");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("combined.hex"), ":00000001FF\n").unwrap();
+        std::fs::write(out.join(FILE_NAME), MINIMAL).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let link = elsewhere.join("fw.hex");
+        std::os::unix::fs::symlink(out.join("combined.hex"), &link).unwrap();
+        let record = BuildRecord::beside(&link).unwrap().expect("found");
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(record.root.as_deref(), Some(root.as_path()));
+        assert_eq!(
+            path_beside(&link),
+            root.join("target/mcu-build/b/build.json")
+        );
     }
 
     #[test]

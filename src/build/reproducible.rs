@@ -23,14 +23,25 @@
 //! The flags are added to the ones the user already gives, from the
 //! first of cargo's mutually exclusive sources that is set
 //! (<https://doc.rust-lang.org/cargo/reference/config.html#buildrustflags>):
-//! `CARGO_ENCODED_RUSTFLAGS`, then `RUSTFLAGS`, and otherwise
-//! `build.rustflags` through `--config`, which cargo joins with the same
-//! key of the project's `.cargo/config.toml`. A project that sets
-//! `target.<triple>.rustflags` instead keeps its flags, and its own paths.
+//! `CARGO_ENCODED_RUSTFLAGS`, then `RUSTFLAGS`, then
+//! `target.<triple>.rustflags` and the `target.<cfg>.rustflags` whose
+//! `cfg` matches the target, and otherwise `build.rustflags`. For the two
+//! configuration keys the flags go through `--config`, which cargo joins
+//! with the same key of the configuration files ([`config_files`], found
+//! as cargo finds them); which key applies is [`target_rustflags_apply`].
+//!
+//! A shell pass runs a compiler mcu-build does not know; it gets the same
+//! flags, separated by spaces, in [`SHELL_VARIABLE`] and should pass them
+//! on for reproducible output (`templates/README.md`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod cfg;
+
+/// The environment variable that hands a shell pass the remap flags.
+pub const SHELL_VARIABLE: &str = "MCU_BUILD_REMAP_PATH_PREFIX";
 
 /// What `FROM` maps to for the project root.
 pub const PROJECT: &str = ".";
@@ -76,12 +87,20 @@ pub enum Placement {
     /// `CARGO_ENCODED_RUSTFLAGS` with this value (flags separated by
     /// 0x1F); `RUSTFLAGS` removed, since cargo reads it no more.
     Encoded(String),
-    /// `--config build.rustflags=[...]`, this argument.
+    /// `--config build.rustflags=[...]` or `--config
+    /// target."<triple>".rustflags=[...]`, this argument.
     Config(String),
 }
 
-/// Where `flags` go when the environment holds `encoded` and `plain`.
-pub fn place(flags: &[String], encoded: Option<&str>, plain: Option<&str>) -> Placement {
+/// Where `flags` go when the environment holds `encoded` and `plain`;
+/// `target` is the triple when a `target` table's `rustflags` applies
+/// (cargo then ignores `build.rustflags`).
+pub fn place(
+    flags: &[String],
+    encoded: Option<&str>,
+    plain: Option<&str>,
+    target: Option<&str>,
+) -> Placement {
     let given: Vec<&str> = match (encoded, plain) {
         // Cargo reads an empty CARGO_ENCODED_RUSTFLAGS as no flags.
         (Some(encoded), _) => encoded.split('\x1f').filter(|f| !f.is_empty()).collect(),
@@ -93,7 +112,14 @@ pub fn place(flags: &[String], encoded: Option<&str>, plain: Option<&str>) -> Pl
                 .map(|flag| toml::Value::String(flag.clone()).to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Placement::Config(format!("build.rustflags=[{list}]"));
+            let key = match target {
+                Some(triple) => format!(
+                    "target.{}.rustflags",
+                    toml::Value::String(triple.to_owned())
+                ),
+                None => "build.rustflags".to_owned(),
+            };
+            return Placement::Config(format!("{key}=[{list}]"));
         }
     };
     let all: Vec<&str> = given
@@ -103,9 +129,108 @@ pub fn place(flags: &[String], encoded: Option<&str>, plain: Option<&str>) -> Pl
     Placement::Encoded(all.join("\x1f"))
 }
 
-/// Adds `flags` to the cargo `command`, keeping the flags the environment
-/// already gives.
-pub fn add_rustflags(command: &mut Command, flags: &[String]) {
+/// The configuration files cargo reads for a build in `dir`, most
+/// specific first: `.cargo/config.toml` (or the older `.cargo/config`,
+/// which cargo prefers when both exist) in `dir` and every ancestor, then
+/// `config.toml` (or `config`) in cargo's home
+/// (<https://doc.rust-lang.org/cargo/reference/config.html#hierarchical-structure>).
+pub fn config_files(dir: &Path, cargo_home: Option<&Path>) -> Vec<PathBuf> {
+    let pick = |base: PathBuf| {
+        [base.join("config"), base.join("config.toml")]
+            .into_iter()
+            .find(|path| path.is_file())
+    };
+    let mut files: Vec<PathBuf> = dir
+        .ancestors()
+        .filter_map(|ancestor| pick(ancestor.join(".cargo")))
+        .collect();
+    if let Some(home) = cargo_home.and_then(|home| pick(home.to_owned()))
+        && !files.contains(&home)
+    {
+        files.push(home);
+    }
+    files
+}
+
+/// Whether cargo builds for `triple` with `target.<triple>.rustflags` or
+/// a matching `target.<cfg>.rustflags` from `configs` (the text of the
+/// configuration files) or from `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`
+/// (`env_set`). `cfgs` gives the target's configuration (`rustc --print
+/// cfg`, lines `name` or `name="value"`), asked only when a `cfg` key is
+/// there. A file that is not TOML is left to cargo to report.
+pub fn target_rustflags_apply(
+    configs: &[String],
+    triple: &str,
+    env_set: bool,
+    cfgs: &mut dyn FnMut() -> Vec<String>,
+) -> bool {
+    if env_set {
+        return true;
+    }
+    let mut known: Option<Vec<String>> = None;
+    for text in configs {
+        let Ok(table) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        let Some(targets) = table.get("target").and_then(toml::Value::as_table) else {
+            continue;
+        };
+        for (key, value) in targets {
+            if value.get("rustflags").is_none() {
+                continue;
+            }
+            if key == triple {
+                return true;
+            }
+            if let Some(expression) = key.strip_prefix("cfg(").and_then(|k| k.strip_suffix(')')) {
+                let cfgs = known.get_or_insert_with(&mut *cfgs);
+                if cfg::matches(expression, cfgs) == Some(true) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The target configuration rustc reports for `triple` (`rustc --print
+/// cfg --target <triple>`), or none if rustc cannot say.
+fn rustc_cfgs(triple: &str) -> Vec<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    Command::new(rustc)
+        .args(["--print", "cfg", "--target", triple])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The triple whose `target` table's rustflags apply to a cargo build for
+/// `triple` in `dir`, or `None` when `build.rustflags` does.
+pub fn target_placement<'a>(dir: &Path, triple: &'a str) -> Option<&'a str> {
+    let configs: Vec<String> = config_files(dir, cargo_home().as_deref())
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect();
+    let variable = format!(
+        "CARGO_TARGET_{}_RUSTFLAGS",
+        triple.to_uppercase().replace(['-', '.'], "_")
+    );
+    let env_set = std::env::var_os(variable).is_some();
+    target_rustflags_apply(&configs, triple, env_set, &mut || rustc_cfgs(triple)).then_some(triple)
+}
+
+/// Adds `flags` to the cargo `command` building for `target` (the
+/// triple whose `target` table's rustflags apply, see
+/// [`target_placement`]), keeping the flags the environment and
+/// configuration already give.
+pub fn add_rustflags(command: &mut Command, flags: &[String], target: Option<&str>) {
     let var = |name: &str| std::env::var_os(name).map(OsString::into_string);
     // A value that is not UTF-8 is one cargo itself refuses; it is passed
     // on untouched, and cargo says so.
@@ -115,7 +240,7 @@ pub fn add_rustflags(command: &mut Command, flags: &[String]) {
     ) else {
         return;
     };
-    match place(flags, encoded.as_deref(), plain.as_deref()) {
+    match place(flags, encoded.as_deref(), plain.as_deref(), target) {
         Placement::Encoded(value) => {
             command
                 .env("CARGO_ENCODED_RUSTFLAGS", value)
@@ -150,21 +275,91 @@ mod tests {
     fn flags_join_those_of_the_source_cargo_reads() {
         let ours = vec!["--remap-path-prefix=/a b=.".to_owned()];
         assert_eq!(
-            place(&ours, None, None),
+            place(&ours, None, None, None),
             Placement::Config(r#"build.rustflags=["--remap-path-prefix=/a b=."]"#.to_owned())
         );
         assert_eq!(
-            place(&ours, None, Some(" -C  opt-level=1 ")),
+            place(&ours, None, Some(" -C  opt-level=1 "), None),
             Placement::Encoded("-C\x1fopt-level=1\x1f--remap-path-prefix=/a b=.".to_owned())
         );
         // CARGO_ENCODED_RUSTFLAGS wins over RUSTFLAGS, as in cargo.
         assert_eq!(
-            place(&ours, Some("-Cx=a b"), Some("-Cy")),
+            place(&ours, Some("-Cx=a b"), Some("-Cy"), Some("t")),
             Placement::Encoded("-Cx=a b\x1f--remap-path-prefix=/a b=.".to_owned())
         );
         assert_eq!(
-            place(&ours, Some(""), None),
+            place(&ours, Some(""), None, None),
             Placement::Encoded("--remap-path-prefix=/a b=.".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_target_table_takes_the_flags_when_its_rustflags_apply() {
+        let ours = vec!["--remap-path-prefix=/a=.".to_owned()];
+        assert_eq!(
+            place(&ours, None, None, Some("thumbv7em-none-eabi")),
+            Placement::Config(
+                r#"target."thumbv7em-none-eabi".rustflags=["--remap-path-prefix=/a=."]"#.to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn target_rustflags_apply_for_the_triple_or_a_matching_cfg() {
+        let triple = "thumbv7em-none-eabi";
+        let cfgs = || {
+            vec![
+                "target_arch=\"arm\"".to_owned(),
+                "target_os=\"none\"".to_owned(),
+                "panic=\"abort\"".to_owned(),
+            ]
+        };
+        let decide = |configs: &[&str], env: bool| {
+            let configs: Vec<String> = configs.iter().map(|c| c.to_string()).collect();
+            target_rustflags_apply(&configs, triple, env, &mut cfgs.clone())
+        };
+        let exact =
+            "[target.thumbv7em-none-eabi]\nrustflags = [\"-C\", \"force-frame-pointers=yes\"]\n";
+        let runner_only = "[target.thumbv7em-none-eabi]\nrunner = \"probe-rs run\"\n";
+        let build = "[build]\nrustflags = [\"-Cdebuginfo=2\"]\n";
+        let matching = "[target.'cfg(all(target_arch = \"arm\", target_os = \"none\"))']\nrustflags = [\"-Cx\"]\n";
+        let other = "[target.'cfg(target_arch = \"riscv32\")']\nrustflags = [\"-Cx\"]\n";
+        let other_triple = "[target.thumbv6m-none-eabi]\nrustflags = [\"-Cx\"]\n";
+        assert!(decide(&[exact], false));
+        assert!(decide(&[build, exact], false));
+        assert!(decide(&[matching], false));
+        assert!(!decide(&[other], false));
+        assert!(!decide(&[other_triple, runner_only, build], false));
+        assert!(!decide(&[], false));
+        assert!(!decide(&["not toml ["], false));
+        assert!(decide(&[], true));
+    }
+
+    #[test]
+    fn config_files_are_found_as_cargo_finds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let package = root.join("firmware/kernel");
+        std::fs::create_dir_all(package.join(".cargo")).unwrap();
+        std::fs::create_dir_all(root.join(".cargo")).unwrap();
+        std::fs::create_dir_all(root.join("home")).unwrap();
+        std::fs::write(package.join(".cargo/config.toml"), "").unwrap();
+        // Both forms in one directory: cargo reads `config`.
+        std::fs::write(root.join(".cargo/config"), "").unwrap();
+        std::fs::write(root.join(".cargo/config.toml"), "").unwrap();
+        std::fs::write(root.join("home/config.toml"), "").unwrap();
+        let files = config_files(&package, Some(&root.join("home")));
+        let files: Vec<&Path> = files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                Path::new("firmware/kernel/.cargo/config.toml"),
+                Path::new(".cargo/config"),
+                Path::new("home/config.toml"),
+            ]
         );
     }
 }

@@ -5,7 +5,6 @@ mod render;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Args;
 use probe_rs::probe::DebugProbeSelector;
 use serde::Serialize;
@@ -43,16 +42,18 @@ pub struct FlashArgs {
     /// The chip as probe-rs names it, instead of the board's `probe-rs-chip`.
     #[arg(long, value_name = "NAME")]
     chip: Option<String>,
-    /// The project configuration, for the default board and image.
-    #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
-    config: PathBuf,
+    /// The project configuration, for the default image and the plan the
+    /// image must have been built for; default: mcu-build.toml in the
+    /// current directory, when there is one (required without IMAGE).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Program only this half of the image; the other half's bytes on the
     /// chip stay as they are, in shared erase sectors too.
     #[arg(long, value_enum, value_name = "PART", conflicts_with = "chip_erase")]
     only: Option<Part>,
     /// Flash even if build.json records a failed MPU verification, changed
-    /// inputs, other load addresses or bytes, or another board (never data
-    /// outside the chip's flash).
+    /// inputs, other load addresses or bytes, another board, or another
+    /// plan than the configuration's (never data outside the chip's flash).
     #[arg(long)]
     force: bool,
     /// The probe to use, required when several are connected (see
@@ -118,7 +119,8 @@ struct FlashResult<'a> {
 impl FlashArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let board = self.board()?;
-        let image = self.image()?;
+        let project = self.project();
+        let image = self.image(&project)?;
         let selection = self.only.map_or(Selection::All, Selection::Only);
         let prepared = Prepared::new(Request {
             image: image.clone(),
@@ -126,10 +128,15 @@ impl FlashArgs {
             chip: self.chip.clone(),
             selection,
             force: self.force,
+            plan: project.map(|p| {
+                p.map(|p| p.plan.plan().clone())
+                    .map_err(|error| format!("{error:#}"))
+            }),
         })?;
         let staging = prepared.staging()?;
         let mut renderer = Renderer::new(self.message_format);
         renderer.report(&image, &prepared);
+        super::run::warn_forced(&prepared.report);
         if !prepared.report.passed() {
             return Err(safety::Refused {
                 action: "flash",
@@ -177,17 +184,36 @@ impl FlashArgs {
         })
     }
 
-    /// IMAGE, or combined.hex of the last `protect` for the board.
-    fn image(&self) -> anyhow::Result<InputSpec> {
+    /// The project of the configuration (`--config`, or mcu-build.toml
+    /// when there is one), for the board given if any, or why it cannot
+    /// be opened; `None` when there is no configuration.
+    fn project(&self) -> Option<anyhow::Result<Project>> {
+        let config = match &self.image {
+            Some(_) => config::find(self.config.as_deref())?,
+            None => self
+                .config
+                .clone()
+                .unwrap_or_else(|| config::FILE_NAME.into()),
+        };
+        let chosen =
+            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
+        Some(Project::open(&config, chosen).map_err(anyhow::Error::from))
+    }
+
+    /// IMAGE, or combined.hex of the last `protect` for the board of
+    /// `project`.
+    fn image(&self, project: &Option<anyhow::Result<Project>>) -> anyhow::Result<InputSpec> {
         if let Some(image) = &self.image {
             return Ok(image.clone());
         }
-        let chosen =
-            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        let project = Project::open(&self.config, chosen).context(
-            "no IMAGE given, and the project configuration that names the default one cannot \
-             be read",
-        )?;
+        let project = match project {
+            Some(Ok(project)) => project,
+            Some(Err(error)) => anyhow::bail!(
+                "no IMAGE given, and the project configuration that names the default one \
+                 cannot be read: {error:#}"
+            ),
+            None => anyhow::bail!("no IMAGE given, and no {}", config::FILE_NAME),
+        };
         let path = project.output("combined.hex");
         if !path.is_file() {
             anyhow::bail!(

@@ -184,7 +184,7 @@ impl Pass2Args {
         let format = self.project.message_format;
         let mut progress = Progress::new(format);
         let project = self.project.open(&mut progress)?;
-        project.invalidate_after(Step::Pass2)?;
+        project.invalidate_from(Step::Pass2)?;
         let user = protect::sealed_user(&project)?;
         let kernel = protect::pass2(&project, &user, &mut progress)?;
         drop(progress);

@@ -3,12 +3,13 @@
 //!
 //! Before QEMU starts, the image passes the checks of
 //! [`crate::build::admission`]: against the build.json beside it (MPU
-//! verdict, freshness, board, what it loads where; `--force` overrides
-//! these) and against the board's memories (never overridden): an image
-//! QEMU cannot run ends in a lockup dump and a killed emulator, which
-//! says nothing about the cause.
+//! verdict, freshness, board, plan, what it loads where; `--force`
+//! overrides these), against the board's memories and for a vector table
+//! at its boot address ([`crate::build::boot`]; never overridden): an
+//! image QEMU cannot run ends in a lockup dump and a killed emulator,
+//! which says nothing about the cause.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,10 +17,12 @@ use clap::Args;
 
 use crate::board::{self, Board};
 use crate::build::admission::{self, Refused, Report, Subject};
-use crate::build::config;
+use crate::build::boot;
+use crate::build::config::{self, BoardSource};
 use crate::build::protect::Project;
 use crate::build::record::BuildRecord;
 use crate::image::file::{self, InputSpec};
+use crate::layout::Plan;
 use crate::qemu::{self, RunError, RunOptions};
 
 #[derive(Debug, Args)]
@@ -30,7 +33,8 @@ pub struct RunArgs {
     #[arg(value_name = "IMAGE")]
     image: Option<InputSpec>,
     /// The board whose QEMU machine runs the image; default: the board of
-    /// mcu-build.toml.
+    /// the configuration, else the one build.json beside IMAGE names, else
+    /// qemu-mps2-an386.
     #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
     board: Option<String>,
     /// A board file whose QEMU machine runs the image.
@@ -39,9 +43,11 @@ pub struct RunArgs {
     /// Boot the flat build (`mcu-build flat`) instead of the protected one.
     #[arg(long, conflicts_with = "image")]
     flat: bool,
-    /// The project configuration, for the default board and image.
-    #[arg(long, value_name = "FILE", default_value = config::FILE_NAME)]
-    config: PathBuf,
+    /// The project configuration, for the default board, plan and image;
+    /// default: mcu-build.toml in the current directory, when there is one
+    /// (required without IMAGE).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Seconds the firmware may run before the run is an error.
     #[arg(long, value_name = "S", default_value_t = 30.0, value_parser = crate::number::parse_seconds)]
     timeout: f64,
@@ -55,8 +61,9 @@ pub struct RunArgs {
     )]
     scenario: String,
     /// Boot even if build.json records a failed MPU verification, changed
-    /// inputs, other load addresses or bytes, or another board (never
-    /// data outside the board's memories).
+    /// inputs, other load addresses or bytes, another board, or another
+    /// plan than the configuration's (never data outside the board's
+    /// memories, nor an image without a vector table at its boot address).
     #[arg(long)]
     force: bool,
 }
@@ -65,36 +72,16 @@ impl RunArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let boot_argument = qemu::scenario_argument(&self.scenario)
             .map_err(|error| super::UsageError(error.to_string()))?;
-        let chosen =
-            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        let (board, spec): (Board, InputSpec) = match (&self.image, &chosen) {
-            (Some(image), Some(config::BoardSource::Bundled(name))) => {
-                (board::bundled(name)?, image.clone())
-            }
-            (Some(image), Some(config::BoardSource::File(path))) => {
-                (board::load(path)?, image.clone())
-            }
-            _ => {
-                let project = Project::open(&self.config, chosen)?;
-                let default = if self.flat {
-                    "flat/flat.hex"
-                } else {
-                    "combined.hex"
-                };
-                let image = self.image.clone().unwrap_or_else(|| InputSpec {
-                    path: project.output(default),
-                    base: None,
-                });
-                (project.board, image)
-            }
-        };
-        admit(&spec, &board, self.force)?;
+        let target = self.target()?;
+        admit(&target, self.force)?;
+        let board = &target.board;
         let machine = board
             .qemu_machine
             .clone()
             .ok_or_else(|| RunError::NoMachine {
                 board: board.name.to_string(),
             })?;
+        qemu::check_machine(&machine, &target.origin)?;
         let timeout = Duration::try_from_secs_f64(self.timeout).map_err(|_| {
             super::UsageError(format!(
                 "--timeout {}: not a number of seconds",
@@ -102,8 +89,8 @@ impl RunArgs {
             ))
         })?;
         let options = RunOptions {
-            image: spec.path,
-            base: spec.base,
+            image: target.spec.path,
+            base: target.spec.base,
             machine,
             boot_argument,
             timeout,
@@ -111,11 +98,112 @@ impl RunArgs {
         let status = qemu::run(&options, &mut std::io::stdout().lock())?;
         Ok(ExitCode::from(status.clamp(0, 255) as u8))
     }
+
+    /// The image, the board and the plan to check it against: with the
+    /// configuration (`--config`, or mcu-build.toml when there is one) its
+    /// board and plan, `--board`/`--board-file` replacing the board;
+    /// without one, the given board, else the board the build.json beside
+    /// the image names, else the default board, said on stderr.
+    fn target(&self) -> anyhow::Result<Target> {
+        let chosen =
+            super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
+        let Some(spec) = self.image.clone() else {
+            // The configuration names the image, so it is required.
+            let config = self
+                .config
+                .clone()
+                .unwrap_or_else(|| config::FILE_NAME.into());
+            return self.project_target(&config, chosen, None);
+        };
+        if let Some(config) = config::find(self.config.as_deref()) {
+            return self.project_target(&config, chosen, Some(spec));
+        }
+        let record = BuildRecord::beside(&spec.path)?;
+        // A build.json for a board file names a board mcu-build cannot load.
+        let recorded = record
+            .as_ref()
+            .filter(|r| board::bundled_names().any(|known| known == r.board()));
+        let source = match (chosen, recorded) {
+            (Some(source), _) => source,
+            (None, Some(record)) => {
+                eprintln!(
+                    "board {} (from {}; no {} here, and no --board)",
+                    record.board(),
+                    record.path.display(),
+                    config::FILE_NAME
+                );
+                BoardSource::Bundled(record.board().to_owned())
+            }
+            (None, None) => {
+                eprintln!(
+                    "board {} (the default; no {} here, no build.json beside the image, and no \
+                     --board)",
+                    board::DEFAULT_BOARD,
+                    config::FILE_NAME
+                );
+                BoardSource::Bundled(board::DEFAULT_BOARD.to_owned())
+            }
+        };
+        let root = Path::new(".");
+        Ok(Target {
+            board: source.load(root)?,
+            origin: origin(&source, root),
+            plan: None,
+            spec,
+        })
+    }
+
+    /// `image` (default: the project's combined.hex, or flat.hex with
+    /// `--flat`) on the board of the project of `config` (or `chosen`),
+    /// against its plan.
+    fn project_target(
+        &self,
+        config: &Path,
+        chosen: Option<BoardSource>,
+        image: Option<InputSpec>,
+    ) -> anyhow::Result<Target> {
+        let project = Project::open(config, chosen)?;
+        let default = if self.flat {
+            "flat/flat.hex"
+        } else {
+            "combined.hex"
+        };
+        let spec = image.unwrap_or_else(|| InputSpec {
+            path: project.output(default),
+            base: None,
+        });
+        Ok(Target {
+            spec,
+            origin: origin(&project.config.board, &project.config.root),
+            plan: Some(project.plan.plan().clone()),
+            board: project.board,
+        })
+    }
+}
+
+/// What `run` boots, on what, checked against which plan.
+struct Target {
+    spec: InputSpec,
+    board: Board,
+    /// Where the board came from, for errors about its keys: the board
+    /// file, or the bundled board's name.
+    origin: String,
+    /// The plan of the configuration read, if one was.
+    plan: Option<Plan>,
+}
+
+/// The board file of `source`, or the bundled board it names.
+fn origin(source: &BoardSource, root: &Path) -> String {
+    match source {
+        BoardSource::Bundled(name) => format!("bundled board {name}"),
+        BoardSource::File(path) => root.join(path).display().to_string(),
+    }
 }
 
 /// Runs the checks before QEMU starts; warns on stderr of each failure
 /// `force` overrode.
-fn admit(spec: &InputSpec, board: &Board, force: bool) -> anyhow::Result<()> {
+fn admit(target: &Target, force: bool) -> anyhow::Result<()> {
+    let spec = &target.spec;
     if !spec.path.is_file() {
         return Err(RunError::NoImage {
             path: spec.path.clone(),
@@ -128,10 +216,12 @@ fn admit(spec: &InputSpec, board: &Board, force: bool) -> anyhow::Result<()> {
         spec,
         image: &file.image,
         record: record.as_ref(),
-        board: Some(board),
+        board: Some(&target.board),
+        plan: target.plan.as_ref().map(Ok),
     };
     let mut checks = admission::record_checks(&subject);
-    checks.push(admission::in_memories(spec, &file.image, board));
+    checks.push(admission::in_memories(spec, &file.image, &target.board));
+    checks.push(boot::vector_table(spec, &file.image, &target.board));
     let report = Report::new(checks, force);
     if !report.passed() {
         return Err(Refused {
@@ -140,8 +230,14 @@ fn admit(spec: &InputSpec, board: &Board, force: bool) -> anyhow::Result<()> {
         }
         .into());
     }
+    warn_forced(&report);
+    Ok(())
+}
+
+/// One warning on stderr per failed check `--force` overrode (`run` and
+/// `flash`).
+pub(super) fn warn_forced(report: &Report) {
     for check in report.forced() {
         eprintln!("warning: {}: {} (--force)", check.check, check.detail);
     }
-    Ok(())
 }

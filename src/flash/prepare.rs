@@ -8,6 +8,7 @@ use super::safety::{self, Report, Subject};
 use super::staging::{Selection, Staging, StagingError};
 use crate::board::Board;
 use crate::image::file::{self, InputSpec, LoadError, LoadedFile};
+use crate::layout::Plan;
 
 /// What to flash.
 #[derive(Clone, Debug)]
@@ -21,6 +22,9 @@ pub struct Request {
     pub selection: Selection,
     /// Flash even when the build record fails its checks.
     pub force: bool,
+    /// The plan the project's configuration gives now, if one was read,
+    /// or why the configuration gives none.
+    pub plan: Option<Result<Plan, String>>,
 }
 
 /// An image ready to flash, with the verdict of the safety checks.
@@ -87,6 +91,10 @@ impl Prepared {
                 image: &file.image,
                 record: record.as_ref(),
                 board: board.as_ref(),
+                plan: request
+                    .plan
+                    .as_ref()
+                    .map(|plan| plan.as_ref().map_err(String::as_str)),
             },
             &chip,
             request.force,

@@ -5,7 +5,7 @@
 //! left with half an image, a build whose MPU table over-grants. So
 //! `flash` refuses, before it opens a probe, an image that fails the
 //! checks against its `build.json` ([`crate::build::admission`]: MPU
-//! verdict, freshness, board, what it loads where), or that:
+//! verdict, freshness, board, plan, what it loads where), or that:
 //!
 //! - holds data outside the non-volatile memory of the chip as probe-rs
 //!   describes it (every such address range is listed);
