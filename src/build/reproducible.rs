@@ -38,8 +38,6 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod cfg;
-
 /// The environment variable that hands a shell pass the remap flags.
 pub const SHELL_VARIABLE: &str = "MCU_BUILD_REMAP_PATH_PREFIX";
 
@@ -182,15 +180,41 @@ pub fn target_rustflags_apply(
             if key == triple {
                 return true;
             }
-            if let Some(expression) = key.strip_prefix("cfg(").and_then(|k| k.strip_suffix(')')) {
+            if key.starts_with("cfg(") {
                 let cfgs = known.get_or_insert_with(&mut *cfgs);
-                if cfg::matches(expression, cfgs) == Some(true) {
+                if cfg_key_applies(key, triple, cfgs) {
                     return true;
                 }
             }
         }
     }
     false
+}
+
+/// Whether the cargo key `cfg(...)` holds for `triple`, parsed with
+/// cfg-expr (the predicate grammar of the Rust reference's conditional
+/// compilation): `target_*` predicates from cfg-expr's table of built-in
+/// targets, other names and `name = "value"` pairs from `cfgs` (rustc's
+/// `--print cfg` lines). A key cargo would reject, or a target cfg-expr
+/// does not know, does not apply: the remap then goes through
+/// `build.rustflags`, which never drops a project's own flags.
+fn cfg_key_applies(key: &str, triple: &str, cfgs: &[String]) -> bool {
+    use cfg_expr::{Expression, Predicate};
+    let Ok(expression) = Expression::parse(key) else {
+        return false;
+    };
+    let builtin = cfg_expr::targets::get_builtin_target_by_triple(triple);
+    let has = |line: String| cfgs.contains(&line);
+    expression.eval(|predicate| match predicate {
+        Predicate::Target(target) => builtin.is_some_and(|info| target.matches(info)),
+        Predicate::TargetFeature(feature) => has(format!("target_feature=\"{feature}\"")),
+        Predicate::Flag(name) => has((*name).to_owned()),
+        Predicate::KeyValue { key, val } => has(format!("{key}=\"{val}\"")),
+        Predicate::Test
+        | Predicate::DebugAssertions
+        | Predicate::ProcMacro
+        | Predicate::Feature(_) => false,
+    })
 }
 
 /// The target configuration rustc reports for `triple` (`rustc --print
