@@ -8,6 +8,7 @@
 //! code, not only a few bytes.
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 mod common;
