@@ -60,25 +60,26 @@ pub enum PlanError {
     },
     #[error(
         "partition {partition} is in memory {memory}, a {kind} memory; {partition} must be in a \
-         {expected} memory (a user partition is granted {} there, it needs {})",
-        kind.user_access(),
-        expected.user_access()
+         {expected} memory ({})",
+        needs::why_kind(*owner, *kind, *expected)
     )]
     WrongKind {
         partition: String,
+        owner: Owner,
         memory: String,
         kind: MemoryKind,
         expected: MemoryKind,
     },
     #[error(
-        "partition {partition} is in memory {memory} ({}), which reaches into the System region \
-         (0xe0000000 and up: Execute Never, and MPU attributes do not apply to the Private \
-         Peripheral Bus), where no partition can live",
+        "partition {partition} in memory {memory} would reach {} in the System region \
+         (0xe0000000 and up: Execute Never, and the MPU does not apply to the Private \
+         Peripheral Bus, ARMv7-M ARM B3.1 and B3.5), where no partition can live",
         format_range(range)
     )]
     SystemRegion {
         partition: String,
         memory: String,
+        /// The partition's range at a fixed origin, otherwise its memory's.
         range: Range<u64>,
     },
     #[error(
@@ -94,8 +95,12 @@ pub enum PlanError {
         alternatives: Alternatives,
     },
     #[error(
-        "partition {partition}: `{key}` = {} is below the minimum of {minimum} bytes: {holds}{alternatives}",
-        if *rest { format!("\"rest\", which leaves {value} bytes") } else { format!("{value} bytes") }
+        "partition {partition}: {}, below the minimum of {minimum} bytes: {holds}{alternatives}",
+        if *rest {
+            format!("`{key}` = \"rest\" leaves it {value} bytes")
+        } else {
+            format!("`{key}` = {value} bytes is too small")
+        }
     )]
     TooSmall {
         partition: String,
@@ -235,8 +240,10 @@ pub fn plan_only(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     }
 
     // Per memory: the best placement for each number of regions.
-    let groups: Vec<(&Memory, Vec<&PartitionRequest>)> = board
-        .memories
+    // Partitions lie below the System region, even in a memory that
+    // crosses into it.
+    let usable: Vec<Memory> = board.memories.iter().map(needs::usable).collect();
+    let groups: Vec<(&Memory, Vec<&PartitionRequest>)> = usable
         .iter()
         .map(|m| {
             let parts = request
@@ -574,7 +581,14 @@ fn place(
                 end: range.start,
             });
         }
-        low = range.end;
+        let reach = reach(parts[i], range.end);
+        if reach > range.end {
+            gaps.push(AddressRange {
+                start: range.end,
+                end: reach,
+            });
+        }
+        low = reach;
         placed.push(Placed {
             index: i,
             range,
@@ -638,12 +652,31 @@ fn place(
         });
     }
     gaps.sort_by_key(|g| g.start);
+    let gaps = gaps.into_iter().fold(Vec::new(), |mut merged: Vec<AddressRange>, gap| {
+        match merged.last_mut() {
+            Some(last) if last.end == gap.start => last.end = gap.end,
+            _ => merged.push(gap),
+        }
+        merged
+    });
     let regions = allowed.iter().sum();
     Ok(Placement {
         placed,
         gaps,
         regions,
     })
+}
+
+/// Where the slot of `p`, ending at `end`, ends: a kernel partition's is
+/// rounded up to a whole granule, so that the next partition starts on one
+/// (where a user partition must start anyway) and whether a kernel size
+/// plans depends only on the granules it takes and on its minimum, which
+/// lets [`nearest`] step through kernel sizes a granule at a time.
+fn reach(p: &PartitionRequest, end: u64) -> u64 {
+    match p.owner {
+        Owner::Kernel => align_up(end, GRANULE),
+        Owner::User => end,
+    }
 }
 
 fn fixed_size(p: &PartitionRequest) -> u64 {
@@ -665,7 +698,7 @@ fn place_up(
     if let Some(origin) = p.origin {
         return place_fixed(arch, memory, p, origin, low, allowed);
     }
-    let fits = |start: u64| start + size <= memory.end();
+    let fits = |start: u64| reach(p, start + size) <= memory.end();
     let start = match p.owner {
         Owner::Kernel => Some(align_up(low, GRANULE)).filter(|&s| fits(s)),
         Owner::User => lowest_origin(arch, low, size, allowed).filter(|&s| fits(s)),
@@ -686,7 +719,7 @@ fn place_down(
     let size = fixed_size(p);
     if let Some(origin) = p.origin {
         let range = place_fixed(arch, memory, p, origin, low, allowed)?;
-        return if range.end <= high {
+        return if reach(p, range.end) <= high {
             Ok(range)
         } else {
             Err(PlanError::OriginConflict {
@@ -697,7 +730,9 @@ fn place_down(
             })
         };
     }
-    let top = high.checked_sub(size).filter(|&t| t >= low);
+    let top = high
+        .checked_sub(reach(p, size))
+        .filter(|&t| t >= low);
     let start = top.and_then(|top| match p.owner {
         Owner::Kernel => Some(align_down(top, GRANULE)).filter(|&s| s >= low),
         Owner::User => highest_origin(arch, top, low, size, allowed),
@@ -716,7 +751,7 @@ fn place_fixed(
 ) -> Result<Range<u64>, PlanError> {
     let size = fixed_size(p);
     let range = u64::from(origin)..u64::from(origin) + size;
-    if range.start < u64::from(memory.origin) || range.end > memory.end() {
+    if range.start < u64::from(memory.origin) || reach(p, range.end) > memory.end() {
         return Err(PlanError::OriginOutsideMemory {
             partition: p.name.clone(),
             origin,
