@@ -416,6 +416,9 @@ fn two_broken_partitions_are_both_named() {
     assert!(all.blockers[0].setting.starts_with("user-sram"), "{error}");
     let text = error.to_string();
     assert!(text.contains("no single change fixes this"), "{text}");
-    assert!(text.contains("memory sram1 (114688 bytes) cannot hold"), "{text}");
+    assert!(
+        text.contains("memory sram1 (114688 bytes) cannot hold"),
+        "{text}"
+    );
     assert!(text.contains("30016 bytes (0x7540) above"), "{text}");
 }

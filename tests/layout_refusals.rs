@@ -212,7 +212,10 @@ fn no_partition_lives_in_the_system_region() {
     let last = request.partitions.last_mut().unwrap();
     last.origin = Some(0xDFFF_C000);
     let error = plan(&board, &request).unwrap_err();
-    let PlanError::SystemRegion { partition, range, .. } = &error else {
+    let PlanError::SystemRegion {
+        partition, range, ..
+    } = &error
+    else {
         panic!("{error}");
     };
     assert_eq!(partition, "user-system");

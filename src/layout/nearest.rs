@@ -349,7 +349,10 @@ fn blockers(board: &Board, request: &Request, targets: &[Target]) -> Vec<Blocker
             let setting = match &t {
                 Target::Partition(name) => {
                     let p = alone.partitions.iter().find(|p| &p.name == name)?;
-                    let at = p.origin.map(|o| format!(" at {o:#010x}")).unwrap_or_default();
+                    let at = p
+                        .origin
+                        .map(|o| format!(" at {o:#010x}"))
+                        .unwrap_or_default();
                     format!("{name} ({} in {}{at})", p.size, p.memory)
                 }
                 Target::Key(key) => format!("`{key}` = {} bytes", *alone.clone().key_mut(key)?),
@@ -549,8 +552,9 @@ impl Grid {
     fn next_down(self, value: u64) -> Option<u64> {
         match self {
             Grid::Multiples(step) => value.checked_sub(step),
-            Grid::Granules { base } => (align_up(base + value, GRANULE).checked_sub(GRANULE)?)
-                .checked_sub(base),
+            Grid::Granules { base } => {
+                (align_up(base + value, GRANULE).checked_sub(GRANULE)?).checked_sub(base)
+            }
         }
     }
 

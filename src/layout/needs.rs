@@ -54,8 +54,8 @@ use super::request::{
     USER_SRAM,
 };
 use crate::board::{Board, Memory};
-use std::ops::Range;
 use crate::mpu::{GRANULE, MemoryKind, align_up};
+use std::ops::Range;
 
 /// The first address of the System region.
 pub const SYSTEM_REGION_START: u64 = 0xE000_0000;

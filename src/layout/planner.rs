@@ -7,7 +7,9 @@
 //! before the `rest` partition packed upward from the memory's start, those
 //! after it packed downward from its end, and `rest` taking the window in
 //! between. A kernel partition goes anywhere (32-byte aligned: the kernel
-//! reaches memory through the default map). A user partition needs an origin
+//! reaches memory through the default map) and takes whole 32-byte
+//! granules, so the partition after it starts on one. Partitions lie below
+//! the System region, also in a memory that crosses into it. A user partition needs an origin
 //! at which its range is exactly coverable with the regions allowed to it;
 //! the gap that skipping to such an origin leaves is alignment loss, and so
 //! is the part of a user `rest` window no allowed region set covers. A
@@ -21,7 +23,7 @@
 //!
 //! Before placing anything, [`needs`](super::needs) refuses what cannot
 //! work whatever the addresses (a partition in the wrong kind of memory or
-//! in the System region, a size below what the firmware puts there); a
+//! reaching into the System region, a size below what the firmware puts there); a
 //! `rest` partition is checked against the same minimum when it is placed.
 //! When no placement works, [`nearest`](super::nearest) finds the nearest
 //! sizes and origins that do, by planning again.
@@ -652,13 +654,15 @@ fn place(
         });
     }
     gaps.sort_by_key(|g| g.start);
-    let gaps = gaps.into_iter().fold(Vec::new(), |mut merged: Vec<AddressRange>, gap| {
-        match merged.last_mut() {
-            Some(last) if last.end == gap.start => last.end = gap.end,
-            _ => merged.push(gap),
-        }
-        merged
-    });
+    let gaps = gaps
+        .into_iter()
+        .fold(Vec::new(), |mut merged: Vec<AddressRange>, gap| {
+            match merged.last_mut() {
+                Some(last) if last.end == gap.start => last.end = gap.end,
+                _ => merged.push(gap),
+            }
+            merged
+        });
     let regions = allowed.iter().sum();
     Ok(Placement {
         placed,
@@ -730,9 +734,7 @@ fn place_down(
             })
         };
     }
-    let top = high
-        .checked_sub(reach(p, size))
-        .filter(|&t| t >= low);
+    let top = high.checked_sub(reach(p, size)).filter(|&t| t >= low);
     let start = top.and_then(|top| match p.owner {
         Owner::Kernel => Some(align_down(top, GRANULE)).filter(|&s| s >= low),
         Owner::User => highest_origin(arch, top, low, size, allowed),
