@@ -486,7 +486,9 @@ fn key_alternative(board: &Board, request: &Request, key: &str) -> Option<Altern
     let value = *request.clone().key_mut(key)?;
     let plans = |v: u64| {
         let mut retry = request.clone();
-        retry.key_mut(key).map(|slot| *slot = v);
+        if let Some(slot) = retry.key_mut(key) {
+            *slot = v;
+        }
         plan_only(board, &retry).is_ok()
     };
     let lowest = needs::key_minimum(key).bytes;

@@ -94,7 +94,7 @@ pub enum PlanError {
         /// `size` or `origin`.
         what: &'static str,
         value: u64,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition}: {}, below the minimum of {minimum} bytes: {holds}{alternatives}",
@@ -115,7 +115,7 @@ pub enum PlanError {
         minimum: u64,
         /// What the minimum is made of.
         holds: String,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "{partitions} user partitions need at least one MPU region each, but only {available} \
@@ -137,7 +137,7 @@ pub enum PlanError {
         length: u64,
         partitions: String,
         needed: u64,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition}: origin {origin:#010x} + {size} bytes is outside memory {memory} ({}){alternatives}",
@@ -149,7 +149,7 @@ pub enum PlanError {
         size: u64,
         memory: String,
         memory_range: Range<u64>,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition} ({}) cannot be placed where the MPU region(s) left for it \
@@ -162,7 +162,7 @@ pub enum PlanError {
         size: u64,
         allowed: usize,
         window: Range<u64>,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition}: {size} bytes at the fixed origin {origin:#010x} need {} MPU \
@@ -175,7 +175,7 @@ pub enum PlanError {
         size: u64,
         allowed: usize,
         needed: Option<usize>,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "the user partitions need more MPU regions than the {available} left for them: {needs}{alternatives}"
@@ -185,7 +185,7 @@ pub enum PlanError {
         /// The fewest regions each memory's user partitions can be
         /// covered with, by name.
         needs: String,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition} at its fixed origin {origin:#010x} overlaps the partitions \
@@ -195,7 +195,7 @@ pub enum PlanError {
         partition: String,
         origin: u32,
         cursor: u64,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error("the request has no {0} partition")]
     Missing(&'static str),
@@ -273,7 +273,7 @@ pub fn plan_only(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     let chosen = choose(&options, budget.for_user()).ok_or_else(|| PlanError::BudgetExhausted {
         available: budget.for_user(),
         needs: region_needs(&groups, &options),
-        alternatives: Alternatives::default(),
+        alternatives: Default::default(),
     })?;
 
     let mut partitions = Vec::new();
@@ -507,7 +507,7 @@ fn check_fits(memory: &Memory, parts: &[&PartitionRequest]) -> Result<(), PlanEr
             length: memory.length,
             partitions: names.join(", "),
             needed,
-            alternatives: Alternatives::default(),
+            alternatives: Default::default(),
         });
     }
     Ok(())
@@ -628,7 +628,7 @@ fn place(
                         size: 0,
                         allowed: allowed[i],
                         window: window.clone(),
-                        alternatives: Alternatives::default(),
+                        alternatives: Default::default(),
                     })?;
                 s.start..s.end
             }
@@ -730,7 +730,7 @@ fn place_down(
                 partition: p.name.clone(),
                 origin,
                 cursor: high,
-                alternatives: Alternatives::default(),
+                alternatives: Default::default(),
             })
         };
     }
@@ -760,7 +760,7 @@ fn place_fixed(
             size,
             memory: memory.name.clone(),
             memory_range: u64::from(memory.origin)..memory.end(),
-            alternatives: Alternatives::default(),
+            alternatives: Default::default(),
         });
     }
     if range.start < low {
@@ -768,7 +768,7 @@ fn place_fixed(
             partition: p.name.clone(),
             origin,
             cursor: low,
-            alternatives: Alternatives::default(),
+            alternatives: Default::default(),
         });
     }
     if p.owner == Owner::User {
@@ -780,7 +780,7 @@ fn place_fixed(
                 size,
                 allowed,
                 needed,
-                alternatives: Alternatives::default(),
+                alternatives: Default::default(),
             });
         }
     }
@@ -793,7 +793,7 @@ fn not_coverable(p: &PartitionRequest, window: Range<u64>, allowed: usize) -> Pl
         size: fixed_size(p),
         allowed,
         window,
-        alternatives: Alternatives::default(),
+        alternatives: Default::default(),
     }
 }
 
