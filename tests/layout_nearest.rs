@@ -38,11 +38,12 @@ fn origin(rng: &mut Lcg, memory: &Memory) -> u32 {
     (u64::from(memory.origin) + offset) as u32
 }
 
-/// Kernel flash and user flash of fixed sizes (user flash sometimes at a
-/// fixed origin); in SRAM a `rest` kernel SRAM and a fixed-size user SRAM,
-/// both fixed, or a fixed kernel SRAM (any byte count) and a `rest` user
-/// SRAM; stacks and heaps from the least the firmware runs with to a few
-/// hundred bytes.
+/// Kernel flash and user flash of fixed sizes, each sometimes at a fixed
+/// origin (kernel flash's on any byte). In SRAM: a `rest` kernel SRAM and
+/// a fixed-size user SRAM; both fixed; or a fixed kernel SRAM (any byte
+/// count, sometimes at a fixed origin on any byte) and a `rest` user SRAM.
+/// Stacks and heaps from the least the firmware runs with to a few hundred
+/// bytes.
 fn random_request(rng: &mut Lcg, board: &Board) -> Request {
     let (flash, sram) = (&board.memories[0], &board.memories[1]);
     let part = |name: &str, owner, memory: &Memory, size, origin| PartitionRequest {
@@ -53,6 +54,12 @@ fn random_request(rng: &mut Lcg, board: &Board) -> Request {
         origin,
     };
     let kernel_flash = 64 + rng.below(flash.length / 4);
+    // A kernel origin on any byte, a third of the time.
+    let mut kernel_origin = |memory: &Memory| {
+        (rng.below(3) == 0).then(|| memory.origin + rng.below(memory.length / 2) as u32)
+    };
+    let kernel_flash_origin = kernel_origin(flash);
+    let kernel_sram_origin = kernel_origin(sram);
     let user_flash = size(rng, flash.length);
     let origin = (rng.below(2) == 0).then(|| origin(rng, flash));
     let user_sram = size(rng, sram.length);
@@ -69,7 +76,7 @@ fn random_request(rng: &mut Lcg, board: &Board) -> Request {
                 Owner::Kernel,
                 flash,
                 Size::Bytes(kernel_flash),
-                None,
+                kernel_flash_origin,
             ),
             part(
                 "user-flash",
@@ -78,7 +85,13 @@ fn random_request(rng: &mut Lcg, board: &Board) -> Request {
                 Size::Bytes(user_flash),
                 origin,
             ),
-            part("kernel-sram", Owner::Kernel, sram, kernel_sram, None),
+            part(
+                "kernel-sram",
+                Owner::Kernel,
+                sram,
+                kernel_sram,
+                kernel_sram_origin.filter(|_| kernel_sram != Size::Rest),
+            ),
             part("user-sram", Owner::User, sram, user_sram, None),
         ],
         kernel_heap: PROCESS_RECORD + rng.below(256),

@@ -15,14 +15,17 @@
 //! must be multiples of it. A kernel partition takes whole granules (the
 //! planner rounds its slot up to one, see `reach` in the planner), so
 //! whether a kernel size plans depends only on the granule its end falls in
-//! and on its minimum: the search tries one size per granule, the one
-//! nearest the request, which keeps it exact with one plan per granule
-//! (`tests/layout_nearest.rs` checks it byte by byte). A kernel origin
-//! is searched byte by byte. Values that cannot work are skipped without
-//! planning: sizes below the partition's [`minimum`](super::needs::minimum),
-//! sizes above what its memory has left after the other fixed sizes,
-//! origins outside the memory. The search gives up after [`MAX_TRIES`]
-//! plans in one direction.
+//! and on its minimum, and whether a kernel origin plans only on the
+//! granules its start and its end fall in and on lower bounds (the
+//! partitions below it). Between those boundaries the values that plan are
+//! those from some value up: the search tries the top of each such segment
+//! and bisects the first that works, a few plans per granule instead of
+//! one per byte, and as exact (`tests/layout_nearest.rs` checks it byte by
+//! byte). Values that cannot work are skipped without planning: sizes below
+//! the partition's [`minimum`](super::needs::minimum), sizes above what its
+//! memory has left after the other fixed sizes, origins outside the memory.
+//! The search gives up after [`MAX_TRIES`] segments or multiples in one
+//! direction.
 //!
 //! When a failure is about what a stack or heap key leaves (a `rest`
 //! partition too small for `user-stack` + `user-heap`, say), the key's
@@ -438,10 +441,8 @@ pub fn alternative(board: &Board, request: &Request, name: &str) -> Option<Alter
     let (size_grid, origin_grid) = match p.owner {
         Owner::User => (Grid::Multiples(GRANULE), Grid::Multiples(GRANULE)),
         Owner::Kernel => (
-            Grid::Granules {
-                base: origin.unwrap_or(0) % GRANULE,
-            },
-            Grid::Multiples(1),
+            Grid::kernel_sizes(origin.unwrap_or(0)),
+            Grid::kernel_origins(size),
         ),
     };
 
@@ -535,46 +536,54 @@ fn key_alternative(board: &Board, request: &Request, key: &str) -> Option<Altern
 enum Grid {
     /// Only multiples of this step can work.
     Multiples(u64),
-    /// Values that put `base + value` in the same granule plan alike, apart
-    /// from the value's lower bound: one value per granule, the nearest to
-    /// the request, is tried.
-    Granules { base: u64 },
+    /// Values plan alike within a segment, apart from lower bounds that
+    /// cut it (a kernel partition's minimum size; for its origin, the end
+    /// of the partitions below): a segment starts at every value congruent
+    /// to one of these phases modulo the granule. Within a segment the
+    /// values that plan are those from some value up, so its top tells
+    /// whether any does, and bisection finds the lowest.
+    Segments([u64; 2]),
 }
 
 impl Grid {
-    fn first_down(self, high: u64) -> u64 {
-        match self {
-            Grid::Multiples(step) => align_down(high, step),
-            Grid::Granules { .. } => high,
-        }
+    /// For a kernel partition's size, when its end lies `base` bytes past
+    /// a granule boundary: segments are the granules its end falls in (the
+    /// planner rounds the slot up to the granule).
+    fn kernel_sizes(base: u64) -> Grid {
+        let phase = (GRANULE + 1 - base % GRANULE) % GRANULE;
+        Grid::Segments([phase, phase])
     }
 
-    /// The next value below `value`: for granules, the last one of the
-    /// granule before.
-    fn next_down(self, value: u64) -> Option<u64> {
-        match self {
-            Grid::Multiples(step) => value.checked_sub(step),
-            Grid::Granules { base } => {
-                (align_up(base + value, GRANULE).checked_sub(GRANULE)?).checked_sub(base)
-            }
-        }
+    /// For a kernel partition's origin, with `size` bytes: the granule its
+    /// end falls in, and the granule the origin falls in (which bounds what
+    /// is placed below it).
+    fn kernel_origins(size: u64) -> Grid {
+        Grid::Segments([0, (GRANULE + 1 - size % GRANULE) % GRANULE])
     }
+}
 
-    fn first_up(self, low: u64) -> u64 {
-        match self {
-            Grid::Multiples(step) => align_up(low, step),
-            Grid::Granules { .. } => low,
-        }
-    }
+/// The first value of the segment holding `value`.
+fn segment_start(phases: [u64; 2], value: u64) -> u64 {
+    phases
+        .iter()
+        .map(|&phase| {
+            let offset = (value + GRANULE - phase) % GRANULE;
+            value.saturating_sub(offset)
+        })
+        .max()
+        .unwrap_or(value)
+}
 
-    /// The next value above `value`: for granules, the first one of the
-    /// granule after.
-    fn next_up(self, value: u64) -> u64 {
-        match self {
-            Grid::Multiples(step) => value + step,
-            Grid::Granules { base } => align_up(base + value, GRANULE) + 1 - base,
-        }
-    }
+/// The last value of the segment holding `value`.
+fn segment_end(phases: [u64; 2], value: u64) -> u64 {
+    phases
+        .iter()
+        .map(|&phase| {
+            let offset = (phase + GRANULE - value % GRANULE) % GRANULE;
+            value + if offset == 0 { GRANULE } else { offset } - 1
+        })
+        .min()
+        .unwrap_or(value)
 }
 
 /// The nearest values of `grid` in `bounds` on either side of `requested`
@@ -586,38 +595,79 @@ fn nearest(
     works: impl Fn(u64) -> bool,
 ) -> Nearest {
     let (low, high) = (*bounds.start(), *bounds.end());
-    let below = match requested.checked_sub(1) {
-        None => Side::None,
-        Some(below) => scan(
-            Some(grid.first_down(below.min(high))),
-            |v| v >= low,
-            |v| grid.next_down(v),
-            &works,
-        ),
-    };
-    let above = scan(
-        Some(grid.first_up(requested.saturating_add(1).max(low))),
-        |v| v <= high,
-        |v| Some(grid.next_up(v)),
-        &works,
-    );
-    Nearest { below, above }
+    let first_below = requested.checked_sub(1).map(|b| b.min(high));
+    let first_above = requested.saturating_add(1).max(low);
+    let inside_below = |v: u64| v >= low;
+    let inside_above = |v: u64| v <= high;
+    match grid {
+        Grid::Multiples(step) => Nearest {
+            below: scan(
+                first_below.map(|v| align_down(v, step)),
+                inside_below,
+                |v| v.checked_sub(step),
+                |v| works(v).then_some(v),
+            ),
+            above: scan(
+                Some(align_up(first_above, step)),
+                inside_above,
+                |v| Some(v + step),
+                |v| works(v).then_some(v),
+            ),
+        },
+        // Below: the top of each segment; above: the top of each segment,
+        // then the lowest value of the first that works.
+        Grid::Segments(phases) => Nearest {
+            below: scan(
+                first_below,
+                inside_below,
+                |v| segment_start(phases, v).checked_sub(1),
+                |v| works(v).then_some(v),
+            ),
+            above: scan(
+                Some(first_above),
+                inside_above,
+                |v| Some(segment_end(phases, v) + 1),
+                |v| {
+                    let top = segment_end(phases, v).min(high);
+                    works(top).then(|| lowest_working(v, top, &works))
+                },
+            ),
+        },
+    }
+}
+
+/// The lowest value in `low..=high` that works, when `high` does and the
+/// values that work are those from some value up.
+fn lowest_working(low: u64, high: u64, works: impl Fn(u64) -> bool) -> u64 {
+    if works(low) {
+        return low;
+    }
+    let (mut fails, mut working) = (low, high);
+    while working - fails > 1 {
+        let middle = fails + (working - fails) / 2;
+        if works(middle) {
+            working = middle;
+        } else {
+            fails = middle;
+        }
+    }
+    working
 }
 
 /// The first value from `start` on, stepping with `next` while `inside`,
-/// that `works`.
+/// for which `found` gives an answer.
 fn scan(
     start: Option<u64>,
     inside: impl Fn(u64) -> bool,
     next: impl Fn(u64) -> Option<u64>,
-    works: impl Fn(u64) -> bool,
+    found: impl Fn(u64) -> Option<u64>,
 ) -> Side {
     let mut value = start;
     for _ in 0..MAX_TRIES {
         match value {
             Some(v) if inside(v) => {
-                if works(v) {
-                    return Side::Found(v);
+                if let Some(answer) = found(v) {
+                    return Side::Found(answer);
                 }
                 value = next(v);
             }
