@@ -195,7 +195,7 @@ fn impossible_requests_name_the_constraint_and_alternatives() {
     assert_eq!(*allowed, 1);
     // One region grants 64 KiB only on a 16 KiB subregion boundary (a 128
     // KiB region), and below 0x1020 lies kernel flash.
-    let origins = alternatives.0[0].origins;
+    let origins = alternatives.values[0].origins;
     assert_eq!(
         origins,
         Some(Nearest {

@@ -83,6 +83,25 @@ fn standard_partitions_must_be_in_their_kind_of_memory() {
             "{error}"
         );
     }
+    // Kernel partitions are not granted anything: the message says what
+    // they hold instead.
+    for (name, memory, reason) in [
+        ("kernel-sram", "flash", "flash is not written by stores"),
+        ("kernel-flash", "sram2", "ram loses them at power-off"),
+    ] {
+        let error = plan(
+            &b,
+            &edited(&b, name, |p| {
+                p.memory = memory.into();
+                p.size = Size::Bytes(8 * 1024);
+            }),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("a kernel partition there holds"), "{error}");
+        assert!(error.contains(reason), "{error}");
+        assert!(!error.contains("user partition"), "{error}");
+    }
     // User SRAM in flash would be granted r-x: the message says so.
     let error = plan(
         &b,
@@ -145,29 +164,62 @@ fn with_memory_at(board: &Board, origin: u32, length: u64) -> (Board, Request) {
 fn no_partition_lives_in_the_system_region() {
     let b = bundled("qemu-mps2-an386");
     let start = SYSTEM_REGION_START as u32;
-    for (origin, length) in [
-        (start, 0x1000),
-        (start - 0x1000, 0x2000),
-        (0xFFFF_F000, 0x1000),
-    ] {
+    // Memories that start in the System region hold nothing.
+    for (origin, length) in [(start, 0x1000), (0xFFFF_F000, 0x1000)] {
         let (board, request) = with_memory_at(&b, origin, length);
         let error = plan(&board, &request).unwrap_err();
         let PlanError::SystemRegion {
-            partition, memory, ..
+            partition,
+            memory,
+            range,
         } = &error
         else {
             panic!("{origin:#x}: {error}");
         };
         assert_eq!(
-            (partition.as_str(), memory.as_str()),
-            ("user-system", "system")
+            (partition.as_str(), memory.as_str(), range.start),
+            ("user-system", "system", u64::from(origin))
         );
         assert!(error.to_string().contains("System region"), "{error}");
+        assert!(error.to_string().contains("B3.5"), "{error}");
     }
     // Ending exactly where the System region starts is fine.
     let (board, request) = with_memory_at(&b, start - 0x1000, 0x1000);
     let p = plan(&board, &request).unwrap();
     assert_eq!(p.partition("user-system").unwrap().end, SYSTEM_REGION_START);
+    // A memory that crosses into it holds partitions below it: `rest` takes
+    // what lies below, a fixed 32 KiB ending at the boundary plans.
+    let (board, request) = with_memory_at(&b, start - 0x1000, 0x2000);
+    let p = plan(&board, &request).unwrap();
+    let system = p.partition("user-system").unwrap();
+    assert_eq!(
+        (system.start, system.end),
+        (SYSTEM_REGION_START - 0x1000, SYSTEM_REGION_START)
+    );
+    let (board, mut request) = with_memory_at(&b, start - 0x10000, 0x20000);
+    let last = request.partitions.last_mut().unwrap();
+    last.size = Size::Bytes(0x8000);
+    last.origin = Some(0xDFFF_8000);
+    let p = plan(&board, &request).unwrap();
+    let system = p.partition("user-system").unwrap();
+    assert_eq!(
+        (system.start, system.end),
+        (0xDFFF_8000, SYSTEM_REGION_START)
+    );
+    assert!(p.verify().is_ok());
+    // A partition that itself reaches the System region is refused, with
+    // its own range.
+    let last = request.partitions.last_mut().unwrap();
+    last.origin = Some(0xDFFF_C000);
+    let error = plan(&board, &request).unwrap_err();
+    let PlanError::SystemRegion {
+        partition, range, ..
+    } = &error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!(partition, "user-system");
+    assert_eq!(*range, 0xDFFF_C000..0xE000_4000);
 }
 
 #[test]
@@ -326,7 +378,9 @@ fn a_rest_partition_left_too_small_is_refused() {
         ("kernel-sram", true, 24 * 1024)
     );
     assert!(
-        error.to_string().contains("\"rest\", which leaves"),
+        error.to_string().contains(
+            "`kernel-sram` = \"rest\" leaves it 16384 bytes, below the minimum of 24576 bytes"
+        ),
         "{error}"
     );
 }

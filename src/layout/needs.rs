@@ -11,9 +11,11 @@
 //! - **Outside the System region.** Addresses from `0xE0000000` up are the
 //!   System region of the ARMv7-M and ARMv8-M memory map: the Private
 //!   Peripheral Bus and the vendor system region, both Execute Never, where
-//!   MPU attributes do not apply to the PPB (ARMv7-M ARM B3.1, "The system
-//!   address map", and B3.5, "Protected Memory System Architecture"). No
-//!   partition can live there.
+//!   MPU attributes do not apply to the PPB, whose accesses always use the
+//!   default memory map (ARMv7-M ARM B3.1, "The system address map", and
+//!   B3.5, "Protected Memory System Architecture"). The rule is about
+//!   addresses, not memories: no partition may reach `0xE0000000`, but a
+//!   memory that crosses it still holds partitions below it ([`usable`]).
 //! - **Whole MPU granules.** Every MPU boundary is a multiple of
 //!   [`GRANULE`] (32 bytes) on both architectures, so a user partition with
 //!   a fixed size or origin off that grid can never be granted exactly.
@@ -48,10 +50,12 @@ use firmware_abi::UserspaceHeader;
 
 use super::planner::PlanError;
 use super::request::{
-    KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, Size, USER_FLASH, USER_SRAM,
+    KERNEL_FLASH, KERNEL_SRAM, Owner, PartitionRequest, Request, SPLIT_KEYS, Size, USER_FLASH,
+    USER_SRAM,
 };
 use crate::board::{Board, Memory};
 use crate::mpu::{GRANULE, MemoryKind, align_up};
+use std::ops::Range;
 
 /// The first address of the System region.
 pub const SYSTEM_REGION_START: u64 = 0xE000_0000;
@@ -81,6 +85,28 @@ pub fn required_kind(partition: &str) -> Option<MemoryKind> {
         KERNEL_FLASH | USER_FLASH => Some(MemoryKind::Flash),
         KERNEL_SRAM | USER_SRAM => Some(MemoryKind::Ram),
         _ => None,
+    }
+}
+
+/// Why a standard partition of `owner` cannot work in a `kind` memory
+/// when it needs an `expected` one: a user partition is granted its
+/// memory's access, the kernel reaches memory through the default map, so
+/// only what is stored there matters.
+pub fn why_kind(owner: Owner, kind: MemoryKind, expected: MemoryKind) -> String {
+    match (owner, expected) {
+        (Owner::User, _) => format!(
+            "a user partition is granted {} there, it needs {}",
+            kind.user_access(),
+            expected.user_access()
+        ),
+        (Owner::Kernel, MemoryKind::Flash) => format!(
+            "a kernel partition there holds code, and kernel flash the vector table the core \
+             fetches at reset, which need non-volatile memory; {kind} loses them at power-off"
+        ),
+        (Owner::Kernel, _) => format!(
+            "a kernel partition there holds the kernel's stack, data or heap, which it writes \
+             with ordinary stores; {kind} is not written by stores"
+        ),
     }
 }
 
@@ -159,20 +185,41 @@ pub fn check_request(board: &Board, request: &Request) -> Result<(), PlanError> 
     check_splits(request)
 }
 
+/// The part of `memory` below the System region, where partitions may lie:
+/// all of it, unless it reaches `0xE0000000`.
+pub fn usable(memory: &Memory) -> Memory {
+    let end = memory.end().min(SYSTEM_REGION_START);
+    Memory {
+        length: end.saturating_sub(u64::from(memory.origin)),
+        ..memory.clone()
+    }
+}
+
 fn check_memory(p: &PartitionRequest, memory: &Memory) -> Result<(), PlanError> {
     if let Some(expected) = required_kind(&p.name).filter(|&k| k != memory.kind) {
         return Err(PlanError::WrongKind {
             partition: p.name.clone(),
+            owner: p.owner,
             memory: memory.name.clone(),
             kind: memory.kind,
             expected,
         });
     }
-    if memory.end() > SYSTEM_REGION_START {
+    // The addresses the partition is known to reach: at a fixed origin its
+    // range, otherwise at least its memory's first granule.
+    let reaches: Range<u64> = match (p.origin, p.size) {
+        (Some(origin), Size::Bytes(size)) => u64::from(origin)..u64::from(origin) + size,
+        _ => u64::from(memory.origin)..u64::from(memory.origin) + GRANULE.min(memory.length),
+    };
+    if reaches.end > SYSTEM_REGION_START {
         return Err(PlanError::SystemRegion {
             partition: p.name.clone(),
             memory: memory.name.clone(),
-            range: u64::from(memory.origin)..memory.end(),
+            range: if p.origin.is_some() {
+                reaches
+            } else {
+                u64::from(memory.origin)..memory.end()
+            },
         });
     }
     Ok(())
@@ -227,45 +274,45 @@ pub fn check_size(
     })
 }
 
+/// The least value of split key `key` (one of [`SPLIT_KEYS`]) and what it
+/// must hold: a stack the basic exception frame, the kernel heap the
+/// process record; the user heap may be empty.
+pub fn key_minimum(key: &str) -> Minimum {
+    match key {
+        "kernel-stack" | "user-stack" => Minimum {
+            bytes: EXCEPTION_FRAME,
+            holds: format!("the basic exception frame, {EXCEPTION_FRAME} bytes"),
+        },
+        "kernel-heap" => Minimum {
+            bytes: PROCESS_RECORD,
+            holds: format!(
+                "the process record the kernel allocates at boot, {PROCESS_RECORD} bytes"
+            ),
+        },
+        _ => Minimum {
+            bytes: 0,
+            holds: "nothing".to_owned(),
+        },
+    }
+}
+
 /// The stacks and the kernel heap, for the SRAM partitions the request has.
 fn check_splits(request: &Request) -> Result<(), PlanError> {
     let has = |name| request.partitions.iter().any(|p| p.name == name);
-    let stack_holds = format!("the basic exception frame, {EXCEPTION_FRAME} bytes");
-    let mut checks = Vec::new();
-    if has(KERNEL_SRAM) {
-        checks.push((
-            KERNEL_SRAM,
-            "kernel-stack",
-            request.splits.kernel_stack,
-            EXCEPTION_FRAME,
-            stack_holds.clone(),
-        ));
-        checks.push((
-            KERNEL_SRAM,
-            "kernel-heap",
-            request.kernel_heap,
-            PROCESS_RECORD,
-            format!("the process record the kernel allocates at boot, {PROCESS_RECORD} bytes"),
-        ));
-    }
-    if has(USER_SRAM) {
-        checks.push((
-            USER_SRAM,
-            "user-stack",
-            request.splits.user_stack,
-            EXCEPTION_FRAME,
-            stack_holds,
-        ));
-    }
-    for (partition, key, value, minimum, holds) in checks {
-        if value < minimum {
+    let mut values = request.clone();
+    for (key, partition) in SPLIT_KEYS {
+        let Some(&mut value) = values.key_mut(key) else {
+            continue;
+        };
+        let minimum = key_minimum(key);
+        if has(partition) && value < minimum.bytes {
             return Err(PlanError::TooSmall {
                 partition: partition.to_owned(),
                 key: key.to_owned(),
                 value,
                 rest: false,
-                minimum,
-                holds,
+                minimum: minimum.bytes,
+                holds: minimum.holds,
                 alternatives: Default::default(),
             });
         }

@@ -7,7 +7,9 @@
 //! before the `rest` partition packed upward from the memory's start, those
 //! after it packed downward from its end, and `rest` taking the window in
 //! between. A kernel partition goes anywhere (32-byte aligned: the kernel
-//! reaches memory through the default map). A user partition needs an origin
+//! reaches memory through the default map) and takes whole 32-byte
+//! granules, so the partition after it starts on one. Partitions lie below
+//! the System region, also in a memory that crosses into it. A user partition needs an origin
 //! at which its range is exactly coverable with the regions allowed to it;
 //! the gap that skipping to such an origin leaves is alignment loss, and so
 //! is the part of a user `rest` window no allowed region set covers. A
@@ -21,7 +23,7 @@
 //!
 //! Before placing anything, [`needs`](super::needs) refuses what cannot
 //! work whatever the addresses (a partition in the wrong kind of memory or
-//! in the System region, a size below what the firmware puts there); a
+//! reaching into the System region, a size below what the firmware puts there); a
 //! `rest` partition is checked against the same minimum when it is placed.
 //! When no placement works, [`nearest`](super::nearest) finds the nearest
 //! sizes and origins that do, by planning again.
@@ -60,25 +62,26 @@ pub enum PlanError {
     },
     #[error(
         "partition {partition} is in memory {memory}, a {kind} memory; {partition} must be in a \
-         {expected} memory (a user partition is granted {} there, it needs {})",
-        kind.user_access(),
-        expected.user_access()
+         {expected} memory ({})",
+        needs::why_kind(*owner, *kind, *expected)
     )]
     WrongKind {
         partition: String,
+        owner: Owner,
         memory: String,
         kind: MemoryKind,
         expected: MemoryKind,
     },
     #[error(
-        "partition {partition} is in memory {memory} ({}), which reaches into the System region \
-         (0xe0000000 and up: Execute Never, and MPU attributes do not apply to the Private \
-         Peripheral Bus), where no partition can live",
+        "partition {partition} in memory {memory} would reach {} in the System region \
+         (0xe0000000 and up: Execute Never, and the MPU does not apply to the Private \
+         Peripheral Bus, ARMv7-M ARM B3.1 and B3.5), where no partition can live",
         format_range(range)
     )]
     SystemRegion {
         partition: String,
         memory: String,
+        /// The partition's range at a fixed origin, otherwise its memory's.
         range: Range<u64>,
     },
     #[error(
@@ -91,11 +94,15 @@ pub enum PlanError {
         /// `size` or `origin`.
         what: &'static str,
         value: u64,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
-        "partition {partition}: `{key}` = {} is below the minimum of {minimum} bytes: {holds}{alternatives}",
-        if *rest { format!("\"rest\", which leaves {value} bytes") } else { format!("{value} bytes") }
+        "partition {partition}: {}, below the minimum of {minimum} bytes: {holds}{alternatives}",
+        if *rest {
+            format!("`{key}` = \"rest\" leaves it {value} bytes")
+        } else {
+            format!("`{key}` = {value} bytes is too small")
+        }
     )]
     TooSmall {
         partition: String,
@@ -108,7 +115,7 @@ pub enum PlanError {
         minimum: u64,
         /// What the minimum is made of.
         holds: String,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "{partitions} user partitions need at least one MPU region each, but only {available} \
@@ -130,7 +137,7 @@ pub enum PlanError {
         length: u64,
         partitions: String,
         needed: u64,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition}: origin {origin:#010x} + {size} bytes is outside memory {memory} ({}){alternatives}",
@@ -142,7 +149,7 @@ pub enum PlanError {
         size: u64,
         memory: String,
         memory_range: Range<u64>,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition} ({}) cannot be placed where the MPU region(s) left for it \
@@ -155,7 +162,7 @@ pub enum PlanError {
         size: u64,
         allowed: usize,
         window: Range<u64>,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition}: {size} bytes at the fixed origin {origin:#010x} need {} MPU \
@@ -168,7 +175,7 @@ pub enum PlanError {
         size: u64,
         allowed: usize,
         needed: Option<usize>,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "the user partitions need more MPU regions than the {available} left for them: {needs}{alternatives}"
@@ -178,7 +185,7 @@ pub enum PlanError {
         /// The fewest regions each memory's user partitions can be
         /// covered with, by name.
         needs: String,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error(
         "partition {partition} at its fixed origin {origin:#010x} overlaps the partitions \
@@ -188,7 +195,7 @@ pub enum PlanError {
         partition: String,
         origin: u32,
         cursor: u64,
-        alternatives: Alternatives,
+        alternatives: Box<Alternatives>,
     },
     #[error("the request has no {0} partition")]
     Missing(&'static str),
@@ -235,8 +242,10 @@ pub fn plan_only(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     }
 
     // Per memory: the best placement for each number of regions.
-    let groups: Vec<(&Memory, Vec<&PartitionRequest>)> = board
-        .memories
+    // Partitions lie below the System region, even in a memory that
+    // crosses into it.
+    let usable: Vec<Memory> = board.memories.iter().map(needs::usable).collect();
+    let groups: Vec<(&Memory, Vec<&PartitionRequest>)> = usable
         .iter()
         .map(|m| {
             let parts = request
@@ -264,7 +273,7 @@ pub fn plan_only(board: &Board, request: &Request) -> Result<Plan, PlanError> {
     let chosen = choose(&options, budget.for_user()).ok_or_else(|| PlanError::BudgetExhausted {
         available: budget.for_user(),
         needs: region_needs(&groups, &options),
-        alternatives: Alternatives::default(),
+        alternatives: Default::default(),
     })?;
 
     let mut partitions = Vec::new();
@@ -498,7 +507,7 @@ fn check_fits(memory: &Memory, parts: &[&PartitionRequest]) -> Result<(), PlanEr
             length: memory.length,
             partitions: names.join(", "),
             needed,
-            alternatives: Alternatives::default(),
+            alternatives: Default::default(),
         });
     }
     Ok(())
@@ -574,7 +583,14 @@ fn place(
                 end: range.start,
             });
         }
-        low = range.end;
+        let reach = reach(parts[i], range.end);
+        if reach > range.end {
+            gaps.push(AddressRange {
+                start: range.end,
+                end: reach,
+            });
+        }
+        low = reach;
         placed.push(Placed {
             index: i,
             range,
@@ -612,7 +628,7 @@ fn place(
                         size: 0,
                         allowed: allowed[i],
                         window: window.clone(),
-                        alternatives: Alternatives::default(),
+                        alternatives: Default::default(),
                     })?;
                 s.start..s.end
             }
@@ -638,12 +654,33 @@ fn place(
         });
     }
     gaps.sort_by_key(|g| g.start);
+    let gaps = gaps
+        .into_iter()
+        .fold(Vec::new(), |mut merged: Vec<AddressRange>, gap| {
+            match merged.last_mut() {
+                Some(last) if last.end == gap.start => last.end = gap.end,
+                _ => merged.push(gap),
+            }
+            merged
+        });
     let regions = allowed.iter().sum();
     Ok(Placement {
         placed,
         gaps,
         regions,
     })
+}
+
+/// Where the slot of `p`, ending at `end`, ends: a kernel partition's is
+/// rounded up to a whole granule, so that the next partition starts on one
+/// (where a user partition must start anyway) and whether a kernel size
+/// plans depends only on the granules it takes and on its minimum, which
+/// lets [`nearest`] step through kernel sizes a granule at a time.
+fn reach(p: &PartitionRequest, end: u64) -> u64 {
+    match p.owner {
+        Owner::Kernel => align_up(end, GRANULE),
+        Owner::User => end,
+    }
 }
 
 fn fixed_size(p: &PartitionRequest) -> u64 {
@@ -665,7 +702,7 @@ fn place_up(
     if let Some(origin) = p.origin {
         return place_fixed(arch, memory, p, origin, low, allowed);
     }
-    let fits = |start: u64| start + size <= memory.end();
+    let fits = |start: u64| reach(p, start + size) <= memory.end();
     let start = match p.owner {
         Owner::Kernel => Some(align_up(low, GRANULE)).filter(|&s| fits(s)),
         Owner::User => lowest_origin(arch, low, size, allowed).filter(|&s| fits(s)),
@@ -686,18 +723,18 @@ fn place_down(
     let size = fixed_size(p);
     if let Some(origin) = p.origin {
         let range = place_fixed(arch, memory, p, origin, low, allowed)?;
-        return if range.end <= high {
+        return if reach(p, range.end) <= high {
             Ok(range)
         } else {
             Err(PlanError::OriginConflict {
                 partition: p.name.clone(),
                 origin,
                 cursor: high,
-                alternatives: Alternatives::default(),
+                alternatives: Default::default(),
             })
         };
     }
-    let top = high.checked_sub(size).filter(|&t| t >= low);
+    let top = high.checked_sub(reach(p, size)).filter(|&t| t >= low);
     let start = top.and_then(|top| match p.owner {
         Owner::Kernel => Some(align_down(top, GRANULE)).filter(|&s| s >= low),
         Owner::User => highest_origin(arch, top, low, size, allowed),
@@ -716,14 +753,14 @@ fn place_fixed(
 ) -> Result<Range<u64>, PlanError> {
     let size = fixed_size(p);
     let range = u64::from(origin)..u64::from(origin) + size;
-    if range.start < u64::from(memory.origin) || range.end > memory.end() {
+    if range.start < u64::from(memory.origin) || reach(p, range.end) > memory.end() {
         return Err(PlanError::OriginOutsideMemory {
             partition: p.name.clone(),
             origin,
             size,
             memory: memory.name.clone(),
             memory_range: u64::from(memory.origin)..memory.end(),
-            alternatives: Alternatives::default(),
+            alternatives: Default::default(),
         });
     }
     if range.start < low {
@@ -731,7 +768,7 @@ fn place_fixed(
             partition: p.name.clone(),
             origin,
             cursor: low,
-            alternatives: Alternatives::default(),
+            alternatives: Default::default(),
         });
     }
     if p.owner == Owner::User {
@@ -743,7 +780,7 @@ fn place_fixed(
                 size,
                 allowed,
                 needed,
-                alternatives: Alternatives::default(),
+                alternatives: Default::default(),
             });
         }
     }
@@ -756,7 +793,7 @@ fn not_coverable(p: &PartitionRequest, window: Range<u64>, allowed: usize) -> Pl
         size: fixed_size(p),
         allowed,
         window,
-        alternatives: Alternatives::default(),
+        alternatives: Default::default(),
     }
 }
 

@@ -109,3 +109,25 @@ pub struct Request {
     pub kernel_heap: u64,
     pub splits: Splits,
 }
+
+/// The `[layout]` keys of `mcu-build.toml` that size a stack or heap inside
+/// an SRAM partition, with the partition each lives in.
+pub const SPLIT_KEYS: [(&str, &str); 4] = [
+    ("kernel-stack", KERNEL_SRAM),
+    ("kernel-heap", KERNEL_SRAM),
+    ("user-stack", USER_SRAM),
+    ("user-heap", USER_SRAM),
+];
+
+impl Request {
+    /// The value of split key `key` (one of [`SPLIT_KEYS`]), in bytes.
+    pub fn key_mut(&mut self, key: &str) -> Option<&mut u64> {
+        match key {
+            "kernel-stack" => Some(&mut self.splits.kernel_stack),
+            "kernel-heap" => Some(&mut self.kernel_heap),
+            "user-stack" => Some(&mut self.splits.user_stack),
+            "user-heap" => Some(&mut self.splits.user_heap),
+            _ => None,
+        }
+    }
+}
