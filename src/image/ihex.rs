@@ -329,13 +329,25 @@ impl Parser {
     fn line(&mut self, text: &[u8]) -> Result<(), HexError> {
         self.line += 1;
         let line = self.line;
-        let text = match text.strip_prefix(UTF8_BOM) {
-            Some(rest) if line == 1 => rest,
+        let text = match line {
+            1 => text.strip_prefix(UTF8_BOM).unwrap_or(text),
             _ => text,
         };
         let record_text = text.trim_ascii_end();
         let is_text_end = |c: &u8| *c == CTRL_Z || c.is_ascii_whitespace();
-        let content = match memchr::memchr(CTRL_Z, record_text) {
+        // Ctrl-Z can only be accepted at the end of the end-of-file record's
+        // line or on a line after it; anywhere else inside a record the
+        // hex-digit check below names it. So only those lines are searched,
+        // which keeps the search off the hot path of every data record.
+        let may_hold_ctrl_z = self.eof_line.is_some()
+            || record_text.first() == Some(&CTRL_Z)
+            || record_text.last() == Some(&CTRL_Z);
+        let ctrl_z = if may_hold_ctrl_z {
+            memchr::memchr(CTRL_Z, record_text)
+        } else {
+            None
+        };
+        let content = match ctrl_z {
             // On the line of the end-of-file record, after the record.
             Some(at) if self.eof_line.is_none() => {
                 let before = record_text[..at].trim_ascii_end();
