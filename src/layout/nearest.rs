@@ -375,6 +375,24 @@ fn search(board: &Board, request: &Request, target: &Target) -> Option<Alternati
     }
 }
 
+/// The `alternatives` of the errors that carry them, borrowed as `error`
+/// is (shared or mutable): one list of those variants for both.
+macro_rules! alternatives_of {
+    ($error:expr) => {
+        match $error {
+            PlanError::OffGranule { alternatives, .. }
+            | PlanError::TooSmall { alternatives, .. }
+            | PlanError::DoesNotFit { alternatives, .. }
+            | PlanError::OriginOutsideMemory { alternatives, .. }
+            | PlanError::NotCoverable { alternatives, .. }
+            | PlanError::FixedOriginNotCoverable { alternatives, .. }
+            | PlanError::BudgetExhausted { alternatives, .. }
+            | PlanError::OriginConflict { alternatives, .. } => Some(alternatives),
+            _ => None,
+        }
+    };
+}
+
 impl PlanError {
     /// The sizes and origins that would plan, nearest first, when the
     /// failure is about a partition's size or origin or a stack or heap
@@ -387,32 +405,12 @@ impl PlanError {
     /// plans, the values on their own and the settings that fail on their
     /// own.
     pub fn all_alternatives(&self) -> Option<&Alternatives> {
-        match self {
-            PlanError::OffGranule { alternatives, .. }
-            | PlanError::TooSmall { alternatives, .. }
-            | PlanError::DoesNotFit { alternatives, .. }
-            | PlanError::OriginOutsideMemory { alternatives, .. }
-            | PlanError::NotCoverable { alternatives, .. }
-            | PlanError::FixedOriginNotCoverable { alternatives, .. }
-            | PlanError::BudgetExhausted { alternatives, .. }
-            | PlanError::OriginConflict { alternatives, .. } => Some(alternatives),
-            _ => None,
-        }
+        alternatives_of!(self)
     }
 }
 
 fn alternatives_mut(error: &mut PlanError) -> Option<&mut Alternatives> {
-    match error {
-        PlanError::OffGranule { alternatives, .. }
-        | PlanError::TooSmall { alternatives, .. }
-        | PlanError::DoesNotFit { alternatives, .. }
-        | PlanError::OriginOutsideMemory { alternatives, .. }
-        | PlanError::NotCoverable { alternatives, .. }
-        | PlanError::FixedOriginNotCoverable { alternatives, .. }
-        | PlanError::BudgetExhausted { alternatives, .. }
-        | PlanError::OriginConflict { alternatives, .. } => Some(alternatives),
-        _ => None,
-    }
+    alternatives_of!(error)
 }
 
 /// The nearest sizes and origins of partition `name` that plan.
