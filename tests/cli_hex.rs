@@ -520,7 +520,23 @@ fn a_binary_that_runs_past_4g_names_the_offset() {
         .args(["hex", "info", "big.bin@0xFFFFFFF0"])
         .assert()
         .code(1)
-        .stderr(contains("big.bin: byte offset 0x10: a file of 0x20 bytes loaded at 0xfffffff0 runs past 0xFFFFFFFF"));
+        .stderr(contains(
+            "big.bin: byte offset 0x10: loaded at 0xfffffff0, the file runs past 0xFFFFFFFF \
+             (expected at most 0x10 bytes at that base)",
+        ));
+}
+
+#[test]
+fn an_endless_raw_binary_is_read_only_up_to_the_end_of_the_address_space() {
+    Dir::new()
+        .mcu_build()
+        .args(["hex", "info", "/dev/zero@0xFFFFF000"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "/dev/zero: byte offset 0x1000: loaded at 0xfffff000, the file runs past 0xFFFFFFFF",
+        ));
 }
 
 #[test]

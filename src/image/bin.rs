@@ -52,13 +52,12 @@ impl Limits {
 /// Reading a binary failed: it does not fit in the address space from `base`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "byte offset {offset:#x}: a file of {len:#x} bytes loaded at {base:#010x} runs past 0xFFFFFFFF \
+    "byte offset {offset:#x}: loaded at {base:#010x}, the file runs past 0xFFFFFFFF \
      (expected at most {max:#x} bytes at that base)",
     max = super::ADDRESS_SPACE_END - u64::from(*base)
 )]
 pub struct BinReadError {
     pub offset: u64,
-    pub len: u64,
     pub base: u32,
 }
 
@@ -66,11 +65,7 @@ pub struct BinReadError {
 pub fn read(data: Vec<u8>, base: u32) -> Result<Image, BinReadError> {
     let room = super::ADDRESS_SPACE_END - u64::from(base);
     if data.len() as u64 > room {
-        return Err(BinReadError {
-            offset: room,
-            len: data.len() as u64,
-            base,
-        });
+        return Err(BinReadError { offset: room, base });
     }
     let mut image = Image::new();
     image

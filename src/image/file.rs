@@ -158,13 +158,17 @@ pub fn load(spec: &InputSpec) -> Result<LoadedFile, LoadError> {
         .map(|file| BufReader::with_capacity(1 << 16, file))
         .map_err(io_error)?;
     let detected = Format::detect(reader.fill_buf().map_err(io_error)?);
-    let read_all = |mut reader: BufReader<std::fs::File>| {
+    fn read_all(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
         let mut content = Vec::new();
         reader.read_to_end(&mut content).map(|_| content)
-    };
+    }
     let (format, image, details) = match (spec.base, detected) {
         (Some(base), _) => {
-            let content = read_all(reader).map_err(io_error)?;
+            // At most one byte more than fits above `base`: enough for
+            // bin::read to refuse a file that runs past 0xFFFFFFFF, and a
+            // bound on an endless source such as /dev/zero.
+            let room = super::ADDRESS_SPACE_END - u64::from(base);
+            let content = read_all(reader.take(room + 1)).map_err(io_error)?;
             let image = bin::read(content, base).map_err(|error| LoadError::Bin { path, error })?;
             (Format::Bin, image, Details::Bin { base })
         }
