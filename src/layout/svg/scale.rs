@@ -31,6 +31,11 @@ pub const BREAK_GAP: f64 = 26.0;
 /// The least height of a shortened piece, in px: its label below the
 /// break, the break, and a little of the piece's top above it.
 pub const MIN_SHORTENED: f64 = BREAK_GAP + 2.0 * LABEL_HEIGHT;
+/// The least a break removes, in px. A piece within this of the shortened
+/// height is drawn whole: a cut that removes less would be lost in the
+/// 0.01 px rounding of the coordinates, and a piece drawn whole that much
+/// taller than a shortened, larger one is not visibly out of order.
+const MIN_CUT: f64 = 0.05;
 /// The share of a shortened piece's drawn bytes kept below its break (the
 /// rest is kept above it); the label goes below.
 const BELOW_BREAK: f64 = 0.75;
@@ -93,7 +98,7 @@ impl Scale {
     /// too tall to draw whole.
     pub fn cut(&self, start: u64, end: u64) -> Option<Range<u64>> {
         let natural = (end - start) as f64 * self.pixels_per_byte;
-        (natural > self.shortened_height() + 1e-9)
+        (natural > self.shortened_height() + MIN_CUT)
             .then(|| start + self.kept_below..end - self.kept_above)
     }
 
