@@ -343,7 +343,7 @@ fn a_failed_gen_leaves_every_file_as_it_was() {
     std::thread::sleep(std::time::Duration::from_millis(20));
 
     generate(&csv).assert().code(1).stderr(format!(
-        "error: cannot write {}: it is a directory\n",
+        "error: cannot write {}: it is a directory; mcu-build writes generated files as regular files\n",
         out.join("PROXY_zzz_new.c").display()
     ));
     assert_eq!(snapshot(&out), before);

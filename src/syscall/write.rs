@@ -117,28 +117,22 @@ fn replace_all(
     is_stale_candidate: impl Fn(&str) -> bool,
 ) -> Result<WriteSummary, WriteFilesError> {
     let mut summary = WriteSummary::default();
-    let mut staged = Vec::new();
+    // Every existing output is checked before any is staged, so that one
+    // that cannot be a generated file (a FIFO, a device) stops the run
+    // before a temporary file exists.
+    let mut changed = Vec::new();
     for file in files {
         let path = dir.join(&file.name);
-        let same = match std::fs::read(&path) {
-            Ok(existing) => existing == file.contents.as_bytes(),
-            // Staging says why a directory cannot be written.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
-                ) =>
-            {
-                false
-            }
-            Err(error) => return Err(WriteFilesError::Read { path, error }),
-        };
-        if same {
+        if output::holds(&path, file.contents.as_bytes())? {
             summary.unchanged += 1;
         } else {
-            staged.push(output::stage(&path, file.contents.as_bytes())?);
+            changed.push((path, file));
         }
     }
+    let staged = changed
+        .iter()
+        .map(|(path, file)| output::stage(path, file.contents.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
     let stale = stale_files(dir, files, is_stale_candidate)?;
 
     summary.written = staged.len();
@@ -269,7 +263,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "cannot write {}: it is a directory",
+                "cannot write {}: it is a directory; mcu-build writes generated files as regular files",
                 dir.path().join("PROXY_z.c").display()
             )
         );
