@@ -12,7 +12,9 @@
 //! some new and some old: every changed file is first written in full under
 //! a temporary name in the directory (see [`crate::output::stage`]), and
 //! only when all are written are they renamed into place, then the stale
-//! ones removed. A failure before that (a file that cannot be read or
+//! ones removed. An existing output that is not a regular file (a FIFO, a
+//! device, or a link to one) is refused before anything is staged (see
+//! [`crate::output::holds`]). A failure before that (a file that cannot be read or
 //! written, a full disk) deletes the temporary files and leaves the
 //! directory as it was, removing it again if this run created it. What
 //! remains is the renaming itself, which fails only if the directory is
@@ -166,7 +168,10 @@ fn stale_files(
             continue;
         }
         let path = entry.path();
-        if begins_with_banner(&path)? {
+        // Only a regular file can be one we generated; opening a FIFO to
+        // read its banner would wait for a writer.
+        let regular = std::fs::metadata(&path).is_ok_and(|meta| meta.is_file());
+        if regular && begins_with_banner(&path)? {
             stale.push(path);
         }
     }
@@ -268,6 +273,22 @@ mod tests {
             )
         );
         assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_candidate_that_is_not_a_regular_file_is_left_alone_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let is_proxy = |name: &str| name.starts_with("PROXY_");
+        let fifo = dir.path().join("PROXY_fifo.c");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("PROXY_zero.c")).unwrap();
+        let summary = write_changed(dir.path(), &[generated("PROXY_a.c", "a")], is_proxy).unwrap();
+        assert_eq!((summary.written, summary.removed), (1, 0));
+        assert!(std::fs::symlink_metadata(&fifo).is_ok());
+        assert!(std::fs::symlink_metadata(dir.path().join("PROXY_zero.c")).is_ok());
     }
 
     #[test]
