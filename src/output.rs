@@ -99,6 +99,85 @@ pub fn write_atomically_with(
     })
 }
 
+/// Whether the generated file at `path` already holds exactly `bytes`, so
+/// that it can be left alone and keep its modification time (make and
+/// cargo rebuild from those). Generators ask this of every output before
+/// writing any.
+///
+/// Only a regular file (reached through any symbolic links) is compared,
+/// and at most `bytes.len() + 1` bytes of it are read: one byte more tells
+/// a longer file from an equal one. An absent file, or a dangling link
+/// (written through when the file is written), holds nothing. Any other
+/// kind of file (a device, FIFO, socket, directory) is refused: a generated
+/// file is one a build reads back, and reading `/dev/zero` to compare
+/// never ends, nor does opening a FIFO no one writes to.
+pub fn holds(path: &Path, bytes: &[u8]) -> Result<bool, WriteError> {
+    let error = |error| WriteError {
+        path: path.to_owned(),
+        error,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(error(e)),
+    };
+    check_regular(&meta).map_err(error)?;
+    if meta.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    // Non-blocking, so that a FIFO put there since the check above fails
+    // the check below instead of waiting for a writer; no effect on a
+    // regular file.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(error)?;
+    check_regular(&file.metadata().map_err(error)?).map_err(error)?;
+    let mut existing = Vec::with_capacity(bytes.len() + 1);
+    file.take(bytes.len() as u64 + 1)
+        .read_to_end(&mut existing)
+        .map_err(error)?;
+    Ok(existing == bytes)
+}
+
+/// Refuses what is not a regular file, naming its kind.
+fn check_regular(meta: &Metadata) -> io::Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let kind = kind_of(meta);
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {kind}; mcu-build writes generated files as regular files"),
+    ))
+}
+
+/// The kind of a file that is not a regular one, with its article.
+fn kind_of(meta: &Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    "not a regular file"
+}
+
 /// A file written in full but not yet in place: [`stage`] several, then
 /// [`Staged::commit`] them, so that a failure while writing any of them
 /// changes none (dropping a `Staged` deletes its temporary file).
@@ -536,6 +615,31 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holds_compares_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gen.rs");
+        assert!(!holds(&path, b"abc").unwrap(), "absent");
+        std::fs::write(&path, b"abc").unwrap();
+        assert!(holds(&path, b"abc").unwrap());
+        assert!(!holds(&path, b"ab").unwrap(), "longer on disk");
+        assert!(!holds(&path, b"abcd").unwrap(), "shorter on disk");
+        assert!(!holds(&path, b"abd").unwrap(), "same length");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("zero.rs");
+            std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+            assert_eq!(
+                holds(&link, b"\0\0").unwrap_err().to_string(),
+                format!(
+                    "cannot write {}: it is a character device; \
+                     mcu-build writes generated files as regular files",
+                    link.display()
+                )
+            );
+        }
+    }
 
     #[test]
     fn replaces_existing_file_and_leaves_no_temporaries() {

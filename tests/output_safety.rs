@@ -953,3 +953,93 @@ proptest! {
         prop_assert_eq!(temporaries, 0);
     }
 }
+
+/// Runs mcu-build in `dir`, killing it and failing the test if it is still
+/// running after 30 s (a read of an endless output hangs, or fills memory).
+fn mcu_build_within_30_s(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("mcu-build {args:?} still running after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Every name in `dir` with the bytes of the regular files (`None` for the
+/// others, which may never end: /dev/zero).
+fn regular_files(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    names(dir)
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            let regular = fs::metadata(&path).is_ok_and(|meta| meta.is_file());
+            let bytes = regular.then(|| fs::read(&path).unwrap());
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// `syscalls gen` compares each output with what it would write, to leave
+/// unchanged files alone: an existing output that is not a regular file
+/// (a link to /dev/zero or /dev/full, which reads without end; a FIFO, whose
+/// open waits for a writer; a socket; a directory) is refused with its kind
+/// before anything is written, and the directory stays as it was.
+#[test]
+fn syscalls_gen_refuses_an_output_that_is_not_a_regular_file() {
+    let dir = Dir::new();
+    let csv = dir.path("s.csv");
+    let changed = dir.path("changed.csv");
+    fs::copy(common::FORMAT_CSV, &csv).unwrap();
+    let mut text = fs::read_to_string(&csv).unwrap();
+    text.push_str("\"zzz_new\",\"unistd.h\",\"\",\"int\",\"int\"\n");
+    fs::write(&changed, text).unwrap();
+    let gen_args = |csv: &'static str| {
+        [
+            "syscalls", "gen", "--lang", "rust", "--csv", csv, "--out", "out",
+        ]
+    };
+    type Make = fn(&Path);
+    let cases: [(&str, Make); 5] = [
+        ("a character device", |p| {
+            std::os::unix::fs::symlink("/dev/zero", p).unwrap()
+        }),
+        ("a character device", |p| {
+            std::os::unix::fs::symlink("/dev/full", p).unwrap()
+        }),
+        ("a FIFO", mkfifo),
+        ("a socket", |p| {
+            std::mem::forget(std::os::unix::net::UnixListener::bind(p).unwrap());
+        }),
+        ("a directory", |p| fs::create_dir(p).unwrap()),
+    ];
+    for (kind, make) in cases {
+        let _ = fs::remove_dir_all(dir.path("out"));
+        let output = mcu_build(dir.0.path(), &gen_args("s.csv"));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let user = dir.path("out/syscall_user.rs");
+        fs::remove_file(&user).unwrap();
+        make(&user);
+        let before = regular_files(&dir.path("out"));
+        let output = mcu_build_within_30_s(dir.0.path(), &gen_args("changed.csv"));
+        assert_eq!(output.status.code(), Some(1), "{kind}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: cannot write out/syscall_user.rs: it is {kind}; mcu-build writes generated files as regular files\n"
+            )
+        );
+        let after = regular_files(&dir.path("out"));
+        assert_eq!(after, before, "{kind}");
+    }
+}

@@ -343,7 +343,7 @@ fn a_failed_gen_leaves_every_file_as_it_was() {
     std::thread::sleep(std::time::Duration::from_millis(20));
 
     generate(&csv).assert().code(1).stderr(format!(
-        "error: cannot write {}: it is a directory\n",
+        "error: cannot write {}: it is a directory; mcu-build writes generated files as regular files\n",
         out.join("PROXY_zzz_new.c").display()
     ));
     assert_eq!(snapshot(&out), before);
@@ -380,4 +380,38 @@ fn gen_out_must_be_a_directory() {
     }
     assert_eq!(std::fs::read(&file).unwrap(), b"kept");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+/// The tester's cases: `asm` (a GNU C keyword, which arm-none-eabi-gcc
+/// refuses in its default mode) and `maxsyscall` with `--lang rust` (the
+/// CSV serves both languages, so the clash names the language that
+/// defines the identifier without suggesting it is the current output).
+/// Both fail with exit code 1 and write nothing.
+#[test]
+fn gen_refuses_gnu_keywords_and_generated_names_for_either_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "\"asm\",\"x.h\",\"\",\"int\",\"int\"\n",
+            "expected a function name, found the GNU C keyword \"asm\"",
+        ),
+        (
+            "\"maxsyscall\",\"x.h\",\"\",\"int\"\n",
+            "`maxsyscall` would define SYS_maxsyscall, which mcu-build's generated C defines itself",
+        ),
+    ];
+    let csv = dir.path().join("s.csv");
+    let out = dir.path().join("out");
+    for (text, message) in cases {
+        std::fs::write(&csv, text).unwrap();
+        mcu_build()
+            .args(["syscalls", "gen", "--lang", "rust", "--csv"])
+            .arg(&csv)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(1)
+            .stderr(format!("error: {}:1:2: {message}\n", csv.display()));
+        assert!(!out.exists());
+    }
 }

@@ -368,28 +368,23 @@ fn names_that_derive_the_same_or_a_generated_identifier_are_refused() {
     let cases: [(&str, &str); 8] = [
         (
             "\"_exit\",\"unistd.h\",\"\",\"noreturn\",\"int\"\n  \"maxsyscall\",\"x.h\",\"\",\"int\"\n",
-            "t.csv:2:4: `maxsyscall` would define SYS_maxsyscall, which mcu-build generates itself \
-             in the C output",
+            "t.csv:2:4: `maxsyscall` would define SYS_maxsyscall, which mcu-build's generated C defines itself",
         ),
         (
             "\"nsyscalls\",\"x.h\",\"\",\"int\"\n",
-            "t.csv:1:2: `nsyscalls` would define SYS_nsyscalls, which mcu-build generates itself \
-             in the C output",
+            "t.csv:1:2: `nsyscalls` would define SYS_nsyscalls, which mcu-build's generated C defines itself",
         ),
         (
             "\"reserved\",\"x.h\",\"\",\"int\"\n",
-            "t.csv:1:2: `reserved` would define SYS_reserved, which mcu-build generates itself in \
-             the Rust output",
+            "t.csv:1:2: `reserved` would define SYS_reserved, which mcu-build's generated Rust defines itself",
         ),
         (
             "\"sys_call1\",\"x.h\",\"\",\"int\"\n",
-            "t.csv:1:2: `sys_call1` would define sys_call1, which mcu-build generates itself in \
-             the C output",
+            "t.csv:1:2: `sys_call1` would define sys_call1, which mcu-build's generated C defines itself",
         ),
         (
             "\"user_string_ok\",\"x.h\",\"\",\"int\"\n",
-            "t.csv:1:2: `user_string_ok` would define user_string_ok, which mcu-build generates \
-             itself in the Rust output",
+            "t.csv:1:2: `user_string_ok` would define user_string_ok, which mcu-build's generated Rust defines itself",
         ),
         (
             "\"super\",\"x.h\",\"\",\"int\"\n\"read\",\"x.h\",\"\",\"int\"\n\"super_\",\"x.h\",\"\",\"int\"\n",
@@ -420,5 +415,101 @@ fn names_that_derive_distinct_identifiers_are_accepted() {
     format_table();
     if let Some(nuttx) = nuttx_testdata("syscall.csv") {
         csv::read(&nuttx).unwrap();
+    }
+}
+
+fn name_error(name: &str) -> String {
+    let text = format!("\"{name}\",\"x.h\",\"\",\"int\",\"int\"\n");
+    csv::parse(text.as_bytes(), Path::new("t.csv"))
+        .unwrap_err()
+        .to_string()
+}
+
+/// arm-none-eabi-gcc compiles NuttX as GNU C, whose keywords (`asm`,
+/// `__attribute__`...) and built-in names cannot name a function, and the
+/// headers every generated C file includes define `FAR`, `NULL`, `OK`...
+/// as macros: all are refused where the CSV names them.
+#[test]
+fn gnu_c_keywords_and_header_macros_are_refused_as_names() {
+    for keyword in [
+        "asm",
+        "__asm__",
+        "__attribute__",
+        "__extension__",
+        "__inline__",
+        "__volatile__",
+        "__restrict__",
+        "__alignof__",
+        "__label__",
+        "__builtin_va_list",
+        "__int128",
+        "__typeof__",
+    ] {
+        assert_eq!(
+            name_error(keyword),
+            format!("t.csv:1:2: expected a function name, found the GNU C keyword \"{keyword}\"")
+        );
+    }
+    for name in [
+        "FAR",
+        "CODE",
+        "NULL",
+        "OK",
+        "ERROR",
+        "errno",
+        "va_arg",
+        "uintptr_t",
+    ] {
+        assert_eq!(
+            name_error(name),
+            format!(
+                "t.csv:1:2: expected a function name, found \"{name}\", a macro or type defined \
+                 by the NuttX and C library headers that mcu-build's generated C includes"
+            )
+        );
+    }
+    // Near misses stay valid: NuttX has calls with a leading underscore.
+    let table = csv::parse(
+        b"\"far\",\"x.h\",\"\",\"int\"\n\"asm_\",\"x.h\",\"\",\"int\"\n\"_asm\",\"x.h\",\"\",\"int\"\n",
+        Path::new("t.csv"),
+    )
+    .unwrap();
+    assert_eq!(table.entries.len(), 3);
+}
+
+/// Every word of the GNU C keyword list is one GCC refuses as a function
+/// name: `int NAME(int parm1);` does not compile under arm-none-eabi-gcc
+/// (default GNU C mode), while the near misses `_Nonnull` and
+/// `__builtin_expect` do (so a compile failure is the name's, not the
+/// setup's). Words that GCC 14 and 15 added are checked only by newer GCCs.
+#[test]
+fn every_gnu_c_keyword_fails_to_compile_as_a_function_name() {
+    let compiles = |name: &str| -> Option<bool> {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("t.c");
+        std::fs::write(&source, format!("int {name}(int parm1);\n")).unwrap();
+        let status = std::process::Command::new("arm-none-eabi-gcc")
+            .args(["-c", "-o"])
+            .arg(dir.path().join("t.o"))
+            .arg(&source)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        Some(status.success())
+    };
+    let Some(true) = compiles("_Nonnull") else {
+        println!("skipped: arm-none-eabi-gcc is not installed");
+        return;
+    };
+    assert_eq!(compiles("__builtin_expect"), Some(true));
+    let newer = |name: &str| {
+        name.starts_with("__builtin_stdc_")
+            || name.starts_with("__typeof_unqual")
+            || ["__builtin_counted_by_ref", "__builtin_c23_va_start"].contains(&name)
+    };
+    for name in mcu_build::syscall::model::GNU_C_KEYWORDS {
+        if !newer(name) {
+            assert_eq!(compiles(name), Some(false), "{name}");
+        }
     }
 }

@@ -134,9 +134,11 @@ fn write_linker_scripts(dir: &Path, plan: &Planned, splits: &Splits) -> Result<(
 }
 
 /// Writes `bytes` to `path` atomically unless it already holds them, so
-/// that its modification time changes only with its content.
+/// that its modification time changes only with its content. An existing
+/// `path` that is not a regular file (a FIFO, a device) is refused before
+/// anything is written (see [`output::holds`]).
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+    if output::holds(path, bytes)? {
         return Ok(());
     }
     output::write_atomically(path, bytes)
@@ -151,6 +153,25 @@ mod tests {
         let board = board::bundled(name).unwrap();
         let plan = crate::layout::plan(&board, &board.partitions).unwrap();
         (board, Planned::new(plan).unwrap())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_generated_file_that_is_a_device_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memory.ld");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = write_if_changed(&path, b"MEMORY {}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot write {}: it is a character device; \
+                 mcu-build writes generated files as regular files",
+                path.display()
+            )
+        );
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! A UTF-8 byte-order mark at the start of the file is skipped (columns on
 //! line 1 are counted without it, as an editor shows them); NuttX's parser
 //! stops at it with "Bad line" (`tools/csvparser.c`). The function name must
-//! be a C identifier that is not a C keyword ([`SyscallName`]), since it
+//! be a C identifier that is not a keyword of C or GNU C nor a name the
+//! generated C's headers define ([`SyscallName`]), since it
 //! names C functions and the files `PROXY_<name>.c` and `STUB_<name>.c`.
 //! The identifiers the generators derive from the names must be unique in
 //! each scope of the output ([`names`]); a clash is refused here, at the
@@ -84,6 +85,15 @@ pub enum CsvErrorKind {
     InvalidName { name: String },
     #[error("expected a function name, found the C keyword {name:?}")]
     KeywordName { name: String },
+    /// GCC compiles NuttX as GNU C (`-std=gnu17`), whose keywords no
+    /// function can be named.
+    #[error("expected a function name, found the GNU C keyword {name:?}")]
+    GnuKeywordName { name: String },
+    #[error(
+        "expected a function name, found {name:?}, a macro or type defined by the NuttX and C \
+         library headers that mcu-build's generated C includes"
+    )]
+    HeaderName { name: String },
     #[error("expected a new function name, but {name:?} is already defined on line {first_line}")]
     DuplicateName { name: String, first_line: usize },
     /// Boxed: it is rare and large, and every error carries the variant.
@@ -121,8 +131,8 @@ pub fn read(path: &Path) -> Result<SyscallTable, ReadError> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GeneratedNameClash {
     #[error(
-        "`{name}` would define {identifier}, which mcu-build generates itself in the {language} \
-         output"
+        "`{name}` would define {identifier}, which mcu-build's generated {language} defines \
+         itself"
     )]
     Generated {
         name: String,
@@ -315,6 +325,8 @@ fn interpret(fields: &[Field<'_>], line: usize, end_column: usize) -> Result<Sys
             SyscallNameFault::Empty => CsvErrorKind::EmptyName,
             SyscallNameFault::NotIdentifier => CsvErrorKind::InvalidName { name: name_text },
             SyscallNameFault::Keyword => CsvErrorKind::KeywordName { name: name_text },
+            SyscallNameFault::GnuKeyword => CsvErrorKind::GnuKeywordName { name: name_text },
+            SyscallNameFault::HeaderName => CsvErrorKind::HeaderName { name: name_text },
         };
         (name.column, kind)
     })?;

@@ -72,7 +72,8 @@ impl Syscall {
 }
 
 /// A system call's function name: a C identifier (ASCII letters, digits
-/// and `_`, not starting with a digit) that is not a C keyword, because it
+/// and `_`, not starting with a digit) that is not a keyword of C or GNU C
+/// nor a name the generated C's headers define, because it
 /// names a C function, the enumerator `SYS_<name>` and the files
 /// `PROXY_<name>.c` and `STUB_<name>.c`. Checked when the CSV is read, so
 /// that no name can be a path or break the generated C.
@@ -84,7 +85,12 @@ pub struct SyscallName(String);
 pub enum SyscallNameFault {
     Empty,
     NotIdentifier,
+    /// A keyword of ISO C ([`C_KEYWORDS`]).
     Keyword,
+    /// A keyword of GNU C ([`GNU_C_KEYWORDS`]).
+    GnuKeyword,
+    /// A macro or type the generated C's headers define ([`HEADER_NAMES`]).
+    HeaderName,
 }
 
 /// The keywords of C23 (ISO/IEC 9899:2024, 6.4.1), which include those of
@@ -151,6 +157,147 @@ pub const C_KEYWORDS: [&str; 59] = [
     "_Thread_local",
 ];
 
+/// The words GCC takes as keywords (or as built-in names that cannot be
+/// redeclared as functions) in its default GNU C mode (`-std=gnu17`, what
+/// NuttX builds with), beyond [`C_KEYWORDS`]: the C entries of
+/// `c_common_reswords` in GCC's `gcc/c-family/c-common.cc`, the predefined
+/// identifiers (`__func__`, `__FUNCTION__`, `__PRETTY_FUNCTION__`), the
+/// standard predefined macros, and the built-in types. Each one in the
+/// GCC 12 list was checked: `int NAME(int parm1);` fails to compile under
+/// arm-none-eabi-gcc 12.2 -std=gnu17. Those from GCC 14 and 15
+/// (`__typeof_unqual__`, `__builtin_stdc_*`, `__builtin_counted_by_ref`,
+/// `__builtin_c23_va_start`) are keywords there. Double-underscore names are
+/// reserved to the implementation (C17 7.1.3), so refusing a few more than
+/// one GCC version needs costs no real call.
+pub const GNU_C_KEYWORDS: &[&str] = &[
+    "asm",
+    "typeof",
+    "__alignof",
+    "__alignof__",
+    "__asm",
+    "__asm__",
+    "__attribute",
+    "__attribute__",
+    "__auto_type",
+    "__builtin_assoc_barrier",
+    "__builtin_c23_va_start",
+    "__builtin_call_with_static_chain",
+    "__builtin_choose_expr",
+    "__builtin_complex",
+    "__builtin_convertvector",
+    "__builtin_counted_by_ref",
+    "__builtin_has_attribute",
+    "__builtin_offsetof",
+    "__builtin_shuffle",
+    "__builtin_shufflevector",
+    "__builtin_stdc_bit_ceil",
+    "__builtin_stdc_bit_floor",
+    "__builtin_stdc_bit_width",
+    "__builtin_stdc_count_ones",
+    "__builtin_stdc_count_zeros",
+    "__builtin_stdc_first_leading_one",
+    "__builtin_stdc_first_leading_zero",
+    "__builtin_stdc_first_trailing_one",
+    "__builtin_stdc_first_trailing_zero",
+    "__builtin_stdc_has_single_bit",
+    "__builtin_stdc_leading_ones",
+    "__builtin_stdc_leading_zeros",
+    "__builtin_stdc_rotate_left",
+    "__builtin_stdc_rotate_right",
+    "__builtin_stdc_trailing_ones",
+    "__builtin_stdc_trailing_zeros",
+    "__builtin_tgmath",
+    "__builtin_types_compatible_p",
+    "__builtin_va_arg",
+    "__builtin_va_list",
+    "__complex",
+    "__complex__",
+    "__const",
+    "__const__",
+    "__extension__",
+    "__func__",
+    "__FUNCTION__",
+    "__PRETTY_FUNCTION__",
+    "__imag",
+    "__imag__",
+    "__inline",
+    "__inline__",
+    "__int128",
+    "__label__",
+    "__null",
+    "__real",
+    "__real__",
+    "__restrict",
+    "__restrict__",
+    "__signed",
+    "__signed__",
+    "__thread",
+    "__transaction_atomic",
+    "__transaction_cancel",
+    "__transaction_relaxed",
+    "__typeof",
+    "__typeof__",
+    "__typeof_unqual",
+    "__typeof_unqual__",
+    "__volatile",
+    "__volatile__",
+    "__GIMPLE",
+    "__PHI",
+    "__RTL",
+    "__bf16",
+    "_Float16",
+    "_Float32",
+    "_Float64",
+    "_Float128",
+    "_Float32x",
+    "_Float64x",
+    "_Float128x",
+    "_Fract",
+    "_Accum",
+    "_Sat",
+    "__DATE__",
+    "__FILE__",
+    "__LINE__",
+    "__TIME__",
+    "__STDC__",
+    "__STDC_HOSTED__",
+    "__STDC_VERSION__",
+];
+
+/// Names that the headers every generated C file includes define as
+/// macros or types, so that a function of that name cannot be declared
+/// there. Only those: a CSV's own header (`unistd.h`...) is NuttX's
+/// business.
+///
+/// - NuttX's `<nuttx/compiler.h>` (through `<nuttx/config.h>`, which every
+///   proxy and stub includes) defines the pointer qualifiers `FAR`, `NEAR`,
+///   `DSEG` and `CODE` as empty macros: `int FAR(int parm1)` becomes
+///   `int (int parm1)`. `<sys/types.h>` defines `OK` as 0 and `ERROR` as
+///   -1: `int OK(...)` becomes `int 0(...)`.
+/// - The standard headers the generated code includes and uses: `NULL`
+///   and `size_t` (`<stddef.h>`), `uintptr_t` (`<stdint.h>`), `errno`,
+///   `EFAULT` and `ENOSYS` (`<errno.h>`, macros in NuttX and newlib), and
+///   `va_list`, `va_start`, `va_arg`, `va_end` (`<stdarg.h>`, in variadic
+///   proxies).
+pub const HEADER_NAMES: &[&str] = &[
+    "FAR",
+    "NEAR",
+    "DSEG",
+    "CODE",
+    "OK",
+    "ERROR",
+    "NULL",
+    "size_t",
+    "uintptr_t",
+    "errno",
+    "EFAULT",
+    "ENOSYS",
+    "va_list",
+    "va_start",
+    "va_arg",
+    "va_end",
+];
+
 impl SyscallName {
     pub fn new(text: &str) -> Result<SyscallName, SyscallNameFault> {
         let mut chars = text.chars();
@@ -164,6 +311,12 @@ impl SyscallName {
         }
         if C_KEYWORDS.contains(&text) {
             return Err(SyscallNameFault::Keyword);
+        }
+        if GNU_C_KEYWORDS.contains(&text) {
+            return Err(SyscallNameFault::GnuKeyword);
+        }
+        if HEADER_NAMES.contains(&text) {
+            return Err(SyscallNameFault::HeaderName);
         }
         Ok(SyscallName(text.to_owned()))
     }

@@ -12,7 +12,9 @@
 //! some new and some old: every changed file is first written in full under
 //! a temporary name in the directory (see [`crate::output::stage`]), and
 //! only when all are written are they renamed into place, then the stale
-//! ones removed. A failure before that (a file that cannot be read or
+//! ones removed. An existing output that is not a regular file (a FIFO, a
+//! device, or a link to one) is refused before anything is staged (see
+//! [`crate::output::holds`]). A failure before that (a file that cannot be read or
 //! written, a full disk) deletes the temporary files and leaves the
 //! directory as it was, removing it again if this run created it. What
 //! remains is the renaming itself, which fails only if the directory is
@@ -117,28 +119,22 @@ fn replace_all(
     is_stale_candidate: impl Fn(&str) -> bool,
 ) -> Result<WriteSummary, WriteFilesError> {
     let mut summary = WriteSummary::default();
-    let mut staged = Vec::new();
+    // Every existing output is checked before any is staged, so that one
+    // that cannot be a generated file (a FIFO, a device) stops the run
+    // before a temporary file exists.
+    let mut changed = Vec::new();
     for file in files {
         let path = dir.join(&file.name);
-        let same = match std::fs::read(&path) {
-            Ok(existing) => existing == file.contents.as_bytes(),
-            // Staging says why a directory cannot be written.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
-                ) =>
-            {
-                false
-            }
-            Err(error) => return Err(WriteFilesError::Read { path, error }),
-        };
-        if same {
+        if output::holds(&path, file.contents.as_bytes())? {
             summary.unchanged += 1;
         } else {
-            staged.push(output::stage(&path, file.contents.as_bytes())?);
+            changed.push((path, file));
         }
     }
+    let staged = changed
+        .iter()
+        .map(|(path, file)| output::stage(path, file.contents.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
     let stale = stale_files(dir, files, is_stale_candidate)?;
 
     summary.written = staged.len();
@@ -172,7 +168,10 @@ fn stale_files(
             continue;
         }
         let path = entry.path();
-        if begins_with_banner(&path)? {
+        // Only a regular file can be one we generated; opening a FIFO to
+        // read its banner would wait for a writer.
+        let regular = std::fs::metadata(&path).is_ok_and(|meta| meta.is_file());
+        if regular && begins_with_banner(&path)? {
             stale.push(path);
         }
     }
@@ -269,11 +268,27 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "cannot write {}: it is a directory",
+                "cannot write {}: it is a directory; mcu-build writes generated files as regular files",
                 dir.path().join("PROXY_z.c").display()
             )
         );
         assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_candidate_that_is_not_a_regular_file_is_left_alone_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let is_proxy = |name: &str| name.starts_with("PROXY_");
+        let fifo = dir.path().join("PROXY_fifo.c");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("PROXY_zero.c")).unwrap();
+        let summary = write_changed(dir.path(), &[generated("PROXY_a.c", "a")], is_proxy).unwrap();
+        assert_eq!((summary.written, summary.removed), (1, 0));
+        assert!(std::fs::symlink_metadata(&fifo).is_ok());
+        assert!(std::fs::symlink_metadata(dir.path().join("PROXY_zero.c")).is_ok());
     }
 
     #[test]
