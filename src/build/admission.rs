@@ -31,6 +31,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::manifest::Loads;
+use super::provenance::Provenance;
 use super::record::{self, BuildRecord, sha256_hex};
 use crate::board::Board;
 use crate::image::file::InputSpec;
@@ -179,6 +180,9 @@ pub struct Subject<'a> {
     /// The plan the project's configuration gives now, if one was read:
     /// the plan, or why the configuration gives none.
     pub plan: Option<Result<&'a Plan, &'a str>>,
+    /// What the project's configuration makes a build from now (its
+    /// file, board file, system call table and plan), if one was read.
+    pub provenance: Option<&'a Provenance>,
 }
 
 /// The checks against the build record, in order; one skipped check
@@ -197,9 +201,9 @@ pub fn record_checks(subject: &Subject) -> Vec<Check> {
     };
     vec![
         mpu_verified(record),
-        up_to_date(record, subject.spec),
+        up_to_date(record, subject.spec, subject.provenance),
         same_board(record, subject.board),
-        same_plan(record, subject.plan),
+        same_plan(record, subject.plan, subject.provenance),
         as_recorded(record, subject.spec, subject.image),
     ]
 }
@@ -248,7 +252,7 @@ fn mpu_verified(record: &BuildRecord) -> Check {
     )
 }
 
-fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
+fn up_to_date(record: &BuildRecord, spec: &InputSpec, now: Option<&Provenance>) -> Check {
     let kind = CheckKind::UpToDate;
     let Some(stale) = record.stale_inputs() else {
         return failed(
@@ -266,14 +270,24 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
     match record.output_at(image_file) {
         Some(output) => match std::fs::read(image_file) {
             Ok(bytes) if sha256_hex(&bytes) == output.sha256 => {}
-            Ok(_) => problems.push(format!("{} changed", output.path)),
+            Ok(_) => problems.push(format!("{} changed since the build", output.path)),
             Err(error) => problems.push(format!("{} cannot be read: {error}", output.path)),
         },
         None => problems.push(format!(
-            "{} is not an output {} records",
-            image_file.display(),
-            record.path.display()
+            "{} is not one of the outputs it records",
+            image_file.display()
         )),
+    }
+    // The configuration in use may be another file than the one the
+    // build read (`--config other.toml`), naming other inputs.
+    if let (Some(then), Some(now)) = (record.provenance(), now) {
+        // The plan is the `same plan` check's.
+        problems.extend(
+            then.differences(now)
+                .iter()
+                .filter(|d| d.what != "plan")
+                .map(ToString::to_string),
+        );
     }
     if problems.is_empty() {
         return passed(
@@ -284,10 +298,10 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
     failed(
         kind,
         format!(
-            "the image is stale: {} since {} was written; run `mcu-build protect` again, or go \
-             on anyway with --force",
-            problems.join(", "),
-            record.path.display()
+            "the image is stale, {} no longer describes it: {}; run `mcu-build protect` again, \
+             or go on anyway with --force",
+            record.path.display(),
+            problems.join(", ")
         ),
     )
 }
@@ -329,7 +343,11 @@ fn list_loads(loads: &Loads) -> String {
 /// plan the configuration and board file give now: an image placed for
 /// another plan puts the user blob where the kernel's MPU table does not
 /// grant it.
-fn same_plan(record: &BuildRecord, plan: Option<Result<&Plan, &str>>) -> Check {
+fn same_plan(
+    record: &BuildRecord,
+    plan: Option<Result<&Plan, &str>>,
+    provenance: Option<&Provenance>,
+) -> Check {
     let kind = CheckKind::SamePlan;
     let plan = match plan {
         None => return skipped(kind, "no mcu-build.toml read, so no plan to compare"),
@@ -364,7 +382,19 @@ fn same_plan(record: &BuildRecord, plan: Option<Result<&Plan, &str>>) -> Check {
         .iter()
         .map(|p| (p.name.as_str(), p.range()))
         .collect();
-    let differences = plan_differences(&then, &now);
+    let mut differences = plan_differences(&then, &now);
+    // The rest of the plan: the kernel heap, the MPU regions and the
+    // stack and heap splits, which the partitions' places do not show.
+    if differences.is_empty()
+        && let (Some(then), Some(now)) = (record.provenance(), provenance)
+        && then.plan_sha256 != now.plan_sha256
+    {
+        differences.push(
+            "the partitions are in the same places, but the kernel heap, the MPU regions or \
+             the stack and heap splits differ (`mcu-build layout` shows the plan now)"
+                .to_owned(),
+        );
+    }
     if differences.is_empty() {
         return passed(kind, format!("{} partitions as planned now", now.len()));
     }
