@@ -274,20 +274,23 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec, now: Option<&Provenance>) 
             Err(error) => problems.push(format!("{} cannot be read: {error}", output.path)),
         },
         None => problems.push(format!(
-            "{} is not one of the outputs it records",
-            image_file.display()
+            "{} is not one of the outputs {} records",
+            image_file.display(),
+            record.path.display()
         )),
     }
     // The configuration in use may be another file than the one the
     // build read (`--config other.toml`), naming other inputs.
     if let (Some(then), Some(now)) = (record.provenance(), now) {
-        // The plan is the `same plan` check's.
-        problems.extend(
-            then.differences(now)
-                .iter()
-                .filter(|d| d.what != "plan")
-                .map(ToString::to_string),
-        );
+        // The plan is the `same plan` check's; a file of the same path
+        // that changed is among the stale inputs already.
+        let differences: Vec<String> = then
+            .differences(now)
+            .iter()
+            .filter(|d| d.what != "plan" && !problems.contains(&d.detail))
+            .map(ToString::to_string)
+            .collect();
+        problems.extend(differences);
     }
     if problems.is_empty() {
         return passed(
@@ -298,9 +301,8 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec, now: Option<&Provenance>) 
     failed(
         kind,
         format!(
-            "the image is stale, {} no longer describes it: {}; run `mcu-build protect` again, \
-             or go on anyway with --force",
-            record.path.display(),
+            "the image is stale: {}; run `mcu-build protect` again, or go on anyway with \
+             --force",
             problems.join(", ")
         ),
     )

@@ -161,8 +161,9 @@ pub struct Manifest<'a> {
     pub inputs: Vec<FileDigest>,
     pub outputs: Vec<FileDigest>,
     /// What the configuration made the build from, for `run` and `flash`
-    /// to compare with the configuration in use.
-    pub provenance: Provenance,
+    /// to compare with the configuration in use; `protect` sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 impl<'a> Manifest<'a> {
@@ -174,7 +175,6 @@ impl<'a> Manifest<'a> {
         kernel: &Inspection,
         inputs: Vec<FileDigest>,
         outputs: Vec<FileDigest>,
-        provenance: Provenance,
     ) -> Manifest<'a> {
         Manifest {
             mcu_build: env!("CARGO_PKG_VERSION"),
@@ -186,7 +186,7 @@ impl<'a> Manifest<'a> {
             kernel: BlobSummary::new(kernel, Owner::Kernel, plan),
             inputs,
             outputs,
-            provenance,
+            provenance: None,
         }
     }
 

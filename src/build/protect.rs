@@ -72,14 +72,14 @@ pub enum ProtectError {
     #[error("{} is missing: run `mcu-build pass1` first", path.display())]
     NoUserBlob { path: PathBuf },
     #[error(
-        "{} was built from another {}: {detail}; run `mcu-build pass1`",
+        "{} was built from another {}: {}; run `mcu-build pass1`",
         path.display(),
-        difference.what
+        difference.what,
+        difference.detail
     )]
     UserFromOtherInputs {
         path: PathBuf,
         difference: Difference,
-        detail: String,
     },
     #[error(
         "{}: no record of what it was built from ({} is missing or unreadable: {reason}); \
@@ -420,7 +420,6 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
     if !path.is_file() {
         return Err(ProtectError::NoUserBlob { path });
     }
-    check_pass1_record(project, &path)?;
     let bytes = std::fs::read(&path).map_err(|error| InspectError::Io {
         path: path.clone(),
         error,
@@ -441,6 +440,7 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
             planned,
         });
     }
+    check_pass1_record(project, &path)?;
     let inspection = inspect::inspect(&bytes, &path, Owner::User, &project.plan)?;
     let sealed = seal::seal(bytes, &inspection.image, &path, &project.plan)?;
     let header = sealed.header;
@@ -489,7 +489,6 @@ fn check_pass1_record(project: &Project, user: &Path) -> Result<(), ProtectError
         None => Ok(()),
         Some(difference) => Err(ProtectError::UserFromOtherInputs {
             path: user.to_owned(),
-            detail: difference.detail.clone(),
             difference,
         }),
     }
@@ -626,7 +625,7 @@ fn merge_and_record(
     }
     inputs.extend(user.inputs.iter().chain(&kernel.inputs).cloned());
     let made_from = Provenance::of(project)?;
-    let manifest = Manifest::new(
+    let mut manifest = Manifest::new(
         &project.plan,
         project.config.splits,
         verification,
@@ -634,8 +633,8 @@ fn merge_and_record(
         &kernel.inspection,
         inputs,
         outputs.clone(),
-        made_from,
     );
+    manifest.provenance = Some(made_from);
     outputs.push(project.write("build.json", manifest.to_json().as_bytes())?);
     let start = combined
         .start_address()
