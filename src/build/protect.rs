@@ -485,7 +485,11 @@ fn check_pass1_record(project: &Project, user: &Path) -> Result<(), ProtectError
             reason,
         })?;
     let now = Provenance::of(project)?;
-    match then.differences(&now).into_iter().next() {
+    // The configuration file changes with each of the others: name what
+    // in it made the difference when something else differs too.
+    let mut differences = then.differences(&now);
+    differences.sort_by_key(|d| d.what == "configuration");
+    match differences.into_iter().next() {
         None => Ok(()),
         Some(difference) => Err(ProtectError::UserFromOtherInputs {
             path: user.to_owned(),
