@@ -34,7 +34,8 @@ pub struct FlashArgs {
     /// Only run the safety checks, without a probe; exit 1 if one fails.
     #[arg(long)]
     check: bool,
-    /// A bundled board; default: the board build.json or mcu-build.toml names.
+    /// A bundled board; default: the board of mcu-build.toml (`--config`),
+    /// else, for IMAGE outside a project, the one build.json beside it names.
     #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
     board: Option<String>,
     /// A board file of your own.
