@@ -467,3 +467,24 @@ fn an_image_without_build_json_is_flashed_for_the_configured_board() {
         stdout(&output)
     );
 }
+
+#[test]
+fn an_image_build_json_does_not_record_is_named_as_such() {
+    let project = Project::good("stm32f4discovery");
+    let copy = project.out_dir().join("copy.hex");
+    fs::copy(project.image_path(), &copy).unwrap();
+    let output = project.flash(&["--check", &copy.display().to_string()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    let record = fs::canonicalize(project.out_dir().join("build.json")).unwrap();
+    let copy = fs::canonicalize(&copy).unwrap();
+    assert!(
+        err.contains(&format!(
+            "up to date: the image is stale: {} is not one of the outputs {} records; run \
+             `mcu-build protect` again",
+            copy.display(),
+            record.display()
+        )),
+        "{err}"
+    );
+}

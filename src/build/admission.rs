@@ -7,10 +7,15 @@
 //! - the record shows a failed MPU verification;
 //! - it is stale: an input of its build (the configuration, the ELF files,
 //!   `layout.rs`) or the image file itself changed since `build.json` was
-//!   written, so the image is not what was verified;
+//!   written, so the image is not what was verified; or the configuration
+//!   in use (`--config`, else mcu-build.toml) is another file, or names
+//!   another board file or system call table, than the build read (see
+//!   [`super::provenance`]);
 //! - it was built for another board than the one it is about to meet;
 //! - it was built for another plan than the one the configuration and
-//!   board file give now (a changed `[layout]`, board file or `--config`);
+//!   board file give now (a changed `[layout]`, board file or `--config`):
+//!   partitions moved, or the kernel heap, MPU regions or stack and heap
+//!   splits changed;
 //! - it does not load what the record says this file loads: other address
 //!   ranges (a raw binary given another address, `combined.bin@0x08004000`
 //!   for an image built at 0x08000000) or other bytes.
@@ -450,7 +455,7 @@ fn as_recorded(record: &BuildRecord, spec: &InputSpec, image: &Image) -> Check {
         return failed(
             kind,
             format!(
-                "{} is not an output {} records, so what it should load is unknown; use an \
+                "{} is not one of the outputs {} records, so what it should load is unknown; use an \
                  image `mcu-build protect` wrote, or --force",
                 spec.path.display(),
                 record.path.display()
