@@ -393,3 +393,98 @@ fn an_image_that_loads_other_bytes_than_recorded_is_refused_unless_forced() {
     let forced = project.flash(&["--check", "--force", &image_arg(&project)]);
     assert!(forced.status.success(), "{}", stderr(&forced));
 }
+
+/// Records in build.json what the project's configuration makes a build
+/// from now, as `protect` does.
+fn record_provenance(project: &Project) {
+    let opened = mcu_build::build::protect::Project::open(&project.config(), None).unwrap();
+    let provenance = mcu_build::build::provenance::Provenance::of(&opened).unwrap();
+    let path = project.out_dir().join("build.json");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    record["provenance"] = serde_json::to_value(provenance).unwrap();
+    fs::write(&path, record.to_string()).unwrap();
+}
+
+#[test]
+fn an_image_built_from_another_configuration_is_refused_unless_forced() {
+    let project = Project::good("stm32f4discovery");
+    record_provenance(&project);
+    let fresh = project.flash(&["--check"]);
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+
+    // The issue's reproducer: another file, and other heap sizes that
+    // leave every partition where it was.
+    let text = format!(
+        "{}\n[layout]\nuser-heap = \"8K\"\nkernel-heap = \"8K\"\n",
+        fs::read_to_string(project.config()).unwrap()
+    );
+    fs::write(project.root().join("other.toml"), text).unwrap();
+    let output = project.flash(&["--check", "--config", "other.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "up to date: the image is stale: configuration: built from mcu-build.toml; \
+             other.toml differs; run `mcu-build protect` again"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "same plan: the image was built for another plan: the partitions are in the same \
+             places, but the kernel heap, the MPU regions or the stack and heap splits differ"
+        ),
+        "{err}"
+    );
+    let forced = project.flash(&["--check", "--force", "--config", "other.toml"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(
+        stderr(&forced).contains("warning: up to date: the image is stale: configuration:"),
+        "{}",
+        stderr(&forced)
+    );
+
+    // The same bytes under another name are the same configuration.
+    fs::copy(project.config(), project.root().join("copy.toml")).unwrap();
+    let copy = project.flash(&["--check", "--config", "copy.toml"]);
+    assert!(copy.status.success(), "{}", stderr(&copy));
+}
+
+#[test]
+fn an_image_without_build_json_is_flashed_for_the_configured_board() {
+    let project = Project::good("stm32f4discovery");
+    fs::write(project.root().join("x.bin"), [0u8; 64]).unwrap();
+    let output = project.flash(&["--check", "x.bin@0x08000000"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "board stm32f4discovery (from mcu-build.toml; no --board)\n"
+    );
+    assert!(
+        stdout(&output).contains("chip   STM32F407VGTx (board stm32f4discovery)"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn an_image_build_json_does_not_record_is_named_as_such() {
+    let project = Project::good("stm32f4discovery");
+    let copy = project.out_dir().join("copy.hex");
+    fs::copy(project.image_path(), &copy).unwrap();
+    let output = project.flash(&["--check", &copy.display().to_string()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    let record = fs::canonicalize(project.out_dir().join("build.json")).unwrap();
+    let copy = fs::canonicalize(&copy).unwrap();
+    assert!(
+        err.contains(&format!(
+            "up to date: the image is stale: {} is not one of the outputs {} records; run \
+             `mcu-build protect` again",
+            copy.display(),
+            record.display()
+        )),
+        "{err}"
+    );
+}

@@ -29,6 +29,7 @@ fn prepare(project: &Project, selection: Selection) -> Prepared {
         selection,
         force: false,
         plan: None,
+        provenance: None,
     })
     .unwrap()
 }

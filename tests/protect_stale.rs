@@ -92,12 +92,9 @@ fn passes_remove_later_outputs_and_run_refuses_a_stale_image() {
     let run = mcu_build(root, &["run"]);
     let message = stderr(&run);
     assert_eq!(run.status.code(), Some(1), "{message}");
-    let expected = format!(
-        "refusing to run:\n  up to date: the image is stale: mcu-build.toml changed since {} \
-         was written",
-        out.join("build.json").display()
-    );
-    assert!(message.contains(&expected), "{message}");
+    let expected = "refusing to run:\n  up to date: the image is stale: mcu-build.toml changed \
+                    since the build; run `mcu-build protect` again";
+    assert!(message.contains(expected), "{message}");
     let forced = mcu_build(root, &["run", "--force"]);
     let message = stderr(&forced);
     assert_eq!(forced.status.code(), Some(0), "{message}");
@@ -169,4 +166,87 @@ fn the_board_file_and_the_plan_are_part_of_what_an_image_was_built_from() {
     for name in ["kernel.elf", "kernel.hex", "combined.hex", "build.json"] {
         assert!(!out.join(name).exists(), "{name} was left behind");
     }
+}
+
+#[test]
+fn pass2_and_run_refuse_what_was_built_from_another_syscall_table_or_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let out = root.join("target/mcu-build/qemu-mps2-an386");
+    let user_elf = out.join("user.elf");
+    let table = fs::read_to_string(repository().join("firmware/abi/syscall.csv")).unwrap();
+    let mut lines: Vec<&str> = table.lines().collect();
+    fs::write(root.join("syscall.csv"), &table).unwrap();
+    // The bundled table, but named relative to the project root.
+    let project = |layout: &str| {
+        config_for("board = \"qemu-mps2-an386\"", layout).replace(
+            &format!("{:?}", repository().join("firmware/abi/syscall.csv")),
+            "\"syscall.csv\"",
+        )
+    };
+    fs::write(root.join("mcu-build.toml"), project("")).unwrap();
+    succeeds(root, &["pass1"]);
+    assert!(out.join("pass1.json").is_file());
+
+    // The issue's reproducer: lines 2 and 3 swapped after pass 1.
+    lines.swap(1, 2);
+    let swapped = format!("{}\n", lines.join("\n"));
+    fs::write(root.join("syscall.csv"), &swapped).unwrap();
+    let pass2 = mcu_build(root, &["pass2"]);
+    let message = stderr(&pass2);
+    assert_eq!(pass2.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(&format!(
+            "{} was built from another system call table: syscall.csv changed since the build; \
+             run `mcu-build pass1`",
+            user_elf.display()
+        )),
+        "{message}"
+    );
+    assert!(!out.join("kernel.elf").exists());
+    fs::write(root.join("syscall.csv"), &table).unwrap();
+
+    // Other [layout] sizes that leave user-flash where it was.
+    fs::write(root.join("mcu-build.toml"), project("user-heap = \"8K\"")).unwrap();
+    let pass2 = mcu_build(root, &["pass2"]);
+    let message = stderr(&pass2);
+    assert_eq!(pass2.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(&format!(
+            "{} was built from another plan: partitions, kernel heap, MPU regions or stack and \
+             heap splits differ",
+            user_elf.display()
+        )),
+        "{message}"
+    );
+
+    // Built from the configuration as it is, both passes go through.
+    fs::write(root.join("mcu-build.toml"), project("")).unwrap();
+    succeeds(root, &["protect"]);
+
+    // `run --config` with another table or other heap sizes: refused.
+    fs::write(root.join("swapped.csv"), &swapped).unwrap();
+    let other = project("").replace("\"syscall.csv\"", "\"swapped.csv\"");
+    fs::write(root.join("other.toml"), other).unwrap();
+    let run = mcu_build(root, &["run", "--config", "other.toml"]);
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(
+            "up to date: the image is stale: configuration: built from mcu-build.toml; \
+             other.toml differs, system call table: built from syscall.csv; swapped.csv differs"
+        ),
+        "{message}"
+    );
+    let heaps = project("user-heap = \"8K\"\nkernel-heap = \"8K\"");
+    fs::write(root.join("other.toml"), heaps).unwrap();
+    let run = mcu_build(root, &["run", "--config", "other.toml"]);
+    let message = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("same plan: the image was built for another plan"),
+        "{message}"
+    );
+    let forced = mcu_build(root, &["run", "--force", "--config", "other.toml"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
 }

@@ -7,10 +7,15 @@
 //! - the record shows a failed MPU verification;
 //! - it is stale: an input of its build (the configuration, the ELF files,
 //!   `layout.rs`) or the image file itself changed since `build.json` was
-//!   written, so the image is not what was verified;
+//!   written, so the image is not what was verified; or the configuration
+//!   in use (`--config`, else mcu-build.toml) is another file, or names
+//!   another board file or system call table, than the build read (see
+//!   [`super::provenance`]);
 //! - it was built for another board than the one it is about to meet;
 //! - it was built for another plan than the one the configuration and
-//!   board file give now (a changed `[layout]`, board file or `--config`);
+//!   board file give now (a changed `[layout]`, board file or `--config`):
+//!   partitions moved, or the kernel heap, MPU regions or stack and heap
+//!   splits changed;
 //! - it does not load what the record says this file loads: other address
 //!   ranges (a raw binary given another address, `combined.bin@0x08004000`
 //!   for an image built at 0x08000000) or other bytes.
@@ -31,6 +36,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::manifest::Loads;
+use super::provenance::Provenance;
 use super::record::{self, BuildRecord, sha256_hex};
 use crate::board::Board;
 use crate::image::file::InputSpec;
@@ -179,6 +185,9 @@ pub struct Subject<'a> {
     /// The plan the project's configuration gives now, if one was read:
     /// the plan, or why the configuration gives none.
     pub plan: Option<Result<&'a Plan, &'a str>>,
+    /// What the project's configuration makes a build from now (its
+    /// file, board file, system call table and plan), if one was read.
+    pub provenance: Option<&'a Provenance>,
 }
 
 /// The checks against the build record, in order; one skipped check
@@ -197,9 +206,9 @@ pub fn record_checks(subject: &Subject) -> Vec<Check> {
     };
     vec![
         mpu_verified(record),
-        up_to_date(record, subject.spec),
+        up_to_date(record, subject.spec, subject.provenance),
         same_board(record, subject.board),
-        same_plan(record, subject.plan),
+        same_plan(record, subject.plan, subject.provenance),
         as_recorded(record, subject.spec, subject.image),
     ]
 }
@@ -248,7 +257,7 @@ fn mpu_verified(record: &BuildRecord) -> Check {
     )
 }
 
-fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
+fn up_to_date(record: &BuildRecord, spec: &InputSpec, now: Option<&Provenance>) -> Check {
     let kind = CheckKind::UpToDate;
     let Some(stale) = record.stale_inputs() else {
         return failed(
@@ -266,14 +275,27 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
     match record.output_at(image_file) {
         Some(output) => match std::fs::read(image_file) {
             Ok(bytes) if sha256_hex(&bytes) == output.sha256 => {}
-            Ok(_) => problems.push(format!("{} changed", output.path)),
+            Ok(_) => problems.push(format!("{} changed since the build", output.path)),
             Err(error) => problems.push(format!("{} cannot be read: {error}", output.path)),
         },
         None => problems.push(format!(
-            "{} is not an output {} records",
+            "{} is not one of the outputs {} records",
             image_file.display(),
             record.path.display()
         )),
+    }
+    // The configuration in use may be another file than the one the
+    // build read (`--config other.toml`), naming other inputs.
+    if let (Some(then), Some(now)) = (record.provenance(), now) {
+        // The plan is the `same plan` check's; a file of the same path
+        // that changed is among the stale inputs already.
+        let differences: Vec<String> = then
+            .differences(now)
+            .iter()
+            .filter(|d| d.what != "plan" && !problems.contains(&d.detail))
+            .map(ToString::to_string)
+            .collect();
+        problems.extend(differences);
     }
     if problems.is_empty() {
         return passed(
@@ -284,10 +306,9 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec) -> Check {
     failed(
         kind,
         format!(
-            "the image is stale: {} since {} was written; run `mcu-build protect` again, or go \
-             on anyway with --force",
-            problems.join(", "),
-            record.path.display()
+            "the image is stale: {}; run `mcu-build protect` again, or go on anyway with \
+             --force",
+            problems.join(", ")
         ),
     )
 }
@@ -329,7 +350,11 @@ fn list_loads(loads: &Loads) -> String {
 /// plan the configuration and board file give now: an image placed for
 /// another plan puts the user blob where the kernel's MPU table does not
 /// grant it.
-fn same_plan(record: &BuildRecord, plan: Option<Result<&Plan, &str>>) -> Check {
+fn same_plan(
+    record: &BuildRecord,
+    plan: Option<Result<&Plan, &str>>,
+    provenance: Option<&Provenance>,
+) -> Check {
     let kind = CheckKind::SamePlan;
     let plan = match plan {
         None => return skipped(kind, "no mcu-build.toml read, so no plan to compare"),
@@ -364,7 +389,19 @@ fn same_plan(record: &BuildRecord, plan: Option<Result<&Plan, &str>>) -> Check {
         .iter()
         .map(|p| (p.name.as_str(), p.range()))
         .collect();
-    let differences = plan_differences(&then, &now);
+    let mut differences = plan_differences(&then, &now);
+    // The rest of the plan: the kernel heap, the MPU regions and the
+    // stack and heap splits, which the partitions' places do not show.
+    if differences.is_empty()
+        && let (Some(then), Some(now)) = (record.provenance(), provenance)
+        && then.plan_sha256 != now.plan_sha256
+    {
+        differences.push(
+            "the partitions are in the same places, but the kernel heap, the MPU regions or \
+             the stack and heap splits differ (`mcu-build layout` shows the plan now)"
+                .to_owned(),
+        );
+    }
     if differences.is_empty() {
         return passed(kind, format!("{} partitions as planned now", now.len()));
     }
@@ -418,7 +455,7 @@ fn as_recorded(record: &BuildRecord, spec: &InputSpec, image: &Image) -> Check {
         return failed(
             kind,
             format!(
-                "{} is not an output {} records, so what it should load is unknown; use an \
+                "{} is not one of the outputs {} records, so what it should load is unknown; use an \
                  image `mcu-build protect` wrote, or --force",
                 spec.path.display(),
                 record.path.display()

@@ -17,13 +17,14 @@ use sha2::{Digest, Sha256};
 use super::config::Splits;
 use super::inspect::{Inspection, SectionExtent};
 use super::planned::Planned;
+use super::provenance::Provenance;
 use crate::image::Image;
 use crate::layout::Plan;
 use crate::layout::request::Owner;
 use crate::mpu::verify::Report;
 
 /// A file and its digest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileDigest {
     pub path: String,
     pub bytes: u64,
@@ -159,6 +160,10 @@ pub struct Manifest<'a> {
     pub kernel: BlobSummary,
     pub inputs: Vec<FileDigest>,
     pub outputs: Vec<FileDigest>,
+    /// What the configuration made the build from, for `run` and `flash`
+    /// to compare with the configuration in use; `protect` sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 impl<'a> Manifest<'a> {
@@ -181,6 +186,7 @@ impl<'a> Manifest<'a> {
             kernel: BlobSummary::new(kernel, Owner::Kernel, plan),
             inputs,
             outputs,
+            provenance: None,
         }
     }
 

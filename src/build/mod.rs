@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod pass;
 pub mod planned;
 pub mod protect;
+pub mod provenance;
 pub mod record;
 pub mod reproducible;
 pub mod seal;

@@ -16,6 +16,7 @@ use super::inspect::{self, InspectError, Inspection};
 use super::manifest::{FileDigest, Loads, Manifest};
 use super::pass::{self, PassError};
 use super::planned::{MissingPartition, Planned};
+use super::provenance::{self, Difference, Provenance};
 use super::seal::{self, SealError};
 use super::syscalls::{self, SyscallsError};
 use super::{Reporter, Step};
@@ -70,6 +71,27 @@ pub enum ProtectError {
     BinRead { path: PathBuf, error: BinReadError },
     #[error("{} is missing: run `mcu-build pass1` first", path.display())]
     NoUserBlob { path: PathBuf },
+    #[error(
+        "{} was built from another {}: {}; run `mcu-build pass1`",
+        path.display(),
+        difference.what,
+        difference.detail
+    )]
+    UserFromOtherInputs {
+        path: PathBuf,
+        difference: Difference,
+    },
+    #[error(
+        "{}: no record of what it was built from ({} is missing or unreadable: {reason}); \
+         run `mcu-build pass1`",
+        path.display(),
+        record.display()
+    )]
+    NoPass1Record {
+        path: PathBuf,
+        record: PathBuf,
+        reason: String,
+    },
     #[error(
         "{} was built for another plan: its data starts at {built:#010x}, but user-flash \
          starts at {planned:#010x} now; run `mcu-build pass1` first",
@@ -278,7 +300,13 @@ impl Project {
     /// The outputs of `step` and of every later step.
     fn outputs_from(step: Step) -> impl Iterator<Item = &'static str> {
         let stale: &[&str] = match step {
-            Step::Plan | Step::Pass1 => &["user.elf", "user.hex", "kernel.elf", "kernel.hex"],
+            Step::Plan | Step::Pass1 => &[
+                "user.elf",
+                "user.hex",
+                provenance::PASS1_FILE_NAME,
+                "kernel.elf",
+                "kernel.hex",
+            ],
             Step::Pass2 => &["kernel.elf", "kernel.hex"],
             Step::Verify | Step::Merge => &[],
             Step::Flat => &["flat/flat.elf", "flat/flat.hex"],
@@ -356,6 +384,15 @@ pub fn pass1(project: &Project, reporter: &mut dyn Reporter) -> Result<UserBlob,
         let built = inspect::inspect(&bytes, &artifact, Owner::User, &project.plan)?;
         let sealed = seal::seal(bytes, &built.image, &artifact, &project.plan)?;
         let outputs = project.write_blob("user", &sealed.elf, &sealed.image)?;
+        // Read after the build, so that it names what this user.elf was
+        // built from; pass 2 compares it with the project then.
+        let made_from = Provenance::of(project)?;
+        let mut record = serde_json::to_string_pretty(&made_from).expect("it serialises");
+        record.push('\n');
+        crate::output::write_atomically(
+            &project.output(provenance::PASS1_FILE_NAME),
+            record.as_bytes(),
+        )?;
         let inspection = Inspection {
             image: sealed.image,
             header: Some(sealed.header),
@@ -403,6 +440,7 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
             planned,
         });
     }
+    check_pass1_record(project, &path)?;
     let inspection = inspect::inspect(&bytes, &path, Owner::User, &project.plan)?;
     let sealed = seal::seal(bytes, &inspection.image, &path, &project.plan)?;
     let header = sealed.header;
@@ -430,6 +468,34 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
         inputs: Vec::new(),
         outputs,
     })
+}
+
+/// Compares what pass 1 recorded in pass1.json beside `user` with what
+/// `project` is made from now: a user blob built against another system
+/// call table numbers its calls differently from the kernel, and one
+/// built for other `[layout]` sizes places its stack and heap elsewhere.
+fn check_pass1_record(project: &Project, user: &Path) -> Result<(), ProtectError> {
+    let record = project.output(provenance::PASS1_FILE_NAME);
+    let then: Provenance = std::fs::read_to_string(&record)
+        .map_err(|error| error.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
+        .map_err(|reason| ProtectError::NoPass1Record {
+            path: user.to_owned(),
+            record: record.clone(),
+            reason,
+        })?;
+    let now = Provenance::of(project)?;
+    // The configuration file changes with each of the others: name what
+    // in it made the difference when something else differs too.
+    let mut differences = then.differences(&now);
+    differences.sort_by_key(|d| d.what == "configuration");
+    match differences.into_iter().next() {
+        None => Ok(()),
+        Some(difference) => Err(ProtectError::UserFromOtherInputs {
+            path: user.to_owned(),
+            difference,
+        }),
+    }
 }
 
 /// Pass 2: writes layout.rs with the MPU table and the sealed header of
@@ -562,7 +628,8 @@ fn merge_and_record(
         inputs.push(project.digest(&path, &text));
     }
     inputs.extend(user.inputs.iter().chain(&kernel.inputs).cloned());
-    let manifest = Manifest::new(
+    let made_from = Provenance::of(project)?;
+    let mut manifest = Manifest::new(
         &project.plan,
         project.config.splits,
         verification,
@@ -571,6 +638,7 @@ fn merge_and_record(
         inputs,
         outputs.clone(),
     );
+    manifest.provenance = Some(made_from);
     outputs.push(project.write("build.json", manifest.to_json().as_bytes())?);
     let start = combined
         .start_address()

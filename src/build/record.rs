@@ -16,6 +16,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::manifest::Loads;
+use super::provenance::Provenance;
 
 /// The name `protect` gives the manifest.
 pub const FILE_NAME: &str = "build.json";
@@ -85,6 +86,9 @@ struct Manifest {
     verification: Verification,
     inputs: Vec<RecordedFile>,
     outputs: Vec<RecordedFile>,
+    /// Absent in a build.json of an mcu-build older than this field.
+    #[serde(default)]
+    provenance: Option<Provenance>,
 }
 
 /// A `build.json` read from disk.
@@ -140,7 +144,7 @@ pub struct Stale {
 impl std::fmt::Display for Stale {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.drift {
-            Drift::Changed => write!(f, "{} changed", self.path),
+            Drift::Changed => write!(f, "{} changed since the build", self.path),
             Drift::Missing => write!(f, "{} is missing", self.path),
             Drift::Unreadable(error) => write!(f, "{} cannot be read: {error}", self.path),
         }
@@ -191,6 +195,11 @@ impl BuildRecord {
     /// The board the image was built for.
     pub fn board(&self) -> &str {
         &self.manifest.plan.board
+    }
+
+    /// What the configuration made the build from, if recorded.
+    pub fn provenance(&self) -> Option<&Provenance> {
+        self.manifest.provenance.as_ref()
     }
 
     /// The partitions of the plan.

@@ -15,6 +15,7 @@ use super::progress::MessageFormat;
 use crate::board::{self, Board, BoardError};
 use crate::build::config;
 use crate::build::protect::Project;
+use crate::build::provenance::Provenance;
 use crate::flash::prepare::{Prepared, Request};
 use crate::flash::program::{self, After, ProgramOptions};
 use crate::flash::progress::{FlashEvent, FlashReporter};
@@ -33,7 +34,8 @@ pub struct FlashArgs {
     /// Only run the safety checks, without a probe; exit 1 if one fails.
     #[arg(long)]
     check: bool,
-    /// A bundled board; default: the board build.json or mcu-build.toml names.
+    /// A bundled board; default: the board of mcu-build.toml (`--config`),
+    /// else, for IMAGE outside a project, the one build.json beside it names.
     #[arg(long, value_name = "NAME", conflicts_with = "board_file")]
     board: Option<String>,
     /// A board file of your own.
@@ -118,9 +120,18 @@ struct FlashResult<'a> {
 
 impl FlashArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let board = self.board()?;
         let project = self.project();
+        let board = self.board(&project)?;
         let image = self.image(&project)?;
+        // What the configuration makes a build from now; when it cannot
+        // be read, the plan check says why.
+        let (provenance, project) = match project {
+            Some(Ok(project)) => match Provenance::of(&project) {
+                Ok(provenance) => (Some(provenance), Some(Ok(project))),
+                Err(error) => (None, Some(Err(anyhow::Error::from(error)))),
+            },
+            other => (None, other),
+        };
         let selection = self.only.map_or(Selection::All, Selection::Only);
         let prepared = Prepared::new(Request {
             image: image.clone(),
@@ -132,6 +143,7 @@ impl FlashArgs {
                 p.map(|p| p.plan.plan().clone())
                     .map_err(|error| format!("{error:#}"))
             }),
+            provenance,
         })?;
         let staging = prepared.staging()?;
         let mut renderer = Renderer::new(self.message_format);
@@ -169,14 +181,28 @@ impl FlashArgs {
         Ok(ExitCode::SUCCESS)
     }
 
-    /// The board given, if any; a bundled name that does not exist is a
-    /// usage error.
-    fn board(&self) -> anyhow::Result<Option<Board>> {
+    /// The board given, else the configuration's (said on stderr when
+    /// IMAGE is given, as it may come from elsewhere), if any; a bundled
+    /// name that does not exist is a usage error. Without either, and
+    /// without --chip, the bundled board build.json names is used.
+    fn board(&self, project: &Option<anyhow::Result<Project>>) -> anyhow::Result<Option<Board>> {
         if let Some(path) = &self.board_file {
             return Ok(Some(board::load(path)?));
         }
         let Some(name) = &self.board else {
-            return Ok(None);
+            return Ok(match project {
+                Some(Ok(project)) if self.chip.is_none() => {
+                    if self.image.is_some() {
+                        eprintln!(
+                            "board {} (from {}; no --board)",
+                            project.board.name,
+                            project.config.path.display()
+                        );
+                    }
+                    Some(project.board.clone())
+                }
+                _ => None,
+            });
         };
         board::bundled(name).map(Some).map_err(|e| match e {
             BoardError::Unknown { .. } => UsageError(e.to_string()).into(),

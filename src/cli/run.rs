@@ -20,6 +20,7 @@ use crate::build::admission::{self, Refused, Report, Subject};
 use crate::build::boot;
 use crate::build::config::{self, BoardSource};
 use crate::build::protect::Project;
+use crate::build::provenance::Provenance;
 use crate::build::record::BuildRecord;
 use crate::image::file::{self, InputSpec};
 use crate::layout::Plan;
@@ -149,6 +150,7 @@ impl RunArgs {
             board: source.load(root)?,
             origin: origin(&source, root),
             plan: None,
+            provenance: None,
             spec,
         })
     }
@@ -174,6 +176,7 @@ impl RunArgs {
         });
         Ok(Target {
             spec,
+            provenance: Some(Provenance::of(&project)?),
             origin: origin(&project.config.board, &project.config.root),
             plan: Some(project.plan.plan().clone()),
             board: project.board,
@@ -190,6 +193,8 @@ struct Target {
     origin: String,
     /// The plan of the configuration read, if one was.
     plan: Option<Plan>,
+    /// What that configuration makes a build from now.
+    provenance: Option<Provenance>,
 }
 
 /// The board file of `source`, or the bundled board it names.
@@ -218,6 +223,7 @@ fn admit(target: &Target, force: bool) -> anyhow::Result<()> {
         record: record.as_ref(),
         board: Some(&target.board),
         plan: target.plan.as_ref().map(Ok),
+        provenance: target.provenance.as_ref(),
     };
     let mut checks = admission::record_checks(&subject);
     checks.push(admission::in_memories(spec, &file.image, &target.board));

@@ -7,6 +7,7 @@ use super::record::{BuildRecord, RecordError};
 use super::safety::{self, Report, Subject};
 use super::staging::{Selection, Staging, StagingError};
 use crate::board::Board;
+use crate::build::provenance::Provenance;
 use crate::image::file::{self, InputSpec, LoadError, LoadedFile};
 use crate::layout::Plan;
 
@@ -25,6 +26,9 @@ pub struct Request {
     /// The plan the project's configuration gives now, if one was read,
     /// or why the configuration gives none.
     pub plan: Option<Result<Plan, String>>,
+    /// What the project's configuration makes a build from now, if one
+    /// was read.
+    pub provenance: Option<Provenance>,
 }
 
 /// An image ready to flash, with the verdict of the safety checks.
@@ -95,6 +99,7 @@ impl Prepared {
                     .plan
                     .as_ref()
                     .map(|plan| plan.as_ref().map_err(String::as_str)),
+                provenance: request.provenance.as_ref(),
             },
             &chip,
             request.force,
