@@ -37,7 +37,7 @@ use serde::Serialize;
 
 use super::manifest::Loads;
 use super::provenance::Provenance;
-use super::record::{self, BuildRecord, sha256_hex};
+use super::record::{self, BuildRecord};
 use crate::board::Board;
 use crate::image::file::InputSpec;
 use crate::image::{Image, format_range};
@@ -273,9 +273,9 @@ fn up_to_date(record: &BuildRecord, spec: &InputSpec, now: Option<&Provenance>) 
     let image_file = &spec.path;
     let mut problems: Vec<String> = stale.iter().map(ToString::to_string).collect();
     match record.output_at(image_file) {
-        Some(output) => match std::fs::read(image_file) {
-            Ok(bytes) if sha256_hex(&bytes) == output.sha256 => {}
-            Ok(_) => problems.push(format!("{} changed since the build", output.path)),
+        Some(output) => match record::holds_digest(image_file, &output.sha256) {
+            Ok(true) => {}
+            Ok(false) => problems.push(format!("{} changed since the build", output.path)),
             Err(error) => problems.push(format!("{} cannot be read: {error}", output.path)),
         },
         None => problems.push(format!(

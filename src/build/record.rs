@@ -156,6 +156,25 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
+/// Whether the file at `path` holds the bytes whose SHA-256 is `sha256`.
+/// Only a regular file can: the file is opened without blocking and its
+/// type checked on the open descriptor, so an output replaced by a FIFO or
+/// a device (`/dev/zero`) neither hangs nor floods the check, and it is
+/// hashed as it is read, never held in memory.
+pub fn holds_digest(path: &Path, sha256: &str) -> std::io::Result<bool> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(false);
+    }
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()) == sha256)
+}
+
 impl BuildRecord {
     /// The `build.json` in the directory of `image`, if there is one.
     pub fn beside(image: &Path) -> Result<Option<BuildRecord>, RecordError> {
@@ -261,9 +280,9 @@ pub fn path_beside(image: &Path) -> PathBuf {
 
 /// Compares one recorded file with what is on disk now.
 fn drift(root: &Path, file: &RecordedFile) -> Option<Stale> {
-    let drift = match std::fs::read(root.join(&file.path)) {
-        Ok(bytes) if sha256_hex(&bytes) == file.sha256 => return None,
-        Ok(_) => Drift::Changed,
+    let drift = match holds_digest(&root.join(&file.path), &file.sha256) {
+        Ok(true) => return None,
+        Ok(false) => Drift::Changed,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Drift::Missing,
         Err(error) => Drift::Unreadable(error.to_string()),
     };
@@ -288,6 +307,27 @@ fn project_root(manifest: &Path, board: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_regular_file_holds_a_digest_and_nothing_blocks_or_floods() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("combined.bin");
+        std::fs::write(&file, b"image").unwrap();
+        assert!(holds_digest(&file, &sha256_hex(b"image")).unwrap());
+        assert!(!holds_digest(&file, &sha256_hex(b"other")).unwrap());
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `name` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert!(!holds_digest(&fifo, &sha256_hex(b"")).unwrap());
+        assert!(!holds_digest(Path::new("/dev/zero"), &sha256_hex(b"")).unwrap());
+        assert_eq!(
+            holds_digest(&dir.path().join("missing"), "")
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::NotFound
+        );
+    }
 
     const MINIMAL: &str = r#"{
       "plan": {"board": "b", "partitions": [
