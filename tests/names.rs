@@ -257,3 +257,32 @@ fn a_rust_target_that_is_not_a_triple_is_refused_at_its_place() {
         board::parse(&text, Path::new("boards/evil.toml")).unwrap();
     }
 }
+
+/// `qemu-machine` becomes QEMU's `-M` argument, so it must be a machine
+/// name, never an option or one of QEMU's queries.
+#[test]
+fn a_qemu_machine_that_is_not_a_machine_name_is_refused_at_its_place() {
+    for machine in ["-kernel /etc/passwd", "help", "?", "", "mps2 an386"] {
+        let text = an386_with(
+            "qemu-machine = \"mps2-an386\"",
+            &format!("qemu-machine = {machine:?}"),
+        );
+        let line = text[..text.find("qemu-machine").unwrap()].lines().count() + 1;
+        assert_eq!(
+            board_error(&text),
+            format!(
+                "boards/evil.toml:{line}:16: `qemu-machine`: {machine:?} is not a QEMU machine \
+                 name such as \"mps2-an386\" (letters, digits, '.', '_' and '-', starting with a \
+                 letter or digit)"
+            ),
+            "{machine}"
+        );
+    }
+    for good in ["lm3s6965evb", "mps2-an505", "virt-9.0"] {
+        let text = an386_with(
+            "qemu-machine = \"mps2-an386\"",
+            &format!("qemu-machine = \"{good}\""),
+        );
+        board::parse(&text, Path::new("boards/evil.toml")).unwrap();
+    }
+}

@@ -45,7 +45,7 @@ struct RawBoard {
     description: String,
     cpu: String,
     probe_rs_chip: Option<String>,
-    qemu_machine: Option<String>,
+    qemu_machine: Option<Spanned<String>>,
     rust_target: Option<Spanned<String>>,
     core_clock_hz: Option<Spanned<u32>>,
     console: Option<Table<RawConsole>>,
@@ -198,6 +198,10 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
         .rust_target
         .map(|target| validate_rust_target(target, source))
         .transpose()?;
+    let qemu_machine = raw
+        .qemu_machine
+        .map(|machine| validate_qemu_machine(machine, source))
+        .transpose()?;
     if let Some(clock) = raw.core_clock_hz.as_ref().filter(|c| *c.get_ref() == 0) {
         return Err(source.error(clock.span(), "core-clock-hz", "a clock of 0 Hz never ticks"));
     }
@@ -217,7 +221,7 @@ fn validate(raw: RawBoard, source: &Source<'_>) -> Result<Board, BoardError> {
         mpu,
         memories,
         probe_rs_chip: raw.probe_rs_chip,
-        qemu_machine: raw.qemu_machine,
+        qemu_machine,
         partitions,
         rust_target,
         core_clock_hz: raw.core_clock_hz.map(Spanned::into_inner),
@@ -248,6 +252,31 @@ fn validate_rust_target(
         None => Ok(target.into_inner()),
         Some(fault) => Err(source.error(target.span(), "rust-target", fault)),
     }
+}
+
+/// A QEMU machine name (`-M` takes it): letters, digits, '.', '_' and
+/// '-', starting with a letter or digit, so that it can be neither an
+/// option (`-kernel ...`) nor one of QEMU's queries (`help`, `?`).
+fn validate_qemu_machine(
+    machine: Spanned<String>,
+    source: &Source<'_>,
+) -> Result<String, BoardError> {
+    let name = machine.get_ref();
+    let plain = name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if plain && name != "help" {
+        return Ok(machine.into_inner());
+    }
+    Err(source.error(
+        machine.span(),
+        "qemu-machine",
+        format!(
+            "{name:?} is not a QEMU machine name such as \"mps2-an386\" (letters, digits, \
+             '.', '_' and '-', starting with a letter or digit)"
+        ),
+    ))
 }
 
 /// What keeps `name` from having a target triple's form, if anything.
