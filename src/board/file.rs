@@ -9,7 +9,6 @@
 //! directory and all of them are pasted into generated files.
 
 use std::num::NonZeroU8;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -22,7 +21,7 @@ use crate::layout::request::{
     USER_SRAM,
 };
 use crate::mpu::{ADDRESS_SPACE_END, Arch, MAX_REGIONS, MemoryKind};
-use crate::toml_input::{self, Keyword, Number, Table, TableForm};
+use crate::toml_input::{self, Keyword, Number, Source, Table, TableForm};
 
 /// A board could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -133,22 +132,8 @@ impl TableForm for RawPartition {
         "a table such as { memory = \"flash\", size = \"64K\" } (with name = ... in extra)";
 }
 
-/// Turns byte spans into errors naming the line, column and key.
-struct Source<'a> {
-    text: &'a str,
-    path: &'a Path,
-}
-
+/// The board file's readers of typed values.
 impl Source<'_> {
-    fn error(
-        &self,
-        span: Range<usize>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-    ) -> BoardError {
-        toml_input::locate(self.text, self.path, span, key, message).into()
-    }
-
     /// `text` as a name of `kind`, refused at its span under `key`.
     fn name(&self, text: &Spanned<String>, kind: NameKind, key: &str) -> Result<Name, BoardError> {
         Name::new(text.get_ref(), kind).map_err(|e| self.error(text.span(), key, e.to_string()))
@@ -184,8 +169,8 @@ impl Source<'_> {
 pub(super) fn parse(text: &str, path: &Path) -> Result<Board, BoardError> {
     let text = toml_input::strip_bom(text);
     let source = Source { text, path };
-    let raw: RawBoard =
-        toml_input::from_str(text).map_err(|e| source.error(e.span, e.key, e.message))?;
+    let raw: RawBoard = toml_input::from_str(text)
+        .map_err(|e| source.error::<BoardError>(e.span, e.key, e.message))?;
     validate(raw, &source)
 }
 

@@ -37,7 +37,6 @@
 //! features = ["flat"]
 //! ```
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -45,7 +44,7 @@ use toml::Spanned;
 
 use crate::board::{self, Board, BoardError, Name, NameKind};
 use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
-use crate::toml_input::{self, Number, Table, TableForm};
+use crate::toml_input::{self, Number, Source, Table, TableForm};
 
 /// The name of the file at the project root.
 pub const FILE_NAME: &str = "mcu-build.toml";
@@ -294,31 +293,21 @@ impl LayoutConfig {
     }
 }
 
-/// Turns byte spans of the text into located errors.
-struct Source<'a> {
-    text: &'a str,
-    path: &'a Path,
-}
-
+/// The configuration's readers of typed values.
 impl Source<'_> {
-    fn error(
-        &self,
-        span: Range<usize>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-    ) -> ConfigError {
-        toml_input::locate(self.text, self.path, span, key, message).into()
-    }
-
     /// The size at `layout.<key>`, if given: at most 4 GiB, the 32-bit
     /// address space.
-    fn size(&self, value: &Option<Spanned<Number>>, key: &str) -> Result<Option<u64>, ConfigError> {
+    fn layout_size(
+        &self,
+        value: &Option<Spanned<Number>>,
+        key: &str,
+    ) -> Result<Option<u64>, ConfigError> {
         let Some(value) = value else { return Ok(None) };
         let key = format!("layout.{key}");
         let n = value
             .get_ref()
             .to_u64()
-            .map_err(|e| self.error(value.span(), &key, e.to_string()))?;
+            .map_err(|e| self.error::<ConfigError>(value.span(), &key, e.to_string()))?;
         if n > u64::from(u32::MAX) {
             return Err(self.error(
                 value.span(),
@@ -343,7 +332,9 @@ impl Source<'_> {
             } => Ok(Pass::Cargo {
                 package,
                 bin: Name::new(bin.get_ref(), NameKind::CargoBin)
-                    .map_err(|e| self.error(bin.span(), format!("{table}.bin"), e.to_string()))?
+                    .map_err(|e| {
+                        self.error::<ConfigError>(bin.span(), format!("{table}.bin"), e.to_string())
+                    })?
                     .into(),
                 features: features.unwrap_or_default(),
             }),
@@ -402,26 +393,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 /// stripped), validated, and the rest as read.
 fn parse_raw(text: &str, path: &Path) -> Result<(LayoutConfig, RawConfig), ConfigError> {
     let source = Source { text, path };
-    let mut raw: RawConfig =
-        toml_input::from_str(text).map_err(|e| source.error(e.span, e.key, e.message))?;
+    let mut raw: RawConfig = toml_input::from_str(text)
+        .map_err(|e| source.error::<ConfigError>(e.span, e.key, e.message))?;
     let l = &raw.layout;
     let partitions = PartitionOverrides {
-        kernel_flash: source.size(&l.kernel_flash, "kernel-flash")?,
-        user_flash: source.size(&l.user_flash, "user-flash")?,
-        kernel_sram: source.size(&l.kernel_sram, "kernel-sram")?,
-        user_sram: source.size(&l.user_sram, "user-sram")?,
-        kernel_heap: source.size(&l.kernel_heap, "kernel-heap")?,
+        kernel_flash: source.layout_size(&l.kernel_flash, "kernel-flash")?,
+        user_flash: source.layout_size(&l.user_flash, "user-flash")?,
+        kernel_sram: source.layout_size(&l.kernel_sram, "kernel-sram")?,
+        user_sram: source.layout_size(&l.user_sram, "user-sram")?,
+        kernel_heap: source.layout_size(&l.kernel_heap, "kernel-heap")?,
     };
     let defaults = Splits::default();
     let splits = Splits {
         kernel_stack: source
-            .size(&l.kernel_stack, "kernel-stack")?
+            .layout_size(&l.kernel_stack, "kernel-stack")?
             .unwrap_or(defaults.kernel_stack),
         user_stack: source
-            .size(&l.user_stack, "user-stack")?
+            .layout_size(&l.user_stack, "user-stack")?
             .unwrap_or(defaults.user_stack),
         user_heap: source
-            .size(&l.user_heap, "user-heap")?
+            .layout_size(&l.user_heap, "user-heap")?
             .unwrap_or(defaults.user_heap),
     };
     let board = match (raw.board.take(), raw.board_file.take()) {

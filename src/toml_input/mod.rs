@@ -60,21 +60,32 @@ pub struct Located {
     pub message: String,
 }
 
-/// The error at byte range `span` of `text`, the content of `path`.
-pub fn locate(
-    text: &str,
-    path: &Path,
-    span: Range<usize>,
-    key: impl Into<String>,
-    message: impl Into<String>,
-) -> Located {
-    let (line, column) = line_column(text, span.start);
-    Located {
-        path: path.to_owned(),
-        line,
-        column,
-        key: key.into(),
-        message: message.into(),
+/// A TOML file's text and its name, which turn byte spans of the text into
+/// located errors. Each file format adds its own readers of typed values
+/// (`src/board/file.rs`, `src/build/config.rs`) as methods.
+pub struct Source<'a> {
+    pub text: &'a str,
+    pub path: &'a Path,
+}
+
+impl Source<'_> {
+    /// The error at byte range `span` of the text, under `key`, as the
+    /// caller's error type.
+    pub fn error<E: From<Located>>(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> E {
+        let (line, column) = line_column(self.text, span.start);
+        Located {
+            path: self.path.to_owned(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        }
+        .into()
     }
 }
 
