@@ -13,6 +13,7 @@ pub mod image;
 pub mod layout;
 pub mod mpu;
 pub mod number;
+pub mod nuttx;
 pub mod output;
 pub mod pipelined;
 pub mod position;

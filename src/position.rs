@@ -1,4 +1,8 @@
-//! Line and column of a byte offset, for diagnostics that point into a file.
+//! Line and column of a byte offset, and the located error every input
+//! file's reader returns: `file:line:column: `key`: what was expected`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
 /// An offset past the end, or inside a character, counts to the nearest
@@ -21,6 +25,59 @@ pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
         let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
         line_column(&valid, valid.len())
     })
+}
+
+/// A place in a file and what is wrong there, as an error names it:
+/// `board.toml:38:10: `memory[1].origin`: expected ...`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}:{column}: {}{message}", path.display(), key_prefix(key))]
+pub struct Located {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The dotted key at fault, e.g. `memory[1].length`; empty for the
+    /// whole file or text outside any key.
+    pub key: String,
+    pub message: String,
+}
+
+/// A file's text and its name, which turn byte spans of the text into
+/// located errors. Each file format adds its own readers of typed values
+/// (`src/board/file.rs`, `src/build/config.rs`, `src/nuttx/`) as methods.
+pub struct Source<'a> {
+    pub text: &'a str,
+    pub path: &'a Path,
+}
+
+impl Source<'_> {
+    /// The error at byte range `span` of the text, under `key`, as the
+    /// caller's error type.
+    pub fn error<E: From<Located>>(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> E {
+        let (line, column) = line_column(self.text, span.start);
+        Located {
+            path: self.path.to_owned(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        }
+        .into()
+    }
+}
+
+/// `key` as an error message prefix: `` `memory[1].origin`: ``, or nothing
+/// for an error of the whole document.
+fn key_prefix(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
 }
 
 #[cfg(test)]

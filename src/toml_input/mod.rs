@@ -13,13 +13,14 @@ mod expected;
 mod number;
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::position::{self, line_column};
+use crate::position;
+pub use crate::position::{Located, Source};
 
 pub use expected::{Keyword, Table, TableForm};
 pub use number::Number;
@@ -44,49 +45,6 @@ pub fn text<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, Located> {
         key: String::new(),
         message: "expected UTF-8 text".to_owned(),
     })
-}
-
-/// A place in a TOML file and what is wrong there, as an error names it:
-/// `board.toml:38:10: `memory[1].origin`: expected ...`.
-#[derive(Debug, thiserror::Error)]
-#[error("{}:{line}:{column}: {}{message}", path.display(), key_prefix(key))]
-pub struct Located {
-    pub path: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    /// The dotted key at fault, e.g. `memory[1].length`; empty for the
-    /// whole file or text outside any key.
-    pub key: String,
-    pub message: String,
-}
-
-/// A TOML file's text and its name, which turn byte spans of the text into
-/// located errors. Each file format adds its own readers of typed values
-/// (`src/board/file.rs`, `src/build/config.rs`) as methods.
-pub struct Source<'a> {
-    pub text: &'a str,
-    pub path: &'a Path,
-}
-
-impl Source<'_> {
-    /// The error at byte range `span` of the text, under `key`, as the
-    /// caller's error type.
-    pub fn error<E: From<Located>>(
-        &self,
-        span: Range<usize>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-    ) -> E {
-        let (line, column) = line_column(self.text, span.start);
-        Located {
-            path: self.path.to_owned(),
-            line,
-            column,
-            key: key.into(),
-            message: message.into(),
-        }
-        .into()
-    }
 }
 
 /// A TOML document did not deserialize: where, under which key, and why.
@@ -115,16 +73,6 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
         return Err(locate(error));
     }
     T::deserialize(toml::de::Deserializer::from(document.clone())).map_err(|e| locate(&e))
-}
-
-/// `key` as an error message prefix: `` `memory[1].origin`: ``, or nothing
-/// for an error of the whole document.
-fn key_prefix(key: &str) -> String {
-    if key.is_empty() {
-        String::new()
-    } else {
-        format!("`{key}`: ")
-    }
 }
 
 /// The dotted key of the innermost key or value whose span holds `span`.
@@ -211,6 +159,7 @@ fn walk_value(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::position::line_column;
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
