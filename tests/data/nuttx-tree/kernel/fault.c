@@ -17,18 +17,13 @@
 #define CFSR_DACCVIOL  (1 << 1) /* Data access violation */
 #define CFSR_MMARVALID (1 << 7) /* MMFAR holds the faulting address */
 
-/* The word of the exception frame (r0-r3, r12, lr, pc, xpsr) holding the
- * pc of the faulting instruction.
- */
-#define FRAME_PC 6
-
 uint32_t arm_memfault_frame(const uint32_t *frame, uint32_t exc_return)
 {
   uint32_t cfsr = getreg32(CFSR);
-
-  (void)exc_return; /* the fault is fatal: no return */
   const char *kind = (cfsr & CFSR_IACCVIOL) ? "instruction" :
                      (cfsr & CFSR_DACCVIOL) ? "data" : "stacking";
+
+  (void)exc_return; /* the fault is fatal: no return */
 
   if (cfsr & CFSR_MMARVALID)
     {

@@ -33,6 +33,10 @@
                      "bx r0"); \
   }
 
+/* The exception frame of ARMv7-M, by word. */
+enum { FRAME_R0, FRAME_R1, FRAME_R2, FRAME_R3, FRAME_R12, FRAME_LR,
+       FRAME_PC, FRAME_XPSR, FRAME_WORDS };
+
 /* EXC_RETURN: back to thread mode on the process stack. */
 #define EXC_RETURN_THREAD_PSP 0xfffffffd
 #define EXC_RETURN_SPSEL      (1 << 2)

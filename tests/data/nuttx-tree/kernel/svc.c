@@ -22,10 +22,6 @@
 #define CONTROL_NPRIV     (1 << 0)   /* Thread mode is unprivileged */
 #define XPSR_THUMB        (1 << 24)
 
-/* The exception frame of ARMv7-M, by word. */
-enum { FRAME_R0, FRAME_R1, FRAME_R2, FRAME_R3, FRAME_R12, FRAME_LR,
-       FRAME_PC, FRAME_XPSR, FRAME_WORDS };
-
 void task_start(uintptr_t stack_top)
 {
   uint32_t *frame = (uint32_t *)stack_top - FRAME_WORDS;
