@@ -337,7 +337,10 @@ mod tests {
 
     #[test]
     fn only_the_machines_of_the_bundled_boards_run() {
-        assert_eq!(known_machines(), ["mps2-an386", "mps2-an505"]);
+        assert_eq!(
+            known_machines(),
+            ["lm3s6965evb", "mps2-an386", "mps2-an500", "mps2-an505"]
+        );
         assert!(check_machine("mps2-an386", "x.toml").is_ok());
         for bad in ["help", "?", "", "-S", "mps2-an385"] {
             let error = check_machine(bad, "boards/x.toml").unwrap_err().to_string();
@@ -345,7 +348,8 @@ mod tests {
                 error,
                 format!(
                     "boards/x.toml: `qemu-machine = {bad:?}`: mcu-build runs only the QEMU \
-                     machines of its bundled boards (mps2-an386, mps2-an505)"
+                     machines of its bundled boards (lm3s6965evb, mps2-an386, mps2-an500, \
+                     mps2-an505)"
                 )
             );
         }
