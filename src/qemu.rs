@@ -235,30 +235,39 @@ pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<Ending, RunE
     });
     let mut watch = watch::Watch::new(options.expect.clone(), options.fail.clone());
     let deadline = Instant::now() + options.timeout;
+    // Whether the unfinished line was matched since the last chunk.
+    let mut quiet_checked = false;
     let result = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match chunks.recv_timeout(left) {
+        let wait = if watch.has_unfinished_line() && !quiet_checked {
+            left.min(watch::QUIET)
+        } else {
+            left
+        };
+        let verdict = match chunks.recv_timeout(wait) {
             Ok(chunk) => {
                 if let Err(error) = console.write_all(&chunk).and_then(|()| console.flush()) {
                     break Err(RunError::Console { error });
                 }
-                match watch.feed(&chunk) {
-                    Some(watch::Verdict::Passed { line }) => break Ok(Stop::Expected { line }),
-                    Some(watch::Verdict::Failed { pattern, line }) => {
-                        break Err(RunError::FailMatched { pattern, line });
-                    }
-                    None => {}
-                }
+                quiet_checked = false;
+                watch.feed(&chunk)
             }
-            Err(error) => {
-                if let Some(watch::Verdict::Failed { pattern, line }) = watch.finish() {
-                    break Err(RunError::FailMatched { pattern, line });
-                }
-                break match error {
-                    mpsc::RecvTimeoutError::Disconnected => Ok(Stop::Exited),
-                    mpsc::RecvTimeoutError::Timeout => Err(timeout(options, &watch)),
-                };
+            Err(mpsc::RecvTimeoutError::Timeout) if wait < left => {
+                quiet_checked = true;
+                watch.quiet()
             }
+            Err(error) => match watch.finish() {
+                None if error == mpsc::RecvTimeoutError::Disconnected => break Ok(Stop::Exited),
+                None => break Err(timeout(options, &watch)),
+                verdict => verdict,
+            },
+        };
+        match verdict {
+            Some(watch::Verdict::Passed { line }) => break Ok(Stop::Expected { line }),
+            Some(watch::Verdict::Failed { pattern, line }) => {
+                break Err(RunError::FailMatched { pattern, line });
+            }
+            None => {}
         }
     };
     if !matches!(result, Ok(Stop::Exited)) {

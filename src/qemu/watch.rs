@@ -7,18 +7,24 @@
 //! matched again with the next chunk. Each complete line is matched
 //! without its ending (`\n`, and a `\r` before it, as NuttX's serial
 //! console sends `\r\n`). A line not yet ended is matched against the
-//! `--expect` patterns as far as it has come, so that a prompt such as
-//! `nsh> `, which no line end follows, can be expected (`$` therefore also
-//! matches where the output pauses); fail patterns wait for the line's end
-//! (or the end of the run, [`Watch::finish`]), so that the error shows the
-//! whole line. A line longer than [`MAX_LINE`] is matched by its last
-//! `MAX_LINE` bytes, so that endless output without a line end cannot
-//! exhaust memory.
+//! `--expect` patterns once the console has been quiet for [`QUIET`]
+//! ([`Watch::quiet`]), so that a prompt such as `nsh> `, which no line end
+//! follows, can be expected (`$` therefore also matches where the output
+//! pauses), while a line on its way is judged whole, so that the console
+//! shows it whole; fail patterns always wait for the line's end (or the
+//! end of the run, [`Watch::finish`]). A line longer than [`MAX_LINE`] is
+//! matched by its last `MAX_LINE` bytes, so that endless output without a
+//! line end cannot exhaust memory.
 
 use regex::Regex;
 
 /// The longest unfinished line kept for matching, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// How long the console must stay silent before an unfinished line is
+/// matched as it stands: far longer than QEMU takes between the bytes of
+/// one line, short enough not to slow a run that ends at a prompt.
+pub const QUIET: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A set of fail patterns built into mcu-build (`--fail-default`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -147,10 +153,9 @@ impl Watch {
             .join(", ")
     }
 
-    /// Matches the lines `chunk` ends and the line it leaves unfinished;
-    /// returns the verdict of the first line that decides the run. A line
-    /// that matches a fail pattern fails the run even if it also matches
-    /// an `--expect`.
+    /// Matches the lines `chunk` ends; returns the verdict of the first
+    /// line that decides the run. A line that matches a fail pattern fails
+    /// the run even if it also matches an `--expect`.
     pub fn feed(&mut self, chunk: &[u8]) -> Option<Verdict> {
         if !self.expects() && self.fail.is_empty() {
             return None;
@@ -169,6 +174,18 @@ impl Watch {
         if self.line.len() > MAX_LINE {
             self.line.drain(..self.line.len() - MAX_LINE);
         }
+        None
+    }
+
+    /// Whether [`Watch::quiet`] could pass the run: it waits for an
+    /// `--expect` and a line is unfinished.
+    pub fn has_unfinished_line(&self) -> bool {
+        self.expects() && !self.line.is_empty()
+    }
+
+    /// The console has been quiet for [`QUIET`]: matches the unfinished
+    /// line against the `--expect` patterns (a prompt).
+    pub fn quiet(&mut self) -> Option<Verdict> {
         self.judge_unfinished(false)
     }
 
@@ -273,7 +290,14 @@ mod tests {
     fn an_unfinished_line_such_as_a_prompt_can_be_expected() {
         let mut w = watch(&["^nsh> $"], &[], FailDefault::None);
         assert_eq!(w.feed(b"NuttShell (NSH)\r\nns"), None);
-        assert_eq!(w.feed(b"h> "), passed("nsh> "));
+        assert!(w.has_unfinished_line());
+        assert_eq!(w.quiet(), None);
+        assert_eq!(w.feed(b"h> "), None);
+        assert_eq!(w.quiet(), passed("nsh> "));
+        // A line on its way is judged whole once it ends.
+        let mut w = watch(&["status 0"], &[], FailDefault::None);
+        assert_eq!(w.feed(b"exit status 0"), None);
+        assert_eq!(w.feed(b"0\r\n"), passed("exit status 00"));
     }
 
     #[test]
