@@ -18,6 +18,15 @@
 //! machines of the bundled boards ([`known_machines`]) before QEMU sees
 //! it: a value such as `help` or `-S` would make QEMU do something else
 //! than boot.
+//!
+//! Firmware that never exits QEMU (NuttX) is judged by its console
+//! instead ([`watch`]): the run ends as soon as every `--expect` pattern
+//! has matched a console line, or a fail pattern has; QEMU is then
+//! killed and reaped.
+
+mod watch;
+
+pub use watch::{FailDefault, FailPattern, MAX_LINE, NUTTX_FAIL_PATTERNS};
 
 use std::io::{BufRead as _, Read, Write};
 use std::path::{Path, PathBuf};
@@ -74,6 +83,21 @@ pub struct RunOptions {
     pub boot_argument: u32,
     /// The run is an error if the firmware has not ended by then.
     pub timeout: Duration,
+    /// Console patterns that end the run with success once each has
+    /// matched a line (`--expect`); none: only the firmware's exit ends it.
+    pub expect: Vec<regex::Regex>,
+    /// Console patterns that end the run with a failure (`--fail` and the
+    /// built-in sets).
+    pub fail: Vec<FailPattern>,
+}
+
+/// How a run ended well.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The firmware exited (semihosting) with this status.
+    Exited(i32),
+    /// Every `--expect` matched; `line` matched last. QEMU was stopped.
+    Expected { line: String },
 }
 
 /// The run did not end with a firmware exit status.
@@ -97,6 +121,26 @@ pub enum RunError {
         machine: String,
         timeout: Duration,
     },
+    #[error(
+        "{} did not show {missing} on the console within {} s on {machine} (--timeout sets the \
+         limit)",
+        image.display(), timeout.as_secs_f64()
+    )]
+    ExpectTimeout {
+        image: PathBuf,
+        machine: String,
+        timeout: Duration,
+        /// The `--expect` patterns not seen, as [`watch::Watch::missing`] names them.
+        missing: String,
+    },
+    #[error("the console matched {pattern}: {line:?}")]
+    FailMatched {
+        /// Which pattern: `--fail 'X'` or a built-in one.
+        pattern: String,
+        line: String,
+    },
+    #[error("the firmware exited with status {status} before the console showed {missing}")]
+    ExitedBeforeExpect { status: i32, missing: String },
     #[error("{QEMU} was killed by a signal ({status})")]
     Killed { status: String },
     #[error(
@@ -151,9 +195,18 @@ pub fn check_machine(machine: &str, source: &str) -> Result<(), RunError> {
     })
 }
 
+/// What ended the wait for QEMU's console.
+enum Stop {
+    /// QEMU closed its stdout: it is exiting.
+    Exited,
+    /// Every `--expect` matched.
+    Expected { line: String },
+}
+
 /// Boots the image, copies the console to `console` as it arrives, and
-/// returns the firmware's exit status.
-pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<i32, RunError> {
+/// returns how the run ended: the firmware's exit status, or, with
+/// `--expect` patterns, the console line that passed it.
+pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<Ending, RunError> {
     if !options.image.is_file() {
         return Err(RunError::NoImage {
             path: options.image.clone(),
@@ -180,40 +233,89 @@ pub fn run(options: &RunOptions, console: &mut dyn Write) -> Result<i32, RunErro
             }
         }
     });
+    let mut watch = watch::Watch::new(options.expect.clone(), options.fail.clone());
     let deadline = Instant::now() + options.timeout;
+    // Whether the unfinished line was matched since the last chunk.
+    let mut quiet_checked = false;
     let result = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match chunks.recv_timeout(left) {
+        let wait = if watch.has_unfinished_line() && !quiet_checked {
+            left.min(watch::QUIET)
+        } else {
+            left
+        };
+        let verdict = match chunks.recv_timeout(wait) {
             Ok(chunk) => {
                 if let Err(error) = console.write_all(&chunk).and_then(|()| console.flush()) {
                     break Err(RunError::Console { error });
                 }
+                quiet_checked = false;
+                watch.feed(&chunk)
             }
-            // QEMU closed its stdout: it is exiting.
-            Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                break Err(RunError::Timeout {
-                    image: options.image.clone(),
-                    machine: options.machine.clone(),
-                    timeout: options.timeout,
-                });
+            Err(mpsc::RecvTimeoutError::Timeout) if wait < left => {
+                quiet_checked = true;
+                watch.quiet()
             }
+            Err(error) => match watch.finish() {
+                None if error == mpsc::RecvTimeoutError::Disconnected => break Ok(Stop::Exited),
+                None => break Err(timeout(options, &watch)),
+                verdict => verdict,
+            },
+        };
+        match verdict {
+            Some(watch::Verdict::Passed { line }) => break Ok(Stop::Expected { line }),
+            Some(watch::Verdict::Failed { pattern, line }) => {
+                break Err(RunError::FailMatched { pattern, line });
+            }
+            None => {}
         }
     };
-    if result.is_err() {
+    if !matches!(result, Ok(Stop::Exited)) {
         // Already exited or not: either way it must not outlive the run.
+        // SIGKILL, since QEMU holds nothing to save and SIGTERM would make
+        // it print a line of its own.
         let _ = child.kill();
     }
     let status = child.wait().map_err(|error| RunError::Spawn { error })?;
     reader.join().expect("the console reader does not panic");
     let lockup = errors.join().expect("the stderr reader does not panic");
-    result?;
+    let stop = result?;
     if let Some(dump) = lockup {
         return Err(lockup_error(&options.image, &dump));
     }
-    status.code().ok_or_else(|| RunError::Killed {
+    if let Stop::Expected { line } = stop {
+        return Ok(Ending::Expected { line });
+    }
+    let status = status.code().ok_or_else(|| RunError::Killed {
         status: status.to_string(),
-    })
+    })?;
+    if watch.expects() {
+        return Err(RunError::ExitedBeforeExpect {
+            status,
+            missing: watch.missing(),
+        });
+    }
+    Ok(Ending::Exited(status))
+}
+
+/// The error of a run that reached its time limit: which `--expect` was
+/// not seen, or that the firmware did not finish.
+fn timeout(options: &RunOptions, watch: &watch::Watch) -> RunError {
+    let image = options.image.clone();
+    let machine = options.machine.clone();
+    if watch.expects() {
+        return RunError::ExpectTimeout {
+            image,
+            machine,
+            timeout: options.timeout,
+            missing: watch.missing(),
+        };
+    }
+    RunError::Timeout {
+        image,
+        machine,
+        timeout: options.timeout,
+    }
 }
 
 /// Copies QEMU's stderr to ours line by line until a lockup begins;
@@ -337,7 +439,10 @@ mod tests {
 
     #[test]
     fn only_the_machines_of_the_bundled_boards_run() {
-        assert_eq!(known_machines(), ["mps2-an386", "mps2-an505"]);
+        assert_eq!(
+            known_machines(),
+            ["lm3s6965evb", "mps2-an386", "mps2-an500", "mps2-an505"]
+        );
         assert!(check_machine("mps2-an386", "x.toml").is_ok());
         for bad in ["help", "?", "", "-S", "mps2-an385"] {
             let error = check_machine(bad, "boards/x.toml").unwrap_err().to_string();
@@ -345,7 +450,8 @@ mod tests {
                 error,
                 format!(
                     "boards/x.toml: `qemu-machine = {bad:?}`: mcu-build runs only the QEMU \
-                     machines of its bundled boards (mps2-an386, mps2-an505)"
+                     machines of its bundled boards (lm3s6965evb, mps2-an386, mps2-an500, \
+                     mps2-an505)"
                 )
             );
         }
@@ -359,6 +465,8 @@ mod tests {
             machine: "mps2-an386".into(),
             boot_argument: 0,
             timeout: Duration::from_secs(1),
+            expect: Vec::new(),
+            fail: Vec::new(),
         };
         let error = run(&options, &mut Vec::new()).unwrap_err().to_string();
         assert!(error.contains("mcu-build protect"), "{error}");

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use mcu_build::board::{self, BoardError};
+use mcu_build::board::{self, BoardError, Console, ConsoleKind};
 use mcu_build::layout::request::Size;
 use mcu_build::mpu::{Arch, MemoryKind};
 
@@ -14,7 +14,9 @@ fn every_bundled_board_loads_and_names_itself() {
         names,
         [
             "nrf52840",
+            "qemu-lm3s6965evb",
             "qemu-mps2-an386",
+            "qemu-mps2-an500",
             "qemu-mps2-an505",
             "stm32f4discovery",
             "stm32h743"
@@ -54,6 +56,68 @@ fn bundled_boards_carry_the_documented_facts() {
     let an386 = board::bundled(board::DEFAULT_BOARD).unwrap();
     assert_eq!(an386.memories[0].kind, MemoryKind::Flash);
     assert_eq!(an386.memories[1].origin, 0x2000_0000);
+}
+
+/// The two boards NuttX's protected builds run on in QEMU: their consoles,
+/// clocks, MPUs and partitions as their board files' comments source them.
+#[test]
+fn the_nuttx_qemu_boards_carry_their_machines_facts() {
+    let lm3s = board::bundled("qemu-lm3s6965evb").unwrap();
+    assert_eq!(lm3s.qemu_machine.as_deref(), Some("lm3s6965evb"));
+    assert_eq!(lm3s.rust_target.as_deref(), Some("thumbv7m-none-eabi"));
+    assert_eq!(lm3s.core_clock_hz, Some(12_500_000));
+    assert_eq!(
+        lm3s.console,
+        Some(Console {
+            kind: ConsoleKind::Pl011,
+            base: 0x4000_C000
+        })
+    );
+    assert_eq!(lm3s.mpu.unwrap().regions, 8);
+    let starts: Vec<(&str, Option<u32>, Size)> = lm3s
+        .partitions
+        .partitions
+        .iter()
+        .map(|p| (p.name.as_str(), p.origin, p.size))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            ("kernel-flash", Some(0), Size::Bytes(128 << 10)),
+            ("user-flash", Some(0x2_0000), Size::Bytes(128 << 10)),
+            ("kernel-sram", Some(0x2000_0000), Size::Bytes(20 << 10)),
+            ("user-sram", Some(0x2000_5000), Size::Rest),
+        ]
+    );
+
+    let an500 = board::bundled("qemu-mps2-an500").unwrap();
+    assert_eq!(an500.qemu_machine.as_deref(), Some("mps2-an500"));
+    assert_eq!(an500.mpu.unwrap().regions, 16);
+    assert_eq!(an500.core_clock_hz, Some(25_000_000));
+    assert_eq!(
+        an500.console,
+        Some(Console {
+            kind: ConsoleKind::CmsdkApbUart,
+            base: 0x4000_4000
+        })
+    );
+    let psram = an500.memory("psram").unwrap();
+    assert_eq!((psram.origin, psram.length), (0x6000_0000, 16 << 20));
+}
+
+#[test]
+fn a_console_is_one_of_the_kinds_the_kernel_drives() {
+    let with = |kind: &str| format!("{GOOD}\n[console]\nkind = \"{kind}\"\nbase = 0x4000C000\n");
+    let b = parse(&with("pl011")).unwrap();
+    assert_eq!(b.console.unwrap().kind, ConsoleKind::Pl011);
+    let error = parse(&with("pl011-luminary")).unwrap_err().to_string();
+    assert!(
+        error.contains(
+            "`console.kind`: expected one of \"cmsdk-apb-uart\", \"pl011\", found the string \
+             \"pl011-luminary\""
+        ),
+        "{error}"
+    );
 }
 
 const GOOD: &str = r#"

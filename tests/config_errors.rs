@@ -252,7 +252,7 @@ fn type_errors_say_the_expected_form_in_toml_terms() {
         (
             "kind = \"cmsdk-apb-uart\"",
             "kind = [1]",
-            "board.toml:20:8: `console.kind`: expected one of \"cmsdk-apb-uart\", found an array",
+            "board.toml:20:8: `console.kind`: expected one of \"cmsdk-apb-uart\", \"pl011\", found an array",
         ),
     ];
     for (from, to, expected) in board_cases {

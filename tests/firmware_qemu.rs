@@ -5,7 +5,7 @@
 //! outputs in `target/mcu-build/<board>/`), reads the partitions from its
 //! `build.json`, then boots the combined image once per scenario and checks
 //! the console and the exit status. Needs `qemu-system-arm` (7.2 or later)
-//! and the two thumb targets of `rust-toolchain.toml`.
+//! and the thumb targets of the boards (`scripts/test` adds them).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,10 +53,14 @@ fn mcu_build() -> Command {
 /// Runs `protect` for `name` (once per test process) and reads the
 /// partitions of its plan from build.json.
 fn board(name: &'static str) -> &'static Board {
+    static LM3S6965EVB: OnceLock<Board> = OnceLock::new();
     static AN386: OnceLock<Board> = OnceLock::new();
+    static AN500: OnceLock<Board> = OnceLock::new();
     static AN505: OnceLock<Board> = OnceLock::new();
     let cell = match name {
+        "qemu-lm3s6965evb" => &LM3S6965EVB,
         "qemu-mps2-an386" => &AN386,
+        "qemu-mps2-an500" => &AN500,
         "qemu-mps2-an505" => &AN505,
         other => panic!("no test board {other}"),
     };
@@ -521,9 +525,18 @@ fn missing_blob_is_refused(board: &'static Board) {
     run.assert_status(BLOB_REFUSED);
 }
 
+/// The tests of every board, and the `$extra` ones that the board's QEMU
+/// machine can pass.
 macro_rules! board_tests {
-    ($module:ident, $board:expr) => {
+    ($module:ident, $board:expr $(, $extra:ident)*) => {
         mod $module {
+            $(
+                #[test]
+                fn $extra() {
+                    super::$extra(super::board($board));
+                }
+            )*
+
             #[test]
             fn demo_exits_zero() {
                 super::demo_exits_zero(super::board($board));
@@ -580,11 +593,6 @@ macro_rules! board_tests {
             }
 
             #[test]
-            fn system_control_space_is_a_bus_fault() {
-                super::system_control_space_is_a_bus_fault(super::board($board));
-            }
-
-            #[test]
             fn flipped_byte_is_refused() {
                 super::flipped_byte_is_refused(super::board($board));
             }
@@ -602,5 +610,27 @@ macro_rules! board_tests {
     };
 }
 
-board_tests!(an386, "qemu-mps2-an386");
-board_tests!(an505, "qemu-mps2-an505");
+// Every scenario on every QEMU board: a run takes a fraction of a second,
+// and each board has its own console (PL011 on the LM3S6965), clock (the
+// 20 ms sleep), MPU (8 or 16 regions; user SRAM in two regions with
+// subregions on the LM3S6965) and memory map (the AN500's PSRAM). Except
+// one: QEMU's lm3s6965evb (7.2) lets an unprivileged read of the System
+// Control Space through, reading 0, where the architecture (ARMv7-M ARM
+// B3.2) and QEMU's MPS2 machines, the Cortex-M3 mps2-an385 included,
+// raise a BusFault; the kernel cannot report a fault the core never takes.
+board_tests!(lm3s6965evb, "qemu-lm3s6965evb");
+board_tests!(
+    an386,
+    "qemu-mps2-an386",
+    system_control_space_is_a_bus_fault
+);
+board_tests!(
+    an500,
+    "qemu-mps2-an500",
+    system_control_space_is_a_bus_fault
+);
+board_tests!(
+    an505,
+    "qemu-mps2-an505",
+    system_control_space_is_a_bus_fault
+);

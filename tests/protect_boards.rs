@@ -25,7 +25,7 @@ fn every_bundled_board_with_a_rust_target_builds_and_verifies() {
         .map(|name| board::bundled(name).unwrap())
         .filter(|b| b.rust_target.is_some())
         .collect();
-    assert_eq!(boards.len(), 5, "every bundled board names its target");
+    assert_eq!(boards.len(), 7, "every bundled board names its target");
     for board in boards {
         let name = board.name.as_str();
         let built = mcu_build(&["protect", "--board", name]);

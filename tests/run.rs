@@ -173,6 +173,262 @@ fn images_qemu_cannot_run_are_refused_before_it_starts() {
 }
 
 #[test]
+fn an_expected_console_line_ends_the_run_with_success() {
+    built();
+    let output = mcu_build(&["run", "--expect", r"user: slept \d+ ms", "--timeout", "20"])
+        .output()
+        .unwrap();
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{console}{errors}");
+    // The line that passed the run, whole (the sleep's length varies).
+    let line = errors
+        .strip_prefix("run: the console showed every --expect (last: \"")
+        .and_then(|rest| rest.strip_suffix("\"); QEMU stopped\n"))
+        .unwrap_or_else(|| panic!("{errors}"));
+    assert!(line.starts_with("user: slept "), "{line}");
+    assert!(
+        line.ends_with(" ms on the kernel timer (asked for 20)"),
+        "{line}"
+    );
+    assert!(console.contains(&format!("\n{line}\n")), "{console}");
+}
+
+#[test]
+fn a_fail_pattern_ends_the_run_naming_the_pattern_and_the_line() {
+    built();
+    let output = mcu_build(&[
+        "run",
+        "--scenario",
+        "read-kernel-flash",
+        "--expect",
+        "user: bye",
+        "--fail",
+        "user fault: MemManage",
+    ])
+    .output()
+    .unwrap();
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{console}{errors}");
+    assert!(
+        errors.contains(
+            "error: the console matched --fail 'user fault: MemManage': \"kernel: user fault: \
+             MemManage: data read at 0x00000000 denied by the MPU (pc 0x"
+        ),
+        "{errors}"
+    );
+}
+
+#[test]
+fn with_expect_an_exit_of_the_firmware_first_is_a_failure_naming_its_status() {
+    built();
+    let output = mcu_build(&["run", "--expect", "never printed"])
+        .output()
+        .unwrap();
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{console}{errors}");
+    assert!(
+        errors.contains(
+            "error: the firmware exited with status 0 before the console showed --expect \
+             'never printed'"
+        ),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_pattern_that_is_no_regular_expression_is_a_usage_error() {
+    for option in ["--expect", "--fail"] {
+        let output = mcu_build(&["run", option, "ostest_main: (Exiting"])
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap();
+        let (_, errors) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{errors}");
+        assert!(
+            errors.contains(&format!(
+                "error: invalid value 'ostest_main: (Exiting' for '{option} <REGEX>': regex \
+                 parse error:"
+            )),
+            "{errors}"
+        );
+        assert!(errors.contains("unclosed group"), "{errors}");
+    }
+    let output = mcu_build(&["run", "--expect", ""]).output().unwrap();
+    let (_, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{errors}");
+    assert!(
+        errors.contains("an empty pattern matches every line"),
+        "{errors}"
+    );
+}
+
+/// An ELF for the default board (qemu-mps2-an386) that prints `text` on
+/// UART0, a `\x01` byte pausing about a tenth of a second instead, and
+/// then sleeps forever, as NuttX does: it never exits QEMU.
+fn console_program(dir: &std::path::Path, text: &str) -> PathBuf {
+    let bytes: Vec<String> = text.bytes().map(|b| format!("{b:#04x}")).collect();
+    let source = dir.join("console.s");
+    std::fs::write(
+        &source,
+        format!(
+            ".syntax unified
+.thumb
+.global _start
+_start:
+    .word 0x20010000          @ initial stack pointer
+    .word reset               @ reset vector
+.thumb_func
+reset:
+    ldr r4, =0x40004000       @ CMSDK APB UART0
+    movs r0, #16
+    str r0, [r4, #0x10]       @ BAUDDIV
+    movs r0, #1
+    str r0, [r4, #0x08]       @ CTRL: TX enable
+    ldr r5, =text
+next:
+    ldrb r0, [r5], #1
+    cmp r0, #0
+    beq sleep
+    cmp r0, #1
+    bne send
+    ldr r1, =20000000
+pause:
+    subs r1, #1
+    bne pause
+    b next
+send:
+    ldr r1, [r4, #0x04]       @ STATE: bit 0 = TX full
+    tst r1, #1
+    bne send
+    str r0, [r4]
+    b next
+sleep:
+    wfi
+    b sleep
+.ltorg
+text:
+    .byte {}, 0
+",
+            bytes.join(", ")
+        ),
+    )
+    .unwrap();
+    let elf = dir.join("console.elf");
+    let linked = Command::new("arm-none-eabi-gcc")
+        .args([
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-nostdlib",
+            "-Wl,-Ttext=0x0",
+            "-o",
+        ])
+        .arg(&elf)
+        .arg(&source)
+        .output()
+        .expect("arm-none-eabi-gcc runs (scripts/test installs it)");
+    assert!(linked.status.success(), "{linked:?}");
+    elf
+}
+
+#[test]
+fn firmware_that_never_exits_passes_on_a_match_split_across_console_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    // The pause splits the line between two reads of QEMU's output.
+    let elf = console_program(
+        dir.path(),
+        "nsh> ostest\r\nostest_main: Exit\x01ing with status 0\r\n",
+    );
+    let started = std::time::Instant::now();
+    let output = run_in(
+        dir.path(),
+        &[
+            elf.to_str().unwrap(),
+            "--expect",
+            "^ostest_main: Exiting with status 0$",
+            "--timeout",
+            "60",
+        ],
+        true,
+    );
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{console}{errors}");
+    assert!(
+        console.contains("\nostest_main: Exiting with status 0"),
+        "{console:?}"
+    );
+    // The match, not the limit, ended the run.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_nuttx_assertion_fails_a_run_that_expects_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let assertion = "Assertion failed panic: at file: armv7-m/arm_memfault.c:138 task: ostest \
+                     process: ostest 0x11d";
+    let elf = console_program(
+        dir.path(),
+        &format!("ostest_main: started\r\n{assertion}\r\nR0: 00000000\r\n"),
+    );
+    let elf = elf.to_str().unwrap();
+    let expect = ["--expect", "ostest_main: Exiting with status 0"];
+    let output = run_in(
+        dir.path(),
+        &[&[elf][..], &expect, &["--timeout", "60"]].concat(),
+        true,
+    );
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{console}{errors}");
+    assert!(
+        errors.contains(&format!(
+            "error: the console matched the fail pattern 'Assertion failed\\b.*at file:' of \
+             --fail-default nuttx (--fail-default none turns it off): {assertion:?}"
+        )),
+        "{errors}"
+    );
+
+    // Without the built-in patterns the run waits for the --expect, in vain.
+    let output = run_in(
+        dir.path(),
+        &[
+            &[elf][..],
+            &expect,
+            &["--fail-default", "none", "--timeout", "2"],
+        ]
+        .concat(),
+        true,
+    );
+    let (console, errors) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{console}{errors}");
+    assert!(console.contains(assertion), "{console}");
+    assert!(
+        errors.contains(&format!(
+            "error: {elf} did not show --expect 'ostest_main: Exiting with status 0' on the \
+             console within 2 s on mps2-an386 (--timeout sets the limit)"
+        )),
+        "{errors}"
+    );
+}
+
+#[test]
+fn help_documents_the_console_verdict_and_the_nuttx_fail_patterns() {
+    let output = mcu_build(&["run", "--help"]).output().unwrap();
+    let (help, _) = text(&output);
+    assert!(output.status.success(), "{help}");
+    for pattern in mcu_build::qemu::NUTTX_FAIL_PATTERNS {
+        assert!(help.contains(&format!("'{pattern}'")), "{pattern}: {help}");
+    }
+    assert!(
+        help.contains("--expect 'ostest_main: Exiting with status 0'"),
+        "{help}"
+    );
+    assert!(help.contains("--fail-default <SET>"), "{help}");
+}
+
+#[test]
 fn help_documents_force_and_raw_binaries() {
     let output = mcu_build(&["run", "--help"]).output().unwrap();
     let (help, _) = text(&output);
@@ -311,7 +567,7 @@ fn a_qemu_machine_mcu_build_does_not_run_is_refused_naming_the_board_file() {
     let image = repository().join("target/mcu-build/qemu-mps2-an386/combined.hex");
     // Values that are no machine name at all (`help`, `-S`) are refused
     // when the board file is read (tests/names.rs).
-    for machine in ["lm3s6965evb", "virt"] {
+    for machine in ["mps2-an385", "virt"] {
         let board = dir.path().join("b.toml");
         let edited = bundled.replace(
             "qemu-machine = \"mps2-an386\"",
@@ -338,7 +594,7 @@ fn a_qemu_machine_mcu_build_does_not_run_is_refused_naming_the_board_file() {
         assert!(
             errors.contains(&format!(
                 "error: {}: `qemu-machine = {machine:?}`: mcu-build runs only the QEMU machines \
-                 of its bundled boards (mps2-an386, mps2-an505)",
+                 of its bundled boards (lm3s6965evb, mps2-an386, mps2-an500, mps2-an505)",
                 board.display()
             )),
             "{machine}: {errors}"

@@ -61,8 +61,8 @@ struct RawConsole {
 }
 
 impl TableForm for RawConsole {
-    const EXPECTED: &'static str =
-        "a table such as [console] with kind = \"cmsdk-apb-uart\" and base = 0x40004000";
+    const EXPECTED: &'static str = "a table such as [console] with kind = \"cmsdk-apb-uart\" \
+                                    (or \"pl011\") and base = 0x40004000";
 }
 
 #[derive(Deserialize)]

@@ -88,13 +88,23 @@ pub struct Console {
     pub base: u32,
 }
 
-/// The UARTs a console can be.
+/// The UARTs a console can be; the bundled kernel has a driver for each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConsoleKind {
     /// The ARM CMSDK APB UART of the MPS2 FPGA images (DATA, STATE, CTRL,
-    /// BAUDDIV registers), the one the bundled kernel drives.
+    /// BAUDDIV registers).
     CmsdkApbUart,
+    /// The ARM PrimeCell UART PL011 (UARTDR, UARTFR, UARTIBRD/FBRD,
+    /// UARTLCR_H, UARTCR), as in the TI Stellaris LM3S parts. One kind for
+    /// ARM's and TI's: they differ only in their identification registers
+    /// (QEMU models TI's as `pl011_luminary`), which a driver need not read.
+    Pl011,
+}
+
+impl ConsoleKind {
+    /// Every kind, for code that must say something about each.
+    pub const ALL: [ConsoleKind; 2] = [ConsoleKind::CmsdkApbUart, ConsoleKind::Pl011];
 }
 
 impl Board {
@@ -107,11 +117,19 @@ impl Board {
 pub const DEFAULT_BOARD: &str = "qemu-mps2-an386";
 
 /// The boards compiled into the binary: name and TOML text.
-const BUNDLED: [(&str, &str); 5] = [
+const BUNDLED: [(&str, &str); 7] = [
     ("nrf52840", include_str!("boards/nrf52840.toml")),
+    (
+        "qemu-lm3s6965evb",
+        include_str!("boards/qemu-lm3s6965evb.toml"),
+    ),
     (
         "qemu-mps2-an386",
         include_str!("boards/qemu-mps2-an386.toml"),
+    ),
+    (
+        "qemu-mps2-an500",
+        include_str!("boards/qemu-mps2-an500.toml"),
     ),
     (
         "qemu-mps2-an505",

@@ -595,8 +595,8 @@ artifact = \"nuttx\"
         assert_eq!(
             error,
             "project/mcu-build.toml:1:9: `board`: no bundled board \"stm32f9\"; the bundled \
-             boards are nrf52840, qemu-mps2-an386, qemu-mps2-an505, stm32f4discovery, stm32h743; \
-             or name a board file with `board-file`"
+             boards are nrf52840, qemu-lm3s6965evb, qemu-mps2-an386, qemu-mps2-an500, \
+             qemu-mps2-an505, stm32f4discovery, stm32h743; or name a board file with `board-file`"
         );
     }
 

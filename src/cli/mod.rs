@@ -108,7 +108,7 @@ kernel.elf/.hex, combined.hex/.bin/.elf and build.json.")]
 The [flat] pass of mcu-build.toml builds it; outputs go to
 target/mcu-build/<board>/flat/: flat.elf and flat.hex.")]
     Flat(protect::FlatArgs),
-    /// Boot an image in QEMU, stream its console, exit with its status.
+    /// Boot an image in QEMU, stream its console, exit with its status or the console's verdict.
     #[command(after_help = "Examples:
   # the combined.hex of the last protect, the demo
   mcu-build run
@@ -118,9 +118,17 @@ target/mcu-build/<board>/flat/: flat.elf and flat.hex.")]
   mcu-build run build/combined.hex --board qemu-mps2-an505 --timeout 10
   # the flat build of `mcu-build flat`
   mcu-build run --flat
+  # NuttX, which never exits QEMU: pass on ostest's last line, fail on an
+  # assertion or a fault report (the nuttx fail patterns apply by default)
+  mcu-build run nuttx.hex --board qemu-lm3s6965evb \\
+      --expect 'ostest_main: Exiting with status 0' --timeout 120
+  # your own failure sign instead of NuttX's
+  mcu-build run --expect 'user: bye' --fail 'user fault'
 
-Exit status: the firmware's (semihosting exit), 1 on a timeout or when QEMU
-cannot run, 2 on a usage error.")]
+Exit status: the firmware's (semihosting exit); with --expect, 0 when the
+console showed every --expect; 1 when a --fail (or built-in) pattern
+matched, on a timeout, when the firmware exited first, or when QEMU cannot
+run; 2 on a usage error, such as a pattern that is no regular expression.")]
     Run(run::RunArgs),
     /// Check the image of the last `protect`, then program it with probe-rs.
     #[cfg(feature = "flash")]

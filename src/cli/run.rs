@@ -1,5 +1,5 @@
 //! `mcu-build run`: boot an image in QEMU and exit with the firmware's
-//! status.
+//! status, or with the console's verdict (`--expect`, `--fail`).
 //!
 //! Before QEMU starts, the image passes the checks of
 //! [`crate::build::admission`]: against the build.json beside it (MPU
@@ -24,7 +24,7 @@ use crate::build::provenance::Provenance;
 use crate::build::record::BuildRecord;
 use crate::image::file::{self, InputSpec};
 use crate::layout::Plan;
-use crate::qemu::{self, RunError, RunOptions};
+use crate::qemu::{self, Ending, FailDefault, FailPattern, RunError, RunOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -52,6 +52,24 @@ pub struct RunArgs {
     /// Seconds the firmware may run before the run is an error.
     #[arg(long, value_name = "S", default_value_t = 30.0, value_parser = crate::number::parse_seconds)]
     timeout: f64,
+    /// End the run with success as soon as a console line matches REGEX
+    /// (Rust regex syntax, unanchored; a line not yet ended is matched too,
+    /// so a prompt can be expected). Repeat it to wait for several lines:
+    /// the run passes when each has matched. QEMU is then stopped; a
+    /// firmware exit before that is a failure.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    expect: Vec<regex::Regex>,
+    /// End the run with a failure (exit 1) as soon as a console line
+    /// matches REGEX; the error names the pattern and the line. Repeatable;
+    /// works with or without --expect.
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    fail: Vec<regex::Regex>,
+    /// Built-in fail patterns besides --fail: `nuttx` is NuttX's assertion
+    /// and fault reports, the patterns 'Assertion failed\b.*at file:' and
+    /// 'PANIC!!!'. Default: nuttx when --expect is given without --fail,
+    /// else none.
+    #[arg(long, value_name = "SET", value_enum)]
+    fail_default: Option<qemu::FailDefault>,
     /// What the bundled user blob does: `demo`, or an attack on the
     /// isolation or a fault, which the kernel must stop (exit 101).
     #[arg(
@@ -95,9 +113,39 @@ impl RunArgs {
             machine,
             boot_argument,
             timeout,
+            fail: self.fail_patterns(),
+            expect: self.expect,
         };
-        let status = qemu::run(&options, &mut std::io::stdout().lock())?;
-        Ok(ExitCode::from(status.clamp(0, 255) as u8))
+        match qemu::run(&options, &mut std::io::stdout().lock())? {
+            Ending::Exited(status) => Ok(ExitCode::from(status.clamp(0, 255) as u8)),
+            Ending::Expected { line } => {
+                eprintln!("run: the console showed every --expect (last: {line:?}); QEMU stopped");
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+
+    /// `--fail` patterns, then those of the built-in set: the one
+    /// `--fail-default` names, else NuttX's when the run waits for an
+    /// `--expect` and names no `--fail` of its own.
+    fn fail_patterns(&self) -> Vec<FailPattern> {
+        let set = self
+            .fail_default
+            .unwrap_or(if !self.expect.is_empty() && self.fail.is_empty() {
+                FailDefault::Nuttx
+            } else {
+                FailDefault::None
+            });
+        let mut patterns: Vec<FailPattern> = self
+            .fail
+            .iter()
+            .map(|regex| FailPattern {
+                regex: regex.clone(),
+                default: None,
+            })
+            .collect();
+        patterns.extend(FailPattern::defaults(set));
+        patterns
     }
 
     /// The image, the board and the plan to check it against: with the
@@ -246,4 +294,13 @@ pub(super) fn warn_forced(report: &Report) {
     for check in report.forced() {
         eprintln!("warning: {}: {} (--force)", check.check, check.detail);
     }
+}
+
+/// A console pattern of `--expect` or `--fail`: a regular expression that
+/// can match something (an empty one would match every line).
+fn parse_pattern(text: &str) -> Result<regex::Regex, String> {
+    if text.is_empty() {
+        return Err("an empty pattern matches every line".to_owned());
+    }
+    regex::Regex::new(text).map_err(|error| error.to_string())
 }

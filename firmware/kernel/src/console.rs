@@ -1,49 +1,48 @@
-//! The kernel console: TX of the CMSDK APB UART the board file names
-//! (`[console]`). On a board without one the console is silent: the
-//! kernel has no other UART driver.
+//! The kernel console: TX of the UART the board file names (`[console]`),
+//! through the driver for its kind. On a board without one the console is
+//! silent.
 //!
-//! The CMSDK UART has DATA (+0x00), STATE (+0x04, bit 0 = TX buffer full),
-//! CTRL (+0x08, bit 0 = TX enable) and BAUDDIV (+0x10, at least 16). The
-//! kernel only transmits, by polling; it never takes UART interrupts. The
-//! user blob prints through the `write` system call, which ends here.
+//! mcu-build generates one constant per console kind into `board.rs`
+//! (`CMSDK_UART_CONSOLE`, `PL011_CONSOLE`: the UART's base address, or
+//! `None`); a board has at most one console, so at most one is `Some`.
+//! The kernel only transmits, by polling; it never takes UART interrupts.
+//! The user blob prints through the `write` system call, which ends here.
+
+mod cmsdk_apb_uart;
+mod pl011;
 
 use core::fmt;
 
-use crate::board::CMSDK_UART_CONSOLE;
+use crate::board::{CMSDK_UART_CONSOLE, PL011_CONSOLE};
 use crate::register::Register;
 
-const DATA: usize = 0x00;
-const STATE: usize = 0x04;
-const CTRL: usize = 0x08;
-const BAUDDIV: usize = 0x10;
-
-const STATE_TX_FULL: u32 = 1 << 0;
-const CTRL_TX_ENABLE: u32 = 1 << 0;
-/// The smallest divider the CMSDK UART accepts.
-const MIN_BAUDDIV: u32 = 16;
-
+/// Register `offset` of the console UART at `base`.
 fn register(base: u32, offset: usize) -> Register {
-    // SAFETY: the board file names a CMSDK APB UART at `base`; these are
-    // its registers, and only the kernel (privileged) touches them.
+    // SAFETY: the board file names a UART of the calling driver's kind at
+    // `base`; `offset` is one of that kind's registers, and only the kernel
+    // (privileged) touches them.
     unsafe { Register::at(base as usize + offset) }
 }
 
 /// Enables the transmitter.
 pub fn init() {
     if let Some(base) = CMSDK_UART_CONSOLE {
-        register(base, BAUDDIV).write(MIN_BAUDDIV);
-        register(base, CTRL).write(CTRL_TX_ENABLE);
+        cmsdk_apb_uart::init(base);
+    }
+    if let Some(base) = PL011_CONSOLE {
+        pl011::init(base);
     }
 }
 
 /// Transmits `bytes`, waiting for room before each one.
 pub fn write_bytes(bytes: &[u8]) {
-    let Some(base) = CMSDK_UART_CONSOLE else {
-        return;
-    };
     for &byte in bytes {
-        while register(base, STATE).read() & STATE_TX_FULL != 0 {}
-        register(base, DATA).write(u32::from(byte));
+        if let Some(base) = CMSDK_UART_CONSOLE {
+            cmsdk_apb_uart::write_byte(base, byte);
+        }
+        if let Some(base) = PL011_CONSOLE {
+            pl011::write_byte(base, byte);
+        }
     }
 }
 
