@@ -140,6 +140,15 @@ impl Heaps {
 }
 
 impl Family {
+    /// The family's name, as `CONFIG_ARCH_CHIP` starts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Tiva => "tiva",
+            Family::Stm32 => "stm32",
+            Family::Mps => "mps",
+        }
+    }
+
     /// The family of the configuration's chip, or why it is not modelled.
     pub fn of(config: &Kconfig) -> Result<Family, HeapError> {
         let chip = config.required_text("CONFIG_ARCH_CHIP", "it names the chip's code")?;
