@@ -69,7 +69,13 @@ impl CheckArgs {
             }
         };
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let summary = Summary {
+                ok: report.passes(self.deny_executable_data),
+                over_granted_bytes: report.over_granted_bytes(),
+                executable_data_bytes: report.executable_data_bytes(),
+                report: &report,
+            };
+            println!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
             print!("{}", render(&report, self.deny_executable_data));
         }
@@ -79,6 +85,17 @@ impl CheckArgs {
             ExitCode::FAILURE
         })
     }
+}
+
+/// The JSON form: the verdict and its byte counts first, then the report.
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    /// Whether the exit status is 0.
+    ok: bool,
+    over_granted_bytes: u64,
+    executable_data_bytes: u64,
+    #[serde(flatten)]
+    report: &'a CheckReport,
 }
 
 fn span(range: &std::ops::Range<u64>) -> String {
