@@ -326,7 +326,7 @@ mod tests {
             modify_region(1, 0x2000_5000, 0x6c4, Macro::MpuUserIntsram.flags(), "d").unwrap();
         let number = RegionNumber::new(1).unwrap();
         let region = data.decode(number).unwrap().unwrap();
-        assert_eq!(region.granted(), [0x2000_5000..0x2000_5700]);
+        assert_eq!(region.granted(), vec![0x2000_5000u64..0x2000_5700]);
         assert_eq!(region.unprivileged_access(), Access::ReadWriteExecute);
         let own = UserPartition {
             name: "user .data/.bss".into(),

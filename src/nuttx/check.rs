@@ -270,7 +270,7 @@ impl CheckReport {
     pub fn passes(&self, deny_executable_data: bool) -> bool {
         self.over_grants.is_empty()
             && self.findings.is_empty()
-            && !(deny_executable_data && !self.executable_data.is_empty())
+            && (!deny_executable_data || self.executable_data.is_empty())
     }
 }
 
