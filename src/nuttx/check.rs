@@ -541,7 +541,7 @@ impl Places {
             };
             (kind, Some(region.name.clone()), region.origin..region.end())
         }));
-        labels.push((PlaceKind::UnusedRam, None, tree.ram()?));
+        labels.push((PlaceKind::UnusedRam, None, super::heap::ram(&tree.config)?));
         Ok(Places { labels })
     }
 

@@ -196,7 +196,7 @@ impl Family {
             Family::Mps => mps_memory(config, regions)?,
         };
         let bss_end = header.bss().end;
-        let ubase = bss_end + kernel_configured;
+        let ubase = bss_end.saturating_add(kernel_configured);
         if ubase >= end {
             return Err(HeapError::NoRoom {
                 bss_end,
@@ -282,12 +282,36 @@ impl Family {
     }
 }
 
-/// `CONFIG_RAM_END`: `CONFIG_RAM_START + CONFIG_RAM_SIZE`
-/// (`include/nuttx/config.h`).
-fn ram_end(config: &Kconfig) -> Result<u64, HeapError> {
+/// `[CONFIG_RAM_START, CONFIG_RAM_END)`, `CONFIG_RAM_END` being
+/// `CONFIG_RAM_START + CONFIG_RAM_SIZE` (`include/nuttx/config.h`), inside
+/// the 32-bit address space.
+pub fn ram(config: &Kconfig) -> Result<Range<u64>, HeapError> {
     let why = "CONFIG_RAM_END, where the heaps end, is CONFIG_RAM_START + CONFIG_RAM_SIZE";
-    Ok(config.required_number("CONFIG_RAM_START", why)?
-        + config.required_number("CONFIG_RAM_SIZE", why)?)
+    let start = config.required_number("CONFIG_RAM_START", why)?;
+    let size = config.required_number("CONFIG_RAM_SIZE", why)?;
+    beyond_address_space(config, "CONFIG_RAM_START + CONFIG_RAM_SIZE", start, size)
+}
+
+/// `CONFIG_RAM_END`.
+fn ram_end(config: &Kconfig) -> Result<u64, HeapError> {
+    Ok(ram(config)?.end)
+}
+
+/// `[base, base + size)`, or an error naming `what` when it leaves the
+/// 32-bit address space.
+fn beyond_address_space(
+    config: &Kconfig,
+    what: &str,
+    base: u64,
+    size: u64,
+) -> Result<Range<u64>, HeapError> {
+    match base.checked_add(size) {
+        Some(end) if end <= crate::mpu::ADDRESS_SPACE_END => Ok(base..end),
+        _ => Err(HeapError::Configuration {
+            path: config.path.clone(),
+            what: format!("{what} = {base:#x} + {size:#x} ends beyond the 32-bit address space"),
+        }),
+    }
 }
 
 /// `hardware/mps_memorymap.h` for the ARMv7-M MPS parts: `PRIMARY_RAM` is
@@ -332,7 +356,7 @@ fn mps_memory(
 /// as the preprocessor logic of `stm32_allocateheap_m3m4_v1.c` settles
 /// them.
 mod stm32 {
-    use super::{ExtraRegion, HeapError, Kconfig, ram_end};
+    use super::{ExtraRegion, HeapError, Kconfig, beyond_address_space, ram_end};
 
     /// A configuration that file refuses with `#error`: it does not build.
     fn refused(config: &Kconfig, what: &str) -> HeapError {
@@ -396,7 +420,11 @@ mod stm32 {
                 return Err(refused(config, "CONFIG_MM_REGIONS > 1 on an STM32F37xx"));
             }
             (ram_end(config)?, None)
-        } else if set("CONFIG_STM32_HAVE_IP_FLASH_M3M4_F2F4") {
+        } else if set("CONFIG_STM32_HAVE_IP_FLASH_M3M4_F2F4")
+            // The symbols of trees before arch/arm/src/common/stm32.
+            || set("CONFIG_STM32_STM32F20XX")
+            || set("CONFIG_STM32_STM32F4XXX")
+        {
             if [
                 "CONFIG_STM32_STM32F20XX",
                 "CONFIG_STM32_STM32F401",
@@ -478,10 +506,16 @@ mod stm32 {
                 let why = "CONFIG_STM32_EXTERNAL_RAM adds it to the user heap";
                 let base = config.required_number("CONFIG_HEAP2_BASE", why)?;
                 let size = config.required_number("CONFIG_HEAP2_SIZE", why)?;
+                let range = beyond_address_space(
+                    config,
+                    "CONFIG_HEAP2_BASE + CONFIG_HEAP2_SIZE",
+                    base,
+                    size,
+                )?;
                 extra.push(ExtraRegion {
                     name: "CONFIG_HEAP2",
-                    start: base,
-                    end: base + size,
+                    start: range.start,
+                    end: range.end,
                 });
             }
         }
@@ -658,5 +692,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("the kernel heap does not fit"), "{error}");
+        let huge = Kconfig::parse(
+            &TIVA.replace(
+                "CONFIG_RAM_SIZE=65536",
+                "CONFIG_RAM_SIZE=0xffffffffffffffff",
+            ),
+            Path::new(".config"),
+        )
+        .unwrap();
+        let error = Family::Tiva.heaps(&huge, &header).unwrap_err().to_string();
+        assert!(
+            error.ends_with("ends beyond the 32-bit address space"),
+            "{error}"
+        );
     }
 }
