@@ -66,7 +66,12 @@ enum Command {
     Mpu(mpu::MpuCommand),
     /// Commands on a NuttX tree: check what a built protected tree's MPU
     /// regions let unprivileged code reach.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  mcu-build nuttx check
+  mcu-build nuttx check --tree ~/nuttxspace/nuttx --json"
+    )]
     Nuttx(nuttx::NuttxCommand),
     /// Generate system-call proxies and stubs (C or Rust) from a NuttX syscall.csv.
     #[command(
