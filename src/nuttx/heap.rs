@@ -605,10 +605,11 @@ mod tests {
              CONFIG_MM_KERNEL_HEAPSIZE=16384\nCONFIG_MM_REGIONS=2\n\
              CONFIG_RAM_START=0x20000000\nCONFIG_RAM_SIZE=114688\n",
         );
+        // The header of stm32f4discovery:kostest as built.
         let header = header(
-            0x0802_0030..0x0802_8000,
-            0x2000_4000..0x2000_4020,
-            0x2000_4020..0x2000_4800,
+            0x0802_0030..0x0802_f358,
+            0x2000_4000..0x2000_401c,
+            0x2000_401c..0x2000_46c8,
         );
         let heaps = Family::of(&config)
             .unwrap()
@@ -616,7 +617,21 @@ mod tests {
             .unwrap();
         assert_eq!(heaps.end_name, "SRAM1_END");
         assert_eq!(heaps.user(), 0x2001_0000..0x2002_0000);
-        assert_eq!(heaps.kernel(), 0x2000_4800..0x2001_0000);
+        assert_eq!(heaps.kernel(), 0x2000_46c8..0x2001_0000);
+        assert_eq!(heaps.kernel_end - heaps.kernel_start, 47416);
+        let registers: Vec<(u32, u32)> = arm_mpu::program(&Family::Stm32.calls(&header, &heaps))
+            .unwrap()
+            .iter()
+            .map(|p| (p.registers.rbar, p.registers.rasr))
+            .collect();
+        assert_eq!(
+            registers,
+            [
+                (0x0802_0010, 0x0602_001f),
+                (0x2000_4011, 0x0306_8015),
+                (0x2001_0012, 0x0306_001f),
+            ]
+        );
         assert!(heaps.extra.is_empty());
         // With CCM SRAM in the heap, arm_addregion grants it as a fourth region.
         let with_ccm = Kconfig::parse(
