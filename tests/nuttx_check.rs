@@ -104,7 +104,7 @@ fn the_kostest_layout_over_grants_60_bytes_of_kernel_heap() {
                  (CONFIG_MM_KERNEL_HEAPSIZE=8192)",
         )
         .and(predicate::str::contains(
-            "  1  0x20005011 0x03068015 0x20005000 2KiB   7   0x20005000..0x20005700 rwx",
+            "  1  0x20005011 0x03068015 0x20005000 2KiB   7   0x20005000..0x20005700 rwx    no ",
         ))
         .and(predicate::str::contains(
             "  0x200056c4..0x20005700       60 bytes  rwx  region 1  kernel heap\n",

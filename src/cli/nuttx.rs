@@ -167,8 +167,8 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
     );
     let _ = writeln!(
         out,
-        "  {:<2} {:<10} {:<10} {:<17} {:<3} {:<22} {:<6} call",
-        "#", "RBAR", "RASR", "block", "off", "grants", "access"
+        "  {:<2} {:<10} {:<10} {:<17} {:<3} {:<22} {:<6} {:<3} call",
+        "#", "RBAR", "RASR", "block", "off", "grants", "access", "XN"
     );
     for region in &report.regions {
         let p = &region.programmed;
@@ -180,7 +180,7 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
             p.call.caller,
             p.call.purpose
         );
-        let (block, off, grants, access) = match &region.decoded {
+        let (block, off, grants, access, xn) = match &region.decoded {
             Some(d) => (
                 format!(
                     "{:#010x} {}",
@@ -202,17 +202,19 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
                     .collect::<Vec<_>>()
                     .join(", "),
                 d.access.to_string(),
+                if d.execute_never { "yes" } else { "no" },
             ),
             None => (
                 "-".to_owned(),
                 "-".to_owned(),
                 region.error.clone().unwrap_or_default(),
                 "---".to_owned(),
+                "-",
             ),
         };
         let _ = writeln!(
             out,
-            "  {:<2} {:#010x} {:#010x} {block:<17} {off:<3} {grants:<22} {access:<6} {call}",
+            "  {:<2} {:#010x} {:#010x} {block:<17} {off:<3} {grants:<22} {access:<6} {xn:<3} {call}",
             p.number, p.registers.rbar, p.registers.rasr
         );
     }
