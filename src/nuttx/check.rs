@@ -36,6 +36,7 @@
 //! as executable data, apart from the byte count, since no layout can fix
 //! it (only NuttX's `mpu.h` can).
 
+use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -479,11 +480,13 @@ struct Kernel {
 
 impl Kernel {
     fn read(path: &Path) -> Result<Kernel, CheckError> {
-        open(path, "kernel")?;
-        let bytes = std::fs::read(path).map_err(|error| CheckError::Io {
-            path: path.to_owned(),
-            error,
-        })?;
+        let mut bytes = Vec::new();
+        open(path, "kernel")?
+            .read_to_end(&mut bytes)
+            .map_err(|error| CheckError::Io {
+                path: path.to_owned(),
+                error,
+            })?;
         let file = object::File::parse(&*bytes).map_err(|error| CheckError::Sections {
             path: path.to_owned(),
             error,
