@@ -15,6 +15,7 @@ mod flash;
 mod hex;
 mod layout;
 mod mpu;
+mod nuttx;
 #[cfg(feature = "flash")]
 mod probes;
 mod progress;
@@ -31,6 +32,7 @@ mod syscalls;
   mcu-build flash                        # program it into the board with probe-rs
   mcu-build layout --board stm32f4discovery --svg map.svg
   mcu-build mpu cover 0x08020000 896K
+  mcu-build nuttx check --tree ~/nuttxspace/nuttx
   mcu-build syscalls gen --csv syscall.csv --lang c --out gen/
   mcu-build hex merge nuttx.hex nuttx_user.hex -o combined.hex")]
 pub struct Cli {
@@ -62,6 +64,15 @@ enum Command {
     /// Compute exact MPU region covers and verify layouts and ELF files against the MPU.
     #[command(subcommand)]
     Mpu(mpu::MpuCommand),
+    /// Commands on a NuttX tree: check what a built protected tree's MPU
+    /// regions let unprivileged code reach.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  mcu-build nuttx check
+  mcu-build nuttx check --tree ~/nuttxspace/nuttx --json"
+    )]
+    Nuttx(nuttx::NuttxCommand),
     /// Generate system-call proxies and stubs (C or Rust) from a NuttX syscall.csv.
     #[command(
         subcommand,
@@ -192,6 +203,7 @@ impl Cli {
             Command::Boards(args) => args.run(),
             Command::Layout(args) => args.run(),
             Command::Mpu(cmd) => cmd.run(),
+            Command::Nuttx(cmd) => cmd.run(),
             Command::Syscalls(cmd) => cmd.run(),
             Command::Protect(args) => args.run(),
             Command::Pass1(args) => args.run(),

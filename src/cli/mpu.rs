@@ -40,6 +40,10 @@ error.")]
   mcu-build mpu check --board stm32f4discovery --json
   mcu-build mpu check --kernel-elf nuttx --user-elf nuttx_user.elf
 
+In a protected NuttX tree (a .config with CONFIG_BUILD_PROTECTED=y beside
+mcu-build.toml, or here) it refuses: NuttX programs its own regions; use
+`mcu-build nuttx check`.
+
 Exit status: 0 when everything holds, 1 on any over-grant, under-grant,
 budget overrun or misplaced section, 2 on a usage error.")]
     Check(CheckArgs),
@@ -140,6 +144,28 @@ impl CoverArgs {
     }
 }
 
+/// Refuses to check mcu-build's own region table for a protected NuttX
+/// tree (the directory of `config`, else the current one): NuttX programs
+/// its own regions at boot and never this table, so its success would be a
+/// false claim; `nuttx check` checks what NuttX programs.
+fn refuse_nuttx_tree(config: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let project = config
+        .and_then(std::path::Path::parent)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    match crate::nuttx::project::protected_tree_config(project) {
+        None => Ok(()),
+        Some(dot_config) => Err(super::UsageError(format!(
+            "{}: this is a protected NuttX tree (CONFIG_BUILD_PROTECTED=y); NuttX programs \
+             its own MPU regions at boot, never mcu-build's table, so `mpu check` would prove \
+             nothing about it: run `mcu-build nuttx check --tree {}`",
+            dot_config.display(),
+            project.display()
+        ))
+        .into()),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -167,6 +193,7 @@ struct CheckResult {
 impl CheckArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
         let chosen = self.board.load()?;
+        refuse_nuttx_tree(chosen.config.as_deref())?;
         eprintln!("{}", chosen.provenance);
         let board = chosen.board;
         let plan = layout::plan(&board, &chosen.request)?;

@@ -4,7 +4,11 @@
 //! run time. The facts come from NuttX's sources (master, 2026-08); each
 //! module names the files it follows. `docs/nuttx.md` is the overview.
 
+pub mod arm_mpu;
+pub mod check;
+pub mod heap;
 pub mod kconfig;
 pub mod memory_ld;
+pub mod project;
 pub mod tree;
 pub mod userspace;

@@ -1,0 +1,345 @@
+//! `mcu-build nuttx check` on synthetic protected NuttX trees (a `.config`,
+//! a board `memory.ld`, `nuttx_user.elf` holding `struct userspace_s`, and
+//! a kernel `nuttx`), and on a real built tree when `NUTTX_TREE` names one.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use common::{TestSegment, build_elf, external::external_file};
+use predicates::prelude::*;
+
+fn mcu_build() -> Command {
+    Command::cargo_bin("mcu-build").unwrap()
+}
+
+/// The `memory.ld` of lm3s6965-ek's protected configurations.
+const MEMORY: &str = "MEMORY\n{\n  kflash (rx) : ORIGIN = 0x00000000, LENGTH = 128K\n  \
+    uflash (rx) : ORIGIN = 0x00020000, LENGTH = 128K\n  \
+    ksram (rwx) : ORIGIN = 0x20000000, LENGTH = 20K\n  \
+    usram (rwx) : ORIGIN = 0x20005000, LENGTH = 20K\n  \
+    xsram (rwx) : ORIGIN = 0x2000a000, LENGTH = 24K\n}\n";
+
+/// A tiva protected configuration like lm3s6965-ek:qemu-kostest's.
+fn config(chip: &str) -> String {
+    format!(
+        "CONFIG_ARCH=\"arm\"\nCONFIG_ARCH_CHIP=\"{chip}\"\nCONFIG_ARCH_BOARD=\"b\"\n\
+         CONFIG_ARCH_FAMILY=\"armv7-m\"\nCONFIG_BUILD_PROTECTED=y\nCONFIG_ARM_MPU=y\n\
+         CONFIG_ARM_MPU_NREGIONS=8\nCONFIG_NUTTX_USERSPACE=0x00020000\n\
+         CONFIG_RAM_START=0x20000000\nCONFIG_RAM_SIZE=65536\nCONFIG_MM_KERNEL_HEAP=y\n\
+         CONFIG_MM_KERNEL_HEAPSIZE=8192\nCONFIG_MM_REGIONS=1\nCONFIG_IDLETHREAD_STACKSIZE=16\n"
+    )
+}
+
+/// The user blob's extents: text, .data and .bss.
+struct Extents {
+    text: (u32, u32),
+    data: (u32, u32),
+    bss: (u32, u32),
+}
+
+/// lm3s6965-ek:qemu-kostest's extents, as built.
+const KOSTEST: Extents = Extents {
+    text: (0x0002_0030, 0x0002_ee6b),
+    data: (0x2000_5000, 0x2000_501c),
+    bss: (0x2000_501c, 0x2000_56c4),
+};
+
+/// The 11 words of `struct userspace_s` (no optional fields) for `e`.
+fn header(e: &Extents) -> Vec<u8> {
+    let code = e.text.0 | 1;
+    [
+        code, e.text.0, e.text.1, e.text.1, e.data.0, e.data.1, e.bss.0, e.bss.1, 0, e.data.0, code,
+    ]
+    .iter()
+    .flat_map(|w| w.to_le_bytes())
+    .collect()
+}
+
+/// Writes a built tree: `.config`, the board's `memory.ld`, the user blob
+/// with the header of `extents` at 0x00020000, and a kernel ELF without
+/// sections.
+fn tree(dir: &Path, chip: &str, memory: &str, extents: &Extents) {
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write(".config", config(chip).as_bytes());
+    write(
+        &format!("boards/arm/{chip}/b/scripts/memory.ld"),
+        memory.as_bytes(),
+    );
+    let user = header(extents);
+    write(
+        "nuttx_user.elf",
+        &build_elf(
+            false,
+            false,
+            u64::from(extents.text.0 | 1),
+            &[TestSegment::load(0x20000, &user)],
+        ),
+    );
+    write(
+        "nuttx",
+        &build_elf(false, false, 1, &[TestSegment::load(0, &[0; 8])]),
+    );
+}
+
+fn check(dir: &Path) -> Command {
+    let mut command = mcu_build();
+    command.args(["nuttx", "check", "--tree"]).arg(dir);
+    command
+}
+
+#[test]
+fn the_kostest_layout_over_grants_60_bytes_of_kernel_heap() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    check(dir.path()).assert().code(1).stdout(
+        predicate::str::contains(
+            "  kernel heap  0x200056c4..0x20008000    10556 bytes \
+                 (CONFIG_MM_KERNEL_HEAPSIZE=8192)",
+        )
+        .and(predicate::str::contains(
+            "  1  0x20005011 0x03068015 0x20005000 2KiB   7   0x20005000..0x20005700 rwx    no ",
+        ))
+        .and(predicate::str::contains(
+            "  0x200056c4..0x20005700       60 bytes  rwx  region 1  kernel heap\n",
+        ))
+        .and(predicate::str::contains("FAILED: 60 bytes over-granted")),
+    );
+    let out = check(dir.path()).arg("--json").assert().code(1);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["over_granted_bytes"], 60);
+    let registers: Vec<(String, String)> = json["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let r = &r["registers"];
+            (
+                r["rbar"].as_str().unwrap().to_owned(),
+                r["rasr"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("0x00020010", "0x0602001f"),
+        ("0x20005011", "0x03068015"),
+        ("0x20008012", "0x0306001d"),
+    ];
+    assert_eq!(
+        registers,
+        expected.map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(json["regions"][1]["decoded"]["subregions_off"][0], 7);
+    assert_eq!(json["heaps"]["user_start"], 0x2000_8000u64);
+    assert_eq!(json["over_grants"][0]["places"][0]["kind"], "kernel-heap");
+}
+
+/// `.bss` ending on 0x20005800 fills the 2 KiB data region exactly, so
+/// nothing beyond the user's own memory is reachable; its RAM is still
+/// executable, which fails only on request.
+#[test]
+fn an_exact_layout_over_grants_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let exact = Extents {
+        bss: (0x2000_501c, 0x2000_5800),
+        ..KOSTEST
+    };
+    tree(dir.path(), "tiva", MEMORY, &exact);
+    check(dir.path()).assert().success().stdout(
+        predicate::str::contains(
+            "over-grant: none: unprivileged code reaches nothing beyond its own memory",
+        )
+        .and(predicate::str::contains("ok: 0 bytes over-granted")),
+    );
+    check(dir.path())
+        .arg("--deny-executable-data")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "a failure with --deny-executable-data",
+        ));
+}
+
+/// User .data at 0x20004cb0, not on a 128-byte subregion: the data region
+/// reaches 48 bytes below it, into the kernel's .bss, idle stack and the
+/// rest of ksram, and 80 bytes above .bss into the kernel heap. The kernel
+/// ELF is linked with binutils so that it has sections and `_ebss`.
+#[test]
+fn kernel_sections_and_the_idle_stack_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = "MEMORY\n{\n  kflash (rx) : ORIGIN = 0, LENGTH = 128K\n  \
+        uflash (rx) : ORIGIN = 0x20000, LENGTH = 128K\n  \
+        ksram (rwx) : ORIGIN = 0x20000000, LENGTH = 0x4cb0\n  \
+        usram (rwx) : ORIGIN = 0x20004cb0, LENGTH = 0x5350\n}\n";
+    let extents = Extents {
+        text: KOSTEST.text,
+        data: (0x2000_4cb0, 0x2000_4cd0),
+        bss: (0x2000_4cd0, 0x2000_4fb0),
+    };
+    tree(dir.path(), "tiva", memory, &extents);
+    let d = |name: &str| dir.path().join(name);
+    std::fs::write(
+        d("kernel.s"),
+        "  .text\n  .word 0\n  .bss\n  .space 0x4890\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d("kernel.ld"),
+        "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
+         .bss 0x20000400 (NOLOAD) : { *(.bss) _ebss = .; }\n}\n",
+    )
+    .unwrap();
+    common::run(
+        StdCommand::new("arm-none-eabi-as")
+            .arg("-o")
+            .arg(d("kernel.o"))
+            .arg(d("kernel.s")),
+    );
+    common::run(
+        StdCommand::new("arm-none-eabi-ld")
+            .arg("-T")
+            .arg(d("kernel.ld"))
+            .arg("-o")
+            .arg(d("nuttx"))
+            .arg(d("kernel.o")),
+    );
+    let out = check(dir.path()).arg("--json").assert().code(1);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["regions"][1]["registers"]["rbar"], "0x20004c11");
+    assert_eq!(json["over_granted_bytes"], 128);
+    let places: Vec<(String, String, u64, u64)> = json["over_grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["places"].as_array().unwrap())
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_owned(),
+                p["name"].as_str().unwrap_or("").to_owned(),
+                p["start"].as_u64().unwrap(),
+                p["end"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("kernel-section", ".bss", 0x2000_4c80, 0x2000_4c90),
+        ("kernel-idle-stack", "", 0x2000_4c90, 0x2000_4ca0),
+        ("kernel-ram", "ksram", 0x2000_4ca0, 0x2000_4cb0),
+        ("kernel-heap", "", 0x2000_4fb0, 0x2000_5000),
+    ];
+    assert_eq!(
+        places,
+        expected.map(|(k, n, s, e)| (k.to_owned(), n.to_owned(), s, e))
+    );
+    check(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "kernel section .bss 0x20004c80..0x20004c90 (16 bytes); kernel idle stack",
+        ));
+}
+
+#[test]
+fn an_unmodelled_chip_is_named_with_the_families_that_are() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "samv7", MEMORY, &KOSTEST);
+    check(dir.path()).assert().code(2).stderr(
+        predicate::str::contains(".config: CONFIG_ARCH_CHIP=\"samv7\" is not modelled")
+            .and(predicate::str::contains("tiva, stm32")),
+    );
+}
+
+#[test]
+fn a_missing_elf_says_to_run_make() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    std::fs::remove_file(dir.path().join("nuttx")).unwrap();
+    check(dir.path()).assert().code(2).stderr(
+        predicate::str::contains("nuttx: no such file: the tree is configured but the kernel")
+            .and(predicate::str::contains("run make first")),
+    );
+    std::fs::remove_file(dir.path().join("nuttx_user.elf")).unwrap();
+    check(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nuttx_user.elf: no such file: the tree is configured but the user blob is not built",
+        ));
+}
+
+#[test]
+fn a_header_outside_its_partitions_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = Extents {
+        bss: (0x2000_501c, 0x2000_b000),
+        ..KOSTEST
+    };
+    tree(dir.path(), "tiva", MEMORY, &outside);
+    check(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nuttx_user.elf: struct userspace_s at 0x00020000: us_bssend = 0x2000b000: lies \
+         outside the user RAM (usram 0x20005000..0x2000a000",
+        ));
+}
+
+/// `mpu check` would verify mcu-build's own table, which NuttX never
+/// programs: in a protected tree it refuses and names `nuttx check`.
+#[test]
+fn mpu_check_refuses_a_protected_nuttx_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    mcu_build()
+        .current_dir(dir.path())
+        .args(["mpu", "check"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "this is a protected NuttX tree (CONFIG_BUILD_PROTECTED=y)",
+        ))
+        .stderr(predicate::str::contains(
+            "run `mcu-build nuttx check --tree .`",
+        ));
+}
+
+/// The real built tree `NUTTX_TREE` names, when it is a built protected
+/// tree; for lm3s6965-ek:qemu-kostest, the numbers computed by hand and
+/// read back from QEMU's MPU.
+#[test]
+fn a_real_built_tree() {
+    let Some(makefile) = external_file("NUTTX_TREE", "Makefile", "a NuttX tree to check") else {
+        return;
+    };
+    let root = makefile.parent().unwrap();
+    let built = root.join("nuttx_user.elf").is_file()
+        && mcu_build::nuttx::project::protected_tree_config(root).is_some();
+    if !built {
+        eprintln!(
+            "skipped a_real_built_tree: {} is not a built protected tree",
+            root.display()
+        );
+        return;
+    }
+    let out = check(root).arg("--json").assert();
+    let code = out.get_output().status.code();
+    assert!(matches!(code, Some(0 | 1)), "{:?}", out.get_output());
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let config = std::fs::read_to_string(root.join(".config")).unwrap();
+    if !config.contains("CONFIG_ARCH_BOARD=\"lm3s6965-ek\"") {
+        return;
+    }
+    assert_eq!(json["heaps"]["kernel_start"], 0x2000_56c4u64);
+    assert_eq!(json["heaps"]["kernel_end"], 0x2000_8000u64);
+    assert_eq!(json["over_granted_bytes"], 60);
+    assert_eq!(json["regions"][0]["registers"]["rbar"], "0x00020010");
+    assert_eq!(json["regions"][1]["registers"]["rasr"], "0x03068015");
+    assert_eq!(json["regions"][2]["registers"]["rasr"], "0x0306001d");
+}
