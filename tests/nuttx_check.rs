@@ -246,6 +246,48 @@ fn kernel_sections_and_the_idle_stack_are_named() {
         ));
 }
 
+/// A kernel whose `.bss` was linked where NuttX will put its kernel heap
+/// at run time (after the user `.bss`): the first allocation overwrites
+/// kernel data, whatever the MPU grants.
+#[test]
+fn a_heap_over_kernel_data_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    let d = |name: &str| dir.path().join(name);
+    std::fs::write(d("kernel.s"), "  .text\n  .word 0\n  .bss\n  .space 0x100\n").unwrap();
+    std::fs::write(
+        d("kernel.ld"),
+        "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
+         .bss 0x20005800 (NOLOAD) : { *(.bss) _ebss = .; }\n}\n",
+    )
+    .unwrap();
+    common::run(
+        StdCommand::new("arm-none-eabi-as")
+            .arg("-o")
+            .arg(d("kernel.o"))
+            .arg(d("kernel.s")),
+    );
+    common::run(
+        StdCommand::new("arm-none-eabi-ld")
+            .arg("-T")
+            .arg(d("kernel.ld"))
+            .arg("-o")
+            .arg(d("nuttx"))
+            .arg(d("kernel.o")),
+    );
+    check(dir.path()).assert().code(1).stdout(
+        predicate::str::contains(
+            "heap over code or data: an allocation there overwrites what lives there\n  \
+             0x20005800..0x20005900      256 bytes  kernel heap over kernel .bss\n",
+        )
+        .and(predicate::str::contains("256 bytes of heap over code or data")),
+    );
+    let out = check(dir.path()).arg("--json").assert().code(1);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["heap_collisions"][0]["holder"], "kernel .bss");
+    assert_eq!(json["heap_collisions"][0]["bytes"], 256);
+}
+
 #[test]
 fn an_unmodelled_chip_is_named_with_the_families_that_are() {
     let dir = tempfile::tempdir().unwrap();

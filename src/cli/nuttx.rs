@@ -290,6 +290,22 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
             );
         }
     }
+    if !report.heap_collisions.is_empty() {
+        let _ = writeln!(
+            out,
+            "heap over code or data: an allocation there overwrites what lives there"
+        );
+        for c in &report.heap_collisions {
+            let _ = writeln!(
+                out,
+                "  {}  {:>7} bytes  {} over {}",
+                span(&(c.start..c.end)),
+                c.bytes,
+                c.heap,
+                c.holder
+            );
+        }
+    }
     for finding in &report.findings {
         let _ = writeln!(out, "{finding}");
     }
@@ -303,8 +319,10 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{verdict}: {over} bytes over-granted, {} bytes of executable data, {} other findings",
+        "{verdict}: {over} bytes over-granted, {} bytes of executable data, {} bytes of heap \
+         over code or data, {} other findings",
         report.executable_data_bytes(),
+        report.heap_collisions.iter().map(|c| c.bytes).sum::<u64>(),
         report.findings.len()
     );
     out

@@ -229,6 +229,20 @@ pub struct ExecutableData {
     pub region: RegionNumber,
 }
 
+/// A heap NuttX hands out over bytes that something else already holds:
+/// an allocation there overwrites them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HeapCollision {
+    /// `kernel heap`, `user heap`, `user heap (REGION1_RAM)`.
+    pub heap: String,
+    /// What already lives there: `user text`, `user .data`, a kernel
+    /// section's name.
+    pub holder: String,
+    pub start: u64,
+    pub end: u64,
+    pub bytes: u64,
+}
+
 /// The outcome of [`check`].
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
@@ -245,6 +259,10 @@ pub struct CheckReport {
     pub own: Vec<UserPartition>,
     pub over_grants: Vec<OverGrant>,
     pub executable_data: Vec<ExecutableData>,
+    /// Heaps laid over code or data (a configuration error NuttX does not
+    /// check: its heap code trusts `CONFIG_RAM_*`, the chip's memory map
+    /// and `CONFIG_MM_REGIONS`).
+    pub heap_collisions: Vec<HeapCollision>,
     /// Everything else the verifier found: registers that decode to no
     /// region, user memory not granted (under-grant), more regions than
     /// the MPU has, more permission than the user's own memory allows
@@ -266,10 +284,12 @@ impl CheckReport {
         self.executable_data.iter().map(|e| e.bytes).sum()
     }
 
-    /// Whether the tree passes: no over-grant and no other finding, and,
+    /// Whether the tree passes: no over-grant, no heap over code or data
+    /// and no other finding, and,
     /// when `deny_executable_data`, no executable data either.
     pub fn passes(&self, deny_executable_data: bool) -> bool {
         self.over_grants.is_empty()
+            && self.heap_collisions.is_empty()
             && self.findings.is_empty()
             && (!deny_executable_data || self.executable_data.is_empty())
     }
@@ -414,6 +434,7 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
             }
         })
         .collect();
+    let heap_collisions = heap_collisions(&heaps, &userspace, &kernel);
     let warnings = heaps.warnings.clone();
     Ok(CheckReport {
         tree: tree.root.clone(),
@@ -436,9 +457,54 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
         own,
         over_grants,
         executable_data,
+        heap_collisions,
         findings,
         warnings,
     })
+}
+
+/// Every overlap of a heap with the user blob's text, `.data` load image,
+/// `.data` or `.bss`, or with an allocated section of the kernel.
+fn heap_collisions(heaps: &Heaps, userspace: &Userspace, kernel: &Kernel) -> Vec<HeapCollision> {
+    let mut heap_ranges = vec![
+        ("kernel heap".to_owned(), heaps.kernel()),
+        ("user heap".to_owned(), heaps.user()),
+    ];
+    heap_ranges.extend(
+        heaps
+            .extra
+            .iter()
+            .map(|e| (format!("user heap ({})", e.name), e.start..e.end)),
+    );
+    let mut holders = vec![
+        ("user text".to_owned(), userspace.text()),
+        ("user .data load image".to_owned(), userspace.data_load()),
+        ("user .data".to_owned(), userspace.data()),
+        ("user .bss".to_owned(), userspace.bss()),
+    ];
+    holders.extend(
+        kernel
+            .sections
+            .iter()
+            .map(|(name, range)| (format!("kernel {name}"), range.clone())),
+    );
+    let mut collisions = Vec::new();
+    for (heap, range) in &heap_ranges {
+        for (holder, held) in &holders {
+            let start = range.start.max(held.start);
+            let end = range.end.min(held.end);
+            if start < end {
+                collisions.push(HeapCollision {
+                    heap: heap.clone(),
+                    holder: holder.clone(),
+                    start,
+                    end,
+                    bytes: end - start,
+                });
+            }
+        }
+    }
+    collisions
 }
 
 fn open(path: &Path, what: &'static str) -> Result<std::fs::File, CheckError> {
