@@ -34,17 +34,22 @@
 
 mod c;
 pub mod checks;
+pub mod config_macros;
 pub mod csv;
+pub mod drift;
 mod generate;
+pub mod lookup;
 pub mod model;
 pub mod names;
 pub mod numbering;
+pub mod preprocessor;
 mod rust;
 pub mod value_class;
 mod write;
 
 pub use checks::{Access, Extent, PointerCheck, PointerChecks};
-pub use generate::{GenerateOptions, GeneratedFile, Language, Side, generate};
+pub use generate::{GenerateOptions, GeneratedFile, Language, Side, generate, generate_numbered};
+pub use lookup::{LookupError, LookupFile};
 pub use model::{Param, ParamType, ReturnType, Syscall, SyscallTable};
-pub use numbering::{DEFAULT_RESERVED, Numbering, NumberingError};
+pub use numbering::{DEFAULT_RESERVED, LookupNumberingError, Numbering, NumberingError, Order};
 pub use write::{WriteFilesError, WriteSummary, write_changed};
