@@ -136,10 +136,10 @@ fn condition_difference(
         preprocessor::parse(condition).ok().map(Some)
     };
     let mut atoms = Vec::new();
-    let semantic = csv_expr.map(|expr| {
+    let semantic = csv_expr.and_then(|expr| {
         let csv = expr.map_or(Formula::Const(true), |e| Formula::of(&e, &mut atoms));
-        let lookup_formula = guards_formula(lookup, listed, &mut atoms);
-        (csv, lookup_formula)
+        let lookup_formula = guards_formula(lookup, listed, &mut atoms)?;
+        Some((csv, lookup_formula))
     });
     match semantic {
         Some((csv, lookup_formula)) if atoms.len() <= MAX_ATOMS => {
@@ -208,29 +208,23 @@ impl Formula {
     }
 }
 
-/// The disjunction of the entries' guards, each a conjunction of literals.
+/// The disjunction of the entries' guards, each a conjunction of literals;
+/// `None` if a condition does not parse.
 fn guards_formula(
     lookup: &LookupFile,
     listed: &[&LookupEntry],
     atoms: &mut Vec<String>,
-) -> Formula {
-    Formula::Or(
-        listed
-            .iter()
-            .map(|entry| {
-                Formula::And(
-                    entry
-                        .guard
-                        .iter()
-                        .map(|&(index, holds)| {
-                            let f = Formula::of(&lookup.conditions[index].expr, atoms);
-                            if holds { f } else { Formula::Not(Box::new(f)) }
-                        })
-                        .collect(),
-                )
-            })
-            .collect(),
-    )
+) -> Option<Formula> {
+    let mut disjuncts = Vec::new();
+    for entry in listed {
+        let mut literals = Vec::new();
+        for &(index, holds) in &entry.guard {
+            let f = Formula::of(lookup.conditions[index].expr.as_ref().ok()?, atoms);
+            literals.push(if holds { f } else { Formula::Not(Box::new(f)) });
+        }
+        disjuncts.push(Formula::And(literals));
+    }
+    Some(Formula::Or(disjuncts))
 }
 
 /// The guards of `listed` as one `#if` expression; empty when an entry is
@@ -242,7 +236,14 @@ fn guards_text(lookup: &LookupFile, listed: &[&LookupEntry]) -> String {
             entry
                 .guard
                 .iter()
-                .map(|&(index, holds)| literal_text(&lookup.conditions[index].expr, holds))
+                .map(|&(index, holds)| {
+                    let condition = &lookup.conditions[index];
+                    match &condition.expr {
+                        Ok(expr) => literal_text(expr, holds),
+                        Err(_) if holds => format!("({})", condition.text),
+                        Err(_) => format!("!({})", condition.text),
+                    }
+                })
                 .collect()
         })
         .collect();

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::position::{Located, Source};
 
-use super::preprocessor::{self, Expr, ExprKind, Macro, UnaryOp};
+use super::preprocessor::{self, ConditionError, Expr, ExprKind, Macro, UnaryOp};
 
 /// A parsed syscall_lookup.h.
 #[derive(Clone, Debug)]
@@ -53,8 +53,11 @@ pub struct LookupEntry {
 /// The condition of one `#if`, `#ifdef`, `#ifndef` or `#elif`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Condition {
-    /// `#ifdef X` is `defined(X)`, `#ifndef X` is `!defined(X)`.
-    pub expr: Expr,
+    /// `#ifdef X` is `defined(X)`, `#ifndef X` is `!defined(X)`; or why
+    /// the text is not an expression mcu-build evaluates.
+    pub expr: Result<Expr, ConditionError>,
+    /// The directive: `if`, `ifdef`, `ifndef` or `elif`.
+    pub directive: String,
     /// The text after the directive, as written.
     pub text: String,
     pub line: usize,
@@ -160,34 +163,33 @@ impl LookupFile {
             let rest_at =
                 indent + 1 + after_hash + word_len + (rest.len() - rest.trim_start().len());
             let rest = rest.trim();
-            let mut condition =
-                |expr: Result<Expr, (usize, String)>| -> Result<usize, LookupError> {
-                    let expr = expr.map_err(|(column, message)| {
-                        error(rest_at + column, format!("in `#{word} {rest}`: {message}"))
-                    })?;
-                    let (line_no, column) =
-                        crate::position::line_column(text, line_start + rest_at);
-                    file.conditions.push(Condition {
-                        expr,
-                        text: rest.to_owned(),
-                        line: line_no,
-                        column,
-                    });
-                    Ok(file.conditions.len() - 1)
-                };
+            // A condition is parsed here but judged only if the
+            // preprocessor would evaluate it (see `enabled`): in a skipped
+            // group, not even its syntax matters.
+            let mut condition = |expr: Result<Expr, ConditionError>| -> usize {
+                let (line_no, column) = crate::position::line_column(text, line_start + rest_at);
+                file.conditions.push(Condition {
+                    expr,
+                    directive: word.to_owned(),
+                    text: rest.to_owned(),
+                    line: line_no,
+                    column,
+                });
+                file.conditions.len() - 1
+            };
             match word {
                 "if" => {
-                    let index = condition(parse_condition(rest))?;
+                    let index = condition(preprocessor::parse(rest));
                     file.steps.push(Step::If(index));
                     open.push((vec![index], false, at));
                 }
                 "ifdef" | "ifndef" => {
-                    let index = condition(macro_test(rest, word == "ifndef"))?;
+                    let index = condition(macro_test(rest, word == "ifndef"));
                     file.steps.push(Step::If(index));
                     open.push((vec![index], false, at));
                 }
                 "elif" => {
-                    let index = condition(parse_condition(rest))?;
+                    let index = condition(preprocessor::parse(rest));
                     match open.last_mut() {
                         Some((_, true, _)) => {
                             return Err(error(
@@ -287,7 +289,8 @@ impl LookupFile {
         let condition = &self.conditions[index];
         condition
             .expr
-            .evaluate(lookup)
+            .clone()
+            .and_then(|expr| expr.evaluate(lookup))
             .map(|value| value != 0)
             .map_err(|e| Located {
                 path: self.path.clone(),
@@ -297,8 +300,21 @@ impl LookupFile {
                         .chars()
                         .count(),
                 key: String::new(),
-                message: format!("in `{}`: {}", condition.text, e.message),
+                message: format!(
+                    "in `{}`: {}",
+                    directive_text(&condition.directive, &condition.text),
+                    e.message
+                ),
             })
+    }
+}
+
+/// `#if <text>`, or `#if` alone when there is no text.
+fn directive_text(word: &str, text: &str) -> String {
+    if text.is_empty() {
+        format!("#{word}")
+    } else {
+        format!("#{word} {text}")
     }
 }
 
@@ -318,16 +334,15 @@ fn guard(open: &[(Vec<usize>, bool, usize)]) -> Vec<(usize, bool)> {
     guard
 }
 
-fn parse_condition(text: &str) -> Result<Expr, (usize, String)> {
-    preprocessor::parse(text).map_err(|e| (e.offset, e.message))
-}
-
 /// `#ifdef X` as `defined(X)`, `#ifndef X` as `!defined(X)`.
-fn macro_test(text: &str, negated: bool) -> Result<Expr, (usize, String)> {
+fn macro_test(text: &str, negated: bool) -> Result<Expr, ConditionError> {
     let is_name = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !is_name {
-        return Err((0, format!("expected one macro name, found `{text}`")));
+        return Err(ConditionError {
+            offset: 0,
+            message: format!("expected one macro name, found `{text}`"),
+        });
     }
     let defined = Expr {
         kind: ExprKind::Defined(text.to_owned()),
