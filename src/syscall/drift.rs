@@ -84,8 +84,11 @@ pub fn compare(table: &SyscallTable, lookup: &LookupFile) -> Vec<Drift> {
             });
             continue;
         };
-        if let Some((lookup_condition, comparison, witness)) =
-            condition_difference(&syscall.condition, lookup, &listed)
+        if let Some(Difference {
+            lookup_condition,
+            comparison,
+            witness,
+        }) = condition_difference(&syscall.condition, lookup, &listed)
         {
             drift.push(Drift::Condition {
                 name: syscall.name.to_string(),
@@ -121,14 +124,21 @@ pub fn compare(table: &SyscallTable, lookup: &LookupFile) -> Vec<Drift> {
     drift
 }
 
-/// `None` when the CSV's `condition` and the guards of `listed` agree;
-/// otherwise the lookup side's condition as text, how they were compared,
-/// and a witness for a semantic comparison.
+/// How a CSV condition and a lookup entry's differ.
+struct Difference {
+    /// The lookup side's condition as text.
+    lookup_condition: String,
+    comparison: Comparison,
+    /// For a semantic comparison: atom values under which they differ.
+    witness: Vec<(String, bool)>,
+}
+
+/// `None` when the CSV's `condition` and the guards of `listed` agree.
 fn condition_difference(
     condition: &str,
     lookup: &LookupFile,
     listed: &[&LookupEntry],
-) -> Option<(String, Comparison, Vec<(String, bool)>)> {
+) -> Option<Difference> {
     let lookup_text = guards_text(lookup, listed);
     let csv_expr = if condition.trim().is_empty() {
         Some(None)
@@ -152,12 +162,19 @@ fn condition_difference(
                 .enumerate()
                 .map(|(i, atom)| (atom.clone(), witness >> i & 1 == 1))
                 .collect();
-            Some((lookup_text, Comparison::Semantic, witness))
+            Some(Difference {
+                lookup_condition: lookup_text,
+                comparison: Comparison::Semantic,
+                witness,
+            })
         }
         _ => {
             let normal = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-            (normal(condition) != normal(&lookup_text))
-                .then(|| (lookup_text, Comparison::Textual, Vec::new()))
+            (normal(condition) != normal(&lookup_text)).then(|| Difference {
+                lookup_condition: lookup_text,
+                comparison: Comparison::Textual,
+                witness: Vec::new(),
+            })
         }
     }
 }
