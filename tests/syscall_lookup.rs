@@ -235,6 +235,11 @@ fn what_cannot_be_evaluated_is_refused_at_its_place() {
         ),
         ("#endif\n", "", "error: lookup.h:2:1: #endif without #if"),
         (
+            "SYSCALL_LOOKUP( write,  9)\n",
+            "",
+            "error: lookup.h:2:25: expected a parameter count from 0 to 6, found `9`",
+        ),
+        (
             "#ifdef A B\n#endif\n",
             "",
             "error: lookup.h:2:8: in `#ifdef A B`: expected one macro name, found `A B`",

@@ -385,11 +385,11 @@ fn parse_entry(content: &str) -> Result<(String, u32, bool), (usize, String)> {
         return Err((close, "expected `, nparms` after the name".to_owned()));
     };
     let name_at = args_at + (name.len() - name.trim_start().len());
+    let count_at = args_at + name.len() + 1 + (count.len() - count.trim_start().len());
     let name = name.trim();
     if super::model::SyscallName::new(name).is_err() {
         return Err((name_at, format!("expected a function name, found `{name}`")));
     }
-    let count_at = args_at + name.len() + 1 + (count.len() - count.trim_start().len());
     let count_text = count.trim();
     let nparms = count_text
         .parse::<u32>()
@@ -397,7 +397,7 @@ fn parse_entry(content: &str) -> Result<(String, u32, bool), (usize, String)> {
         .filter(|n| *n <= 6)
         .ok_or_else(|| {
             (
-                count_at.max(args_at),
+                count_at,
                 format!("expected a parameter count from 0 to 6, found `{count_text}`"),
             )
         })?;

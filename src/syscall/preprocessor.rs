@@ -138,9 +138,20 @@ fn error<T>(offset: usize, message: impl Into<String>) -> Result<T, ConditionErr
     })
 }
 
+/// The longest condition taken, in tokens; NuttX's longest has a dozen.
+pub const MAX_TOKENS: usize = 256;
+
 /// Parses the whole of `text` as one `#if` expression.
 pub fn parse(text: &str) -> Result<Expr, ConditionError> {
     let tokens = tokenize(text)?;
+    if let Some(token) = tokens.get(MAX_TOKENS) {
+        // Evaluating, printing and comparing recurse once per nesting
+        // level, and a tree cannot be deeper than its token count.
+        return error(
+            token.span.start,
+            format!("expected a condition of at most {MAX_TOKENS} tokens"),
+        );
+    }
     let mut parser = Parser {
         tokens: &tokens,
         at: 0,
@@ -611,6 +622,7 @@ mod tests {
 
     #[test]
     fn refusals_name_the_offset_and_what_was_expected() {
+        let deep = "!".repeat(300);
         let cases = [
             ("CONFIG_N > 0u", 11, "expected a signed integer constant"),
             ("CONFIG_A ? 1 : 0", 9, "the conditional operator `?:`"),
@@ -635,6 +647,7 @@ mod tests {
             ("1 << 64", 0, "has no value in intmax_t"),
             ("'a'", 0, "a character constant"),
             ("\"s\"", 0, "a string"),
+            (deep.as_str(), 256, "at most 256 tokens"),
             ("99999999999999999999", 0, "fits intmax_t"),
             ("", 0, "expected an operand"),
             (") ", 0, "expected an operand, found `)`"),
