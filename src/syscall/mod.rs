@@ -12,7 +12,12 @@
 //! [`csv::read`] parses the file into a [`SyscallTable`]; [`checks::read`]
 //! reads the optional sidecar of checked pointers; [`generate`] turns both
 //! into [`GeneratedFile`]s, numbered by [`Numbering`]; [`write_changed`]
-//! writes those whose bytes changed.
+//! writes those whose bytes changed. For code mixed with a NuttX build,
+//! [`Numbering::from_lookup`] numbers as NuttX does instead, from
+//! [`LookupFile`] (its `include/sys/syscall_lookup.h`, whose `#if`s
+//! [`preprocessor`] evaluates with the macros [`config_macros`] takes from
+//! a `.config`), and [`generate_numbered`] generates for those numbers;
+//! [`drift::compare`] reports where the CSV and the lookup file disagree.
 //!
 //! ```no_run
 //! use std::path::Path;
