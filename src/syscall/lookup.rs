@@ -178,6 +178,8 @@ impl LookupFile {
                 file.conditions.len() - 1
             };
             match word {
+                // The null directive, `#` alone, does nothing (C17 6.10.7).
+                "" if rest.is_empty() => {}
                 "if" => {
                     let index = condition(preprocessor::parse(rest));
                     file.steps.push(Step::If(index));
@@ -453,7 +455,7 @@ mod tests {
     #[test]
     fn guards_follow_elif_and_else() {
         let file = parse(
-            "SYSCALL_LOOKUP1(_exit, 1)\n#if A\nSYSCALL_LOOKUP(a, 0)\n#elif B\n  SYSCALL_LOOKUP(b, 0)\n\
+            "SYSCALL_LOOKUP1(_exit, 1)\n#\n#if A\nSYSCALL_LOOKUP(a, 0)\n#elif B\n  SYSCALL_LOOKUP(b, 0)\n\
              #else\nSYSCALL_LOOKUP(c, 0)\n#ifdef D\nSYSCALL_LOOKUP(d, 0)\n#endif\n#endif\n",
         )
         .unwrap();
@@ -472,7 +474,7 @@ mod tests {
                 ("d", vec![(0, false), (1, false), (2, true)]),
             ]
         );
-        assert_eq!((file.entries[2].line, file.entries[2].column), (5, 3));
-        assert_eq!((file.conditions[1].line, file.conditions[1].column), (4, 7));
+        assert_eq!((file.entries[2].line, file.entries[2].column), (6, 3));
+        assert_eq!((file.conditions[1].line, file.conditions[1].column), (5, 7));
     }
 }
