@@ -254,7 +254,11 @@ fn a_heap_over_kernel_data_fails() {
     let dir = tempfile::tempdir().unwrap();
     tree(dir.path(), "tiva", MEMORY, &KOSTEST);
     let d = |name: &str| dir.path().join(name);
-    std::fs::write(d("kernel.s"), "  .text\n  .word 0\n  .bss\n  .space 0x100\n").unwrap();
+    std::fs::write(
+        d("kernel.s"),
+        "  .text\n  .word 0\n  .bss\n  .space 0x100\n",
+    )
+    .unwrap();
     std::fs::write(
         d("kernel.ld"),
         "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
@@ -280,7 +284,9 @@ fn a_heap_over_kernel_data_fails() {
             "heap over code or data: an allocation there overwrites what lives there\n  \
              0x20005800..0x20005900      256 bytes  kernel heap over kernel .bss\n",
         )
-        .and(predicate::str::contains("256 bytes of heap over code or data")),
+        .and(predicate::str::contains(
+            "256 bytes of heap over code or data",
+        )),
     );
     let out = check(dir.path()).arg("--json").assert().code(1);
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();

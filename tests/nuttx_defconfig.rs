@@ -27,7 +27,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn number(config: &Kconfig, key: &str) -> u64 {
-    config.number(key).unwrap().unwrap_or_else(|| panic!("{key} is not set"))
+    config
+        .number(key)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{key} is not set"))
 }
 
 /// `protected` is a protected build for the bundled board `board_name`

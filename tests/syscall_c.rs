@@ -85,6 +85,63 @@ fn proxies_and_stubs_of_real_entries_match_the_golden_text() {
     );
 }
 
+/// Stubs as current NuttX `tools/mksyscall.c` (`generate_stub()`) writes
+/// them, for the fixture's union, variadic and void-like entries: after
+/// the banner, the `CONFIG_ARCH_TOOLCHAIN_TASKING` include of `<string.h>`;
+/// a union rebuilt into `_parmN` (by `memcpy` for the Tasking compiler,
+/// which cannot cast to a union, else by a cast through the member's
+/// type); optional arguments taken as plain registers. Always runs; the
+/// same text for NuttX's own CSV is in the golden files above.
+#[test]
+fn stubs_follow_mksyscall_for_unions_and_optional_arguments() {
+    let files = generate(Path::new(FORMAT_CSV), None, false);
+    let head = |header: &str| {
+        format!(
+            "/* Generated from format.csv by mcu-build; do not edit. */\n\n\
+             #include <nuttx/config.h>\n#include <stdint.h>\n\
+             #ifdef CONFIG_ARCH_TOOLCHAIN_TASKING\n#include <string.h>\n#endif\n\
+             #include <{header}>\n\n"
+        )
+    };
+    assert_eq!(
+        file(&files, "STUB_sigqueue.c"),
+        head("signal.h")
+            + "#if !defined(CONFIG_DISABLE_SIGNALS)\n\n\
+               uintptr_t STUB_sigqueue(int nbr, uintptr_t parm1, uintptr_t parm2, uintptr_t parm3)\n\
+               {\n\
+               \x20 union sigval _parm3;\n\
+               #ifdef CONFIG_ARCH_TOOLCHAIN_TASKING\n\
+               \x20 memcpy((FAR void *)&_parm3, (FAR void *)&parm3,\n\
+               \x20        sizeof(uintptr_t));\n\
+               #else\n\
+               \x20 _parm3 = (union sigval)((FAR void *)parm3);\n\
+               #endif\n\
+               \x20 return (uintptr_t)sigqueue((int)parm1, (int)parm2, _parm3);\n\
+               }\n\n\
+               #endif /* !defined(CONFIG_DISABLE_SIGNALS) */\n"
+    );
+    assert_eq!(
+        file(&files, "STUB_open.c"),
+        head("fcntl.h")
+            + "uintptr_t STUB_open(int nbr, uintptr_t parm1, uintptr_t parm2, uintptr_t parm3)\n\
+               {\n\
+               \x20 return (uintptr_t)open((FAR const char *)parm1, (int)parm2, (mode_t)parm3);\n\
+               }\n"
+    );
+    // noreturn: no value goes back, and nothing follows the call.
+    assert_eq!(
+        file(&files, "STUB__exit.c"),
+        head("unistd.h")
+            + "uintptr_t STUB__exit(int nbr, uintptr_t parm1)\n{\n  _exit((int)parm1);\n}\n"
+    );
+    // void: the stub answers 0 (OK).
+    assert_eq!(
+        file(&files, "STUB_sched_yield.c"),
+        head("sched.h")
+            + "uintptr_t STUB_sched_yield(int nbr)\n{\n  sched_yield();\n  return 0;\n}\n"
+    );
+}
+
 /// Stubs of real entries with the checks of nuttx-checks.toml: a buffer
 /// whose length is another argument, and strings.
 #[test]

@@ -288,6 +288,7 @@ fn help_has_examples() {
         &["syscalls", "--help"][..],
         &["syscalls", "gen", "--help"],
         &["syscalls", "list", "--help"],
+        &["syscalls", "check", "--help"],
     ] {
         mcu_build()
             .args(args)

@@ -69,17 +69,61 @@ pub struct GeneratedFile {
 }
 
 /// Generates the files `options` ask for, in a fixed order.
+/// The calls are numbered by [`Numbering::new`] from `options.reserved`.
 pub fn generate(
     table: &SyscallTable,
     checks: &PointerChecks,
     options: &GenerateOptions,
 ) -> Result<Vec<GeneratedFile>, NumberingError> {
     let numbering = Numbering::new(table, options.reserved)?;
+    Ok(generate_numbered(&numbering, checks, options))
+}
+
+/// Generates the files `options` ask for, for the calls `numbering` numbers
+/// (all of the CSV, or those NuttX's `syscall_lookup.h` keeps); its first
+/// number replaces `options.reserved`.
+pub fn generate_numbered(
+    numbering: &Numbering<'_>,
+    checks: &PointerChecks,
+    options: &GenerateOptions,
+) -> Vec<GeneratedFile> {
     let banner = Banner::new(&options.source_name);
-    Ok(match options.language {
-        Language::C => c::files(&numbering, checks, options, &banner),
-        Language::Rust => rust::files(&numbering, checks, options, &banner),
-    })
+    match options.language {
+        Language::C => c::files(numbering, checks, options, &banner),
+        Language::Rust => rust::files(numbering, checks, options, &banner),
+    }
+}
+
+/// `text` (a file name) made fit for a one-line comment in C or Rust: on
+/// one line and unable to close a C comment early.
+pub(crate) fn comment_safe(text: &str) -> String {
+    text.replace("*/", "*\\/")
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// `text` as comment lines of at most `width` characters (longer words
+/// stay whole), each starting with `prefix`, broken where it has spaces;
+/// no newline after the last line.
+pub(crate) fn wrap_comment(text: &str, prefix: &str, width: usize) -> String {
+    let mut out = String::from(prefix);
+    let mut line_len = prefix.len();
+    let mut first = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !first && line_len + 1 + word.len() > width {
+            out.push('\n');
+            out.push_str(prefix);
+            line_len = prefix.len();
+        } else if !first {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+        first = false;
+    }
+    out
 }
 
 /// The first line of every generated file, saying where it came from and
@@ -90,13 +134,7 @@ pub(crate) struct Banner {
 
 impl Banner {
     fn new(source_name: &str) -> Self {
-        // The name goes into a comment: keep it on one line and unable to
-        // close a C comment early.
-        let source: String = source_name
-            .replace("*/", "*\\/")
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
+        let source = comment_safe(source_name);
         Banner {
             text: format!("Generated from {source} by mcu-build; do not edit."),
         }
@@ -116,6 +154,14 @@ impl Banner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_wrap_at_spaces() {
+        assert_eq!(
+            wrap_comment("aa bb  cc dddddddd e", " * ", 8),
+            " * aa bb\n * cc\n * dddddddd\n * e"
+        );
+    }
 
     #[test]
     fn banner_cannot_break_out_of_its_comment() {

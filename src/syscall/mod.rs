@@ -12,7 +12,12 @@
 //! [`csv::read`] parses the file into a [`SyscallTable`]; [`checks::read`]
 //! reads the optional sidecar of checked pointers; [`generate`] turns both
 //! into [`GeneratedFile`]s, numbered by [`Numbering`]; [`write_changed`]
-//! writes those whose bytes changed.
+//! writes those whose bytes changed. For code mixed with a NuttX build,
+//! [`Numbering::from_lookup`] numbers as NuttX does instead, from
+//! [`LookupFile`] (its `include/sys/syscall_lookup.h`, whose `#if`s
+//! [`preprocessor`] evaluates with the macros [`config_macros`] takes from
+//! a `.config`), and [`generate_numbered`] generates for those numbers;
+//! [`drift::compare`] reports where the CSV and the lookup file disagree.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -34,17 +39,22 @@
 
 mod c;
 pub mod checks;
+pub mod config_macros;
 pub mod csv;
+pub mod drift;
 mod generate;
+pub mod lookup;
 pub mod model;
 pub mod names;
 pub mod numbering;
+pub mod preprocessor;
 mod rust;
 pub mod value_class;
 mod write;
 
 pub use checks::{Access, Extent, PointerCheck, PointerChecks};
-pub use generate::{GenerateOptions, GeneratedFile, Language, Side, generate};
+pub use generate::{GenerateOptions, GeneratedFile, Language, Side, generate, generate_numbered};
+pub use lookup::{LookupError, LookupFile};
 pub use model::{Param, ParamType, ReturnType, Syscall, SyscallTable};
-pub use numbering::{DEFAULT_RESERVED, Numbering, NumberingError};
+pub use numbering::{DEFAULT_RESERVED, LookupNumberingError, Numbering, NumberingError, Order};
 pub use write::{WriteFilesError, WriteSummary, write_changed};

@@ -4,7 +4,8 @@
 //! Proxies and stubs have the text NuttX's generator gives them (same
 //! signatures, casts, `#if` wrapping, `va_arg` reading of optional
 //! arguments, `while(1);` after a noreturn trap, unions passed as a member
-//! and rebuilt with a cast), except for their first line, which names the
+//! and rebuilt in a local, by `memcpy` under `CONFIG_ARCH_TOOLCHAIN_TASKING`
+//! and by a cast otherwise), except for their first line, which names the
 //! CSV and mcu-build, and for stubs with checked pointers, which include
 //! `syscall_checks.h` and test the pointers before the call.
 //!

@@ -2,6 +2,12 @@
 //! taking the call number and six-at-most `uintptr_t` registers, casting
 //! each back to its type and calling the real function. With checked
 //! pointers (our addition) the stub first validates them.
+//!
+//! The text follows `generate_stub()` of NuttX's `tools/mksyscall.c`
+//! (apache/nuttx 4ebc8a7291df), including its `CONFIG_ARCH_TOOLCHAIN_TASKING`
+//! parts: the Tasking compiler refuses a cast from an integer to a union, so
+//! there the union is rebuilt by copying the register's bytes with
+//! `memcpy`, which needs `<string.h>`.
 
 use std::fmt::Write;
 
@@ -13,7 +19,10 @@ use crate::syscall::model::{ParamType, ReturnType, Syscall};
 
 /// The text of `STUB_<name>.c` after its first (banner) line.
 pub fn stub_body(syscall: &Syscall, checks: &[PointerCheck]) -> String {
-    let mut out = String::from("\n#include <nuttx/config.h>\n#include <stdint.h>\n");
+    let mut out = String::from(
+        "\n#include <nuttx/config.h>\n#include <stdint.h>\n\
+         #ifdef CONFIG_ARCH_TOOLCHAIN_TASKING\n#include <string.h>\n#endif\n",
+    );
     if !syscall.header.is_empty() {
         let _ = writeln!(out, "#include <{}>", syscall.header);
     }
@@ -25,6 +34,7 @@ pub fn stub_body(syscall: &Syscall, checks: &[PointerCheck]) -> String {
 
     out.push_str(&stub_signature(syscall));
     out.push_str("\n{\n");
+    out.push_str(&union_locals(syscall));
     out.push_str(&check_statements(checks));
 
     match syscall.returns {
@@ -39,13 +49,10 @@ pub fn stub_body(syscall: &Syscall, checks: &[PointerCheck]) -> String {
         if i > 0 {
             out.push_str(", ");
         }
-        let actual = param.kind.actual();
-        if let ParamType::Union { union_type, .. } = &param.kind {
-            // A union cannot be cast from an integer; it is rebuilt from the
-            // member that travelled in the register.
-            let _ = write!(out, "({union_type})(({actual})parm{})", i + 1);
+        if let ParamType::Union { .. } = &param.kind {
+            let _ = write!(out, "_parm{}", i + 1);
         } else {
-            let _ = write!(out, "({actual})parm{}", i + 1);
+            let _ = write!(out, "({})parm{}", param.kind.actual(), i + 1);
         }
     }
     // A void call returns 0 (OK) to the trap; a noreturn one never gets here.
@@ -55,6 +62,34 @@ pub fn stub_body(syscall: &Syscall, checks: &[PointerCheck]) -> String {
         out.push_str(");\n}\n");
     }
     close_condition(&mut out, syscall);
+    out
+}
+
+/// The local `_parmN` of each union parameter, rebuilt from the member that
+/// travelled in register `parmN`: by a cast through the member's type, or,
+/// for the Tasking toolchain, by copying the register's bytes.
+fn union_locals(syscall: &Syscall) -> String {
+    let mut out = String::new();
+    for (i, param) in syscall.params.iter().enumerate() {
+        if let ParamType::Union {
+            union_type,
+            member_type,
+            ..
+        } = &param.kind
+        {
+            let n = i + 1;
+            let _ = write!(
+                out,
+                "  {union_type} _parm{n};\n\
+                 #ifdef CONFIG_ARCH_TOOLCHAIN_TASKING\n\
+                 \x20 memcpy((FAR void *)&_parm{n}, (FAR void *)&parm{n},\n\
+                 \x20        sizeof(uintptr_t));\n\
+                 #else\n\
+                 \x20 _parm{n} = ({union_type})(({member_type})parm{n});\n\
+                 #endif\n"
+            );
+        }
+    }
     out
 }
 

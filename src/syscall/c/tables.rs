@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::ident::{number_constant, stub_function};
 use super::stub::stub_signature;
+use crate::syscall::generate::wrap_comment;
 use crate::syscall::numbering::Numbering;
 
 pub const NUMBERS_HEADER: &str = "syscall_numbers.h";
@@ -19,15 +20,16 @@ pub const ENOSYS_STUB: &str = "syscall_stub_enosys";
 /// `SYS_nsyscalls` and the tables' declarations.
 pub fn numbers_header_body(numbering: &Numbering<'_>) -> String {
     let reserved = numbering.reserved();
+    let order = wrap_comment(&numbering.order_description(), " * ", 78);
     let mut out = format!(
         "
 #ifndef __SYSCALL_NUMBERS_H
 #define __SYSCALL_NUMBERS_H
 
-/* System call numbers from {reserved} (CONFIG_SYS_RESERVED): _exit first, then
- * the order of the CSV. Every call has its number whatever its condition,
- * so that user code and kernel built with different options agree; the
- * stub lookup table answers -ENOSYS for a call configured out.
+/* System call numbers from {reserved} (CONFIG_SYS_RESERVED):
+{order}
+ * The stub lookup table answers -ENOSYS for a call whose CSV condition
+ * is false in the build.
  */
 
 #if defined(CONFIG_SYS_RESERVED) && CONFIG_SYS_RESERVED != {reserved}

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::ident::number_constant;
+use crate::syscall::generate::wrap_comment;
 use crate::syscall::numbering::Numbering;
 
 pub const NUMBERS_FILE: &str = "syscall_numbers.rs";
@@ -11,11 +12,12 @@ pub const NUMBERS_FILE: &str = "syscall_numbers.rs";
 pub fn numbers_body(numbering: &Numbering<'_>) -> String {
     let reserved = numbering.reserved();
     let count = numbering.count();
+    let order = wrap_comment(&numbering.order_description(), "/// ", 78);
     let mut out = format!(
         "
 /// System call numbers from {reserved} (`CONFIG_SYS_RESERVED`; lower numbers
-/// belong to the architecture): `_exit` first, then the order of the
-/// CSV. Every call has its number whatever its C condition.
+/// belong to the architecture):
+{order}
 #[allow(non_upper_case_globals)]
 pub mod numbers {{
 "

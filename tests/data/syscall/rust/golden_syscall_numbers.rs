@@ -1,8 +1,10 @@
 // Generated from golden.csv by mcu-build; do not edit.
 
 /// System call numbers from 8 (`CONFIG_SYS_RESERVED`; lower numbers
-/// belong to the architecture): `_exit` first, then the order of the
-/// CSV. Every call has its number whatever its C condition.
+/// belong to the architecture):
+/// _exit first, then the order of the CSV. Every call has its number whatever
+/// its condition, so that user code and kernel built with different options
+/// agree.
 #[allow(non_upper_case_globals)]
 pub mod numbers {
     /// `noreturn _exit(int)`

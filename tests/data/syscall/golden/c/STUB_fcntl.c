@@ -2,6 +2,9 @@
 
 #include <nuttx/config.h>
 #include <stdint.h>
+#ifdef CONFIG_ARCH_TOOLCHAIN_TASKING
+#include <string.h>
+#endif
 #include <fcntl.h>
 
 uintptr_t STUB_fcntl(int nbr, uintptr_t parm1, uintptr_t parm2, uintptr_t parm3)

@@ -2,6 +2,9 @@
 
 #include <nuttx/config.h>
 #include <stdint.h>
+#ifdef CONFIG_ARCH_TOOLCHAIN_TASKING
+#include <string.h>
+#endif
 #include <unistd.h>
 
 #if defined(CONFIG_PIPES) && CONFIG_DEV_PIPE_SIZE > 0

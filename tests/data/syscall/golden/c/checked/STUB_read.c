@@ -2,6 +2,9 @@
 
 #include <nuttx/config.h>
 #include <stdint.h>
+#ifdef CONFIG_ARCH_TOOLCHAIN_TASKING
+#include <string.h>
+#endif
 #include <unistd.h>
 #include "syscall_checks.h"
 
