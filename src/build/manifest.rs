@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use firmware_abi::UserspaceHeader;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -117,32 +116,6 @@ impl BlobSummary {
     }
 }
 
-/// The header fields, in hexadecimal as a reference manual shows them.
-fn header_fields(header: &UserspaceHeader) -> BTreeMap<&'static str, String> {
-    let h = header;
-    [
-        ("magic", h.magic),
-        ("abi-version", h.abi_version),
-        ("header-size", h.header_size),
-        ("entry", h.entry),
-        ("text-start", h.text_start),
-        ("text-end", h.text_end),
-        ("data-load", h.data_load),
-        ("data-start", h.data_start),
-        ("data-end", h.data_end),
-        ("bss-start", h.bss_start),
-        ("bss-end", h.bss_end),
-        ("heap-start", h.heap_start),
-        ("heap-end", h.heap_end),
-        ("stack-start", h.stack_start),
-        ("stack-end", h.stack_end),
-        ("crc32", h.crc32),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name, format!("{value:#010x}")))
-    .collect()
-}
-
 /// The whole manifest. `plan` is the layout's stable JSON, the same as
 /// `mcu-build layout --json` prints.
 #[derive(Clone, Debug, Serialize)]
@@ -182,7 +155,10 @@ impl<'a> Manifest<'a> {
             splits,
             verification,
             user: BlobSummary::new(user, Owner::User, plan),
-            user_header: user.header.as_ref().map(header_fields),
+            user_header: user
+                .header
+                .as_ref()
+                .map(|header| header.fields().into_iter().collect()),
             kernel: BlobSummary::new(kernel, Owner::Kernel, plan),
             inputs,
             outputs,

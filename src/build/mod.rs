@@ -17,6 +17,7 @@ pub mod admission;
 pub mod boot;
 pub mod config;
 pub mod generate;
+pub mod header;
 pub mod inspect;
 pub mod manifest;
 pub mod pass;
