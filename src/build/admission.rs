@@ -240,6 +240,11 @@ pub fn skipped(check: CheckKind, detail: &str) -> Check {
 fn mpu_verified(record: &BuildRecord) -> Check {
     let kind = CheckKind::MpuVerified;
     let findings = record.mpu_findings();
+    if findings.is_empty()
+        && let Some(pending) = record.verification_pending()
+    {
+        return skipped(kind, &format!("{}: {pending}", record.path.display()));
+    }
     if findings.is_empty() {
         return passed(
             kind,

@@ -107,6 +107,8 @@ pub enum ProtectError {
     },
     #[error("{}: no [flat] pass: add one to build the flat variant", path.display())]
     NoFlatPass { path: PathBuf },
+    #[error(transparent)]
+    Nuttx(#[from] super::nuttx::NuttxError),
 }
 
 /// A project ready to build: its configuration, board and plan.
@@ -259,7 +261,7 @@ impl Project {
     /// does not need this: it rewrites them all.
     pub fn invalidate_after(&self, step: Step) -> Result<(), ProtectError> {
         let later = match step {
-            Step::Plan => Step::Pass1,
+            Step::Plan | Step::Make => Step::Pass1,
             Step::Pass1 => Step::Pass2,
             Step::Pass2 | Step::Verify | Step::Merge => Step::Merge,
             Step::Flat => return Ok(()),
@@ -292,7 +294,7 @@ impl Project {
     /// The outputs of `step` and of every later step.
     fn outputs_from(step: Step) -> impl Iterator<Item = &'static str> {
         let stale: &[&str] = match step {
-            Step::Plan | Step::Pass1 => &[
+            Step::Plan | Step::Make | Step::Pass1 => &[
                 "user.elf",
                 "user.hex",
                 provenance::PASS1_FILE_NAME,

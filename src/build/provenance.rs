@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::BoardSource;
 use super::inspect::InspectError;
-use super::manifest::FileDigest;
+use super::manifest::{FileDigest, TreePlan};
+use super::nuttx::NuttxProject;
 use super::protect::Project;
 use super::record::sha256_hex;
 
@@ -61,6 +62,29 @@ impl Provenance {
             board_file,
             syscalls,
             plan_sha256: plan_sha256(project),
+        })
+    }
+
+    /// What the NuttX `project` is made from now: the plan is the
+    /// partitions of the tree's memory.ld.
+    pub fn of_nuttx(project: &NuttxProject) -> Result<Provenance, InspectError> {
+        let config = &project.config;
+        let digest = |path: &std::path::Path| {
+            let path = config.root.join(path);
+            std::fs::read(&path)
+                .map(|bytes| FileDigest::of(&path, &config.root, &bytes))
+                .map_err(|error| InspectError::Io { path, error })
+        };
+        let board_file = match &config.board {
+            Some(BoardSource::File(path)) => Some(digest(path)?),
+            _ => None,
+        };
+        let plan = serde_json::to_string(&TreePlan::of(project)).expect("the plan serialises");
+        Ok(Provenance {
+            config: digest(&config.path)?,
+            board_file,
+            syscalls: Vec::new(),
+            plan_sha256: sha256_hex(plan.as_bytes()),
         })
     }
 
