@@ -405,8 +405,10 @@ impl Source<'_> {
         let Some(header) = &raw.get_ref().0.header else {
             return Ok(None);
         };
-        HeaderKind::parse(header.get_ref()).map(Some).ok_or_else(|| {
-            self.error(
+        HeaderKind::parse(header.get_ref())
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
                 header.span(),
                 "pass1.header",
                 format!(
@@ -415,7 +417,7 @@ impl Source<'_> {
                     header.get_ref()
                 ),
             )
-        })
+            })
     }
 
     /// Pass table `[table]`: `cargo` + `bin` (+ `features`) or `command`
@@ -557,7 +559,11 @@ fn nuttx(mut raw: RawConfig, source: &Source) -> Result<NuttxConfig, ConfigError
         ));
     }
     let board = source.board(raw.board.take(), raw.board_file.take(), false)?;
-    let table = raw.nuttx.expect("a NuttX project has [nuttx]").into_inner().0;
+    let table = raw
+        .nuttx
+        .expect("a NuttX project has [nuttx]")
+        .into_inner()
+        .0;
     let make = match table.make {
         Some(make) if make.get_ref().trim().is_empty() => {
             return Err(source.error(

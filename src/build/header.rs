@@ -83,7 +83,9 @@ impl std::fmt::Display for HeaderKind {
 /// The kind the bytes at the user flash origin look like: mcu-build's
 /// magic, else a plausible `struct userspace_s`, else neither.
 pub fn recognise(bytes: &[u8]) -> Option<HeaderKind> {
-    let first = bytes.first_chunk::<4>().map(|word| u32::from_le_bytes(*word));
+    let first = bytes
+        .first_chunk::<4>()
+        .map(|word| u32::from_le_bytes(*word));
     if first == Some(MAGIC) {
         Some(HeaderKind::McuBuild)
     } else if Userspace::plausible(bytes) {
@@ -213,8 +215,17 @@ mod tests {
         assert_eq!(recognise(&mcu), Some(HeaderKind::McuBuild));
         // us_entrypoint (Thumb), text 0x20030..0x2ee6b, data and bss ordered.
         let words: [u32; 11] = [
-            0x20b79, 0x20030, 0x2ee6b, 0x2ee74, 0x2000_5000, 0x2000_501c, 0x2000_501c,
-            0x2000_56c4, 0, 0x2000_5000, 0x20031,
+            0x20b79,
+            0x20030,
+            0x2ee6b,
+            0x2ee74,
+            0x2000_5000,
+            0x2000_501c,
+            0x2000_501c,
+            0x2000_56c4,
+            0,
+            0x2000_5000,
+            0x20031,
         ];
         let nuttx: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         assert_eq!(recognise(&nuttx), Some(HeaderKind::Nuttx));

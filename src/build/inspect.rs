@@ -346,21 +346,24 @@ fn check_header(
         .segment_at(flash.start)
         .filter(|segment| segment.address == flash.start)
         .map_or(&[][..], |segment| segment.data);
-    let header = UserspaceHeader::from_bytes(bytes).map_err(|e| {
-        if header::recognise(bytes) == Some(HeaderKind::Nuttx) {
-            InspectError::UserHeader(header::HeaderError::Mismatch {
-                path: path.to_owned(),
-                address: u64::from(flash.start),
-                found: HeaderKind::Nuttx,
-                expected: HeaderKind::McuBuild,
-            })
-        } else {
-            error(e)
-        }
-    })?;
-    header
-        .check_extents(flash, planned::abi(plan.user_sram()))
-        .map_err(error)?;
+    let header = UserspaceHeader::from_bytes(bytes)
+        .and_then(|header| {
+            header
+                .check_extents(flash, planned::abi(plan.user_sram()))
+                .map(|()| header)
+        })
+        .map_err(|e| {
+            if header::recognise(bytes) == Some(HeaderKind::Nuttx) {
+                InspectError::UserHeader(header::HeaderError::Mismatch {
+                    path: path.to_owned(),
+                    address: u64::from(flash.start),
+                    found: HeaderKind::Nuttx,
+                    expected: HeaderKind::McuBuild,
+                })
+            } else {
+                error(e)
+            }
+        })?;
     if u64::from(header.entry) != entry {
         return Err(InspectError::EntryMismatch {
             path: path.to_owned(),

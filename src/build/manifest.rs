@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use super::config::Splits;
 use super::header::{HeaderKind, UserHeader};
 use super::inspect::Space;
-use super::nuttx::NuttxProject;
 use super::inspect::{Inspection, SectionExtent};
+use super::nuttx::NuttxProject;
 use super::planned::Planned;
 use super::provenance::Provenance;
 use crate::image::Image;
@@ -221,7 +221,11 @@ impl TreePlan {
         let memory = &project.tree.memory.path;
         TreePlan {
             board: project.name.clone(),
-            memory_ld: memory.strip_prefix(root).unwrap_or(memory).display().to_string(),
+            memory_ld: memory
+                .strip_prefix(root)
+                .unwrap_or(memory)
+                .display()
+                .to_string(),
             partitions: project
                 .regions()
                 .map(|r| TreePartition {

@@ -291,7 +291,13 @@ fn check_inside(tree: &Tree, board: &Board) -> Result<(), NuttxError> {
                 memories: board
                     .memories
                     .iter()
-                    .map(|m| format!("{} {}", m.name, format_range(&(u64::from(m.origin)..m.end()))))
+                    .map(|m| {
+                        format!(
+                            "{} {}",
+                            m.name,
+                            format_range(&(u64::from(m.origin)..m.end()))
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
             });
@@ -309,7 +315,12 @@ pub fn protect(
 ) -> Result<NuttxOutcome, ProtectError> {
     let clean_up = || project.out().remove(COMBINED_OUTPUTS);
     let tree = &project.tree;
-    protect::run_step(Step::Make, reporter, |reporter| make(project, reporter), clean_up)?;
+    protect::run_step(
+        Step::Make,
+        reporter,
+        |reporter| make(project, reporter),
+        clean_up,
+    )?;
     let (user, header) = protect::run_step(
         Step::Pass1,
         reporter,

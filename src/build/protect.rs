@@ -437,7 +437,10 @@ pub fn pass1(project: &Project, reporter: &mut dyn Reporter) -> Result<UserBlob,
             &project.plan,
             project.config.header,
         )?;
-        let header = built.header.clone().expect("inspect reads a user blob's header");
+        let header = built
+            .header
+            .clone()
+            .expect("inspect reads a user blob's header");
         let (inspection, outputs, summary) = match header {
             UserHeader::McuBuild(_) => {
                 let sealed = seal::seal(bytes, &built.image, &artifact, &project.plan)?;
@@ -609,8 +612,7 @@ pub fn pass2(
             project.digest(&layout_path, layout.as_bytes()),
             project.digest(&artifact, &bytes),
         ];
-        let inspection =
-            inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan, None)?;
+        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan, None)?;
         let outputs = project.write_blob("kernel", &bytes, &inspection.image)?;
         let summary = format!(
             "kernel.elf: {} bytes in kernel-flash of {}",
@@ -795,8 +797,7 @@ pub fn flat(project: &Project, reporter: &mut dyn Reporter) -> Result<FlatOutcom
         })?;
         let (artifact, bytes) =
             project.run_pass(Step::Flat, pass, &flat_dir.join("cargo"), reporter)?;
-        let inspection =
-            inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan, None)?;
+        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan, None)?;
         let outputs = project.write_blob("flat/flat", &bytes, &inspection.image)?;
         let summary = format!(
             "flat.elf: {} bytes of flash, no MPU, no user blob",

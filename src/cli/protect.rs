@@ -83,7 +83,7 @@ fn report_outputs(format: MessageFormat, out_dir: &std::path::Path, outputs: &[F
         MessageFormat::Json => println!(
             "{}",
             serde_json::to_string(&BuildResult { out_dir, outputs })
-            .expect("the result serialises")
+                .expect("the result serialises")
         ),
         MessageFormat::Human => {
             for output in outputs {
@@ -160,7 +160,11 @@ fn protect_nuttx(
 /// The regions of the tree with their use, and struct userspace_s.
 fn render_nuttx(project: &NuttxProject, outcome: &nuttx::NuttxOutcome) -> String {
     use std::fmt::Write as _;
-    let mut out = format!("{} (NuttX tree {}):\n", project.name, project.tree.root.display());
+    let mut out = format!(
+        "{} (NuttX tree {}):\n",
+        project.name,
+        project.tree.root.display()
+    );
     let _ = writeln!(
         out,
         "  {:<13} {:<10}   {:<10}   {:>8} {:>8}",
@@ -181,7 +185,11 @@ fn render_nuttx(project: &NuttxProject, outcome: &nuttx::NuttxOutcome) -> String
             inspection.used_in(&region.name, region.origin)
         );
     }
-    let _ = writeln!(out, "  struct userspace_s at {:#010x}:", outcome.header.address);
+    let _ = writeln!(
+        out,
+        "  struct userspace_s at {:#010x}:",
+        outcome.header.address
+    );
     for line in outcome.header.to_string().lines() {
         let _ = writeln!(out, "    {line}");
     }
