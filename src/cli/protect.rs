@@ -98,13 +98,8 @@ fn report_outputs(format: MessageFormat, out_dir: &std::path::Path, outputs: &[F
     }
 }
 
-/// Builds the project of `mcu-build.toml`. With passes: plans the layout,
-/// runs pass 1 (user blob, header checked and sealed) and pass 2 (kernel),
-/// verifies the MPU table and merges. A NuttX project (`[nuttx]`): reads
-/// the partitions from the tree's .config and memory.ld, runs the tree's
-/// make, checks both blobs against the regions and the user blob's
-/// struct userspace_s, and merges. Outputs go to
-/// target/mcu-build/<board>/ beside mcu-build.toml, with build.json.
+/// `protect`: with passes, the plan, both passes, verification and merge
+/// ([`protect::protect`]); a NuttX project, [`nuttx::protect`].
 #[derive(Debug, Args)]
 pub struct ProtectArgs {
     #[command(flatten)]
