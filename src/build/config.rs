@@ -215,7 +215,7 @@ pub const NUTTX_MAKE: &str = "make";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProjectConfig {
     /// mcu-build plans the layout and runs two passes.
-    Passes(Config),
+    Passes(Box<Config>),
     /// A NuttX tree gives the layout and builds itself.
     Nuttx(NuttxConfig),
 }
@@ -422,7 +422,7 @@ impl Source<'_> {
 
     /// Pass table `[table]`: `cargo` + `bin` (+ `features`) or `command`
     /// + `artifact`; `header` only in `[pass1]`, which [`Source::header`]
-    /// reads.
+    ///   reads.
     fn pass(&self, raw: Spanned<Table<RawPass>>, table: &str) -> Result<Pass, ConfigError> {
         let span = raw.span();
         let mut raw = raw.into_inner().0;
@@ -495,7 +495,7 @@ pub fn parse_any(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> 
     if raw.nuttx.is_some() {
         return nuttx(raw, &source).map(ProjectConfig::Nuttx);
     }
-    passes(raw, &source).map(ProjectConfig::Passes)
+    passes(raw, &source).map(|config| ProjectConfig::Passes(Box::new(config)))
 }
 
 /// The project with passes that `raw` describes.

@@ -16,8 +16,8 @@ use crate::layout::Plan;
 /// An opened project of either kind.
 #[derive(Clone, Debug)]
 pub enum Opened {
-    Passes(Project),
-    Nuttx(NuttxProject),
+    Passes(Box<Project>),
+    Nuttx(Box<NuttxProject>),
 }
 
 impl Opened {
@@ -25,8 +25,12 @@ impl Opened {
     /// `board` if given instead of the configuration's.
     pub fn open(config_path: &Path, board: Option<BoardSource>) -> Result<Opened, ProtectError> {
         Ok(match config::load_any(config_path)? {
-            ProjectConfig::Passes(_) => Opened::Passes(Project::open(config_path, board)?),
-            ProjectConfig::Nuttx(nuttx) => Opened::Nuttx(NuttxProject::open(nuttx, board)?),
+            ProjectConfig::Passes(_) => {
+                Opened::Passes(Box::new(Project::open(config_path, board)?))
+            }
+            ProjectConfig::Nuttx(nuttx) => {
+                Opened::Nuttx(Box::new(NuttxProject::open(nuttx, board)?))
+            }
         })
     }
 

@@ -64,8 +64,8 @@ pub enum ProtectError {
     Verify { report: Report },
     #[error("merging {kernel} and {user}: {error}")]
     Merge {
-        kernel: String,
-        user: String,
+        kernel: &'static str,
+        user: &'static str,
         error: MergeConflict,
     },
     #[error("{}: {error}", path.display())]
@@ -108,7 +108,13 @@ pub enum ProtectError {
     #[error("{}: no [flat] pass: add one to build the flat variant", path.display())]
     NoFlatPass { path: PathBuf },
     #[error(transparent)]
-    Nuttx(#[from] super::nuttx::NuttxError),
+    Nuttx(Box<super::nuttx::NuttxError>),
+}
+
+impl From<super::nuttx::NuttxError> for ProtectError {
+    fn from(error: super::nuttx::NuttxError) -> ProtectError {
+        ProtectError::Nuttx(Box::new(error))
+    }
 }
 
 /// A project ready to build: its configuration, board and plan.
@@ -725,8 +731,8 @@ pub fn combined_summary(combined: &Image) -> String {
 /// the combined image and the digests of the three files.
 pub fn write_combined(
     out: OutDir,
-    kernel: (&str, &Image),
-    user: (&str, &Image),
+    kernel: (&'static str, &Image),
+    user: (&'static str, &Image),
 ) -> Result<(Image, Vec<FileDigest>), ProtectError> {
     let inputs = vec![
         merge::Input {
@@ -740,8 +746,8 @@ pub fn write_combined(
     ];
     let combined = merge::merge(inputs, OverlapPolicy::Error, EntryChoice::First)
         .map_err(|error| ProtectError::Merge {
-            kernel: kernel.0.to_owned(),
-            user: user.0.to_owned(),
+            kernel: kernel.0,
+            user: user.0,
             error,
         })?
         .image;
