@@ -573,6 +573,27 @@ fn run_trusts_the_image_until_an_input_changes() {
 }
 
 #[test]
+fn run_needs_the_board_a_nuttx_project_may_leave_out() {
+    let Some(project) = Project::new(
+        "run_needs_the_board_a_nuttx_project_may_leave_out",
+        "[nuttx]\ntree = \"nuttx\"\n",
+    ) else {
+        return;
+    };
+    project.protect();
+    let output = project.mcu_build(&["run"]);
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "mcu-build.toml: the NuttX project names no board, and run needs one for its \
+             memories; add `board = \"...\"`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn protect_builds_a_real_nuttx_tree() {
     let Some(config) = common::external::external_file(
         "NUTTX_TREE",

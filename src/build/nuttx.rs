@@ -30,7 +30,7 @@ use super::inspect::{self, InspectError, Inspection, Space};
 use super::manifest::{FileDigest, NuttxManifest};
 use super::pass::{self, PassError};
 use super::protect::{self, COMBINED_OUTPUTS, OutDir, ProtectError};
-use super::provenance::Provenance;
+use super::provenance::{self, Provenance};
 use super::record::{self, BuildRecord};
 use super::{Reporter, Step};
 use crate::board::{Board, Name, NameKind};
@@ -226,15 +226,6 @@ impl NuttxProject {
             .filter(|r| r.role() != Role::Other && r.length > 0)
     }
 
-    fn digest(&self, path: &Path) -> Result<FileDigest, InspectError> {
-        std::fs::read(path)
-            .map(|bytes| FileDigest::of(path, &self.config.root, &bytes))
-            .map_err(|error| InspectError::Io {
-                path: path.to_owned(),
-                error,
-            })
-    }
-
     /// The inputs of the build, each with its digest: mcu-build.toml, a
     /// board file, the tree's .config and memory.ld, and the two blobs.
     fn inputs(&self) -> Result<Vec<FileDigest>, InspectError> {
@@ -248,7 +239,10 @@ impl NuttxProject {
             self.tree.user_elf(),
             self.tree.kernel_elf(),
         ]);
-        paths.iter().map(|path| self.digest(path)).collect()
+        paths
+            .iter()
+            .map(|path| provenance::digest(&self.config.root, path))
+            .collect()
     }
 }
 
@@ -473,11 +467,7 @@ fn merge_and_record(
         (tree::KERNEL_ELF, &kernel.image),
         (tree::USER_ELF, &user.image),
     )?;
-    let config_sha256 = inputs
-        .iter()
-        .find(|input| Path::new(&input.path) == relative(project, &project.tree.config.path))
-        .map(|input| input.sha256.clone())
-        .unwrap_or_default();
+    let config_sha256 = provenance::digest(&project.config.root, &project.tree.config.path)?.sha256;
     let manifest = NuttxManifest::new(
         project,
         user,
@@ -494,12 +484,6 @@ fn merge_and_record(
             .write(record::FILE_NAME, manifest.to_json().as_bytes())?,
     );
     Ok(((outputs, false), protect::combined_summary(&combined)))
-}
-
-/// `path` as build.json names it: relative to the project root when
-/// inside it.
-fn relative<'p>(project: &NuttxProject, path: &'p Path) -> &'p Path {
-    path.strip_prefix(&project.config.root).unwrap_or(path)
 }
 
 /// The outputs build.json records, when it records exactly `inputs` for
@@ -535,6 +519,6 @@ fn unchanged(project: &NuttxProject, inputs: &[FileDigest]) -> Option<Vec<FileDi
         });
     }
     let manifest = project.output(record::FILE_NAME);
-    outputs.push(project.digest(&manifest).ok()?);
+    outputs.push(provenance::digest(&project.config.root, &manifest).ok()?);
     Some(outputs)
 }

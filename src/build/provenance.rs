@@ -8,6 +8,8 @@
 //! configuration (`--config other.toml`, another syscall CSV, other
 //! `[layout]` sizes) never passes for one built from this one.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::config::BoardSource;
@@ -40,12 +42,7 @@ impl Provenance {
     /// What `project` is made from now.
     pub fn of(project: &Project) -> Result<Provenance, InspectError> {
         let config = &project.config;
-        let digest = |path: &std::path::Path| {
-            let path = config.root.join(path);
-            std::fs::read(&path)
-                .map(|bytes| FileDigest::of(&path, &config.root, &bytes))
-                .map_err(|error| InspectError::Io { path, error })
-        };
+        let digest = |path: &Path| digest(&config.root, path);
         let board_file = match &config.board {
             BoardSource::File(path) => Some(digest(path)?),
             BoardSource::Bundled(_) => None,
@@ -69,12 +66,7 @@ impl Provenance {
     /// partitions of the tree's memory.ld.
     pub fn of_nuttx(project: &NuttxProject) -> Result<Provenance, InspectError> {
         let config = &project.config;
-        let digest = |path: &std::path::Path| {
-            let path = config.root.join(path);
-            std::fs::read(&path)
-                .map(|bytes| FileDigest::of(&path, &config.root, &bytes))
-                .map_err(|error| InspectError::Io { path, error })
-        };
+        let digest = |path: &Path| digest(&config.root, path);
         let board_file = match &config.board {
             Some(BoardSource::File(path)) => Some(digest(path)?),
             _ => None,
@@ -123,6 +115,15 @@ impl Provenance {
         }
         out
     }
+}
+
+/// The digest of the file at `path` (relative to `root`, or absolute),
+/// named relative to `root`.
+pub fn digest(root: &Path, path: &Path) -> Result<FileDigest, InspectError> {
+    let path = root.join(path);
+    std::fs::read(&path)
+        .map(|bytes| FileDigest::of(&path, root, &bytes))
+        .map_err(|error| InspectError::Io { path, error })
 }
 
 /// One kind of input that differs.
