@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use mcu_build::board;
-use mcu_build::build::config;
+use mcu_build::build::config::{self, BoardSource, ProjectConfig};
+use mcu_build::build::header::HeaderKind;
 use mcu_build::syscall::csv;
 
 mod common;
@@ -136,7 +137,7 @@ fn configuration_type_errors_name_the_key_and_the_expected_form() {
             .to_string(),
         "mcu-build.toml:1:1: missing table [pass1], which `protect` needs to build the user \
          blob: cargo = (a package directory) and bin = ..., or command = (a shell command) and \
-         artifact = (the ELF it writes)"
+         artifact = (the ELF it writes); or [nuttx] for a NuttX tree"
     );
 }
 
@@ -325,4 +326,106 @@ fn a_configuration_without_passes_plans_but_does_not_protect() {
     mcu_build(&["protect"]).code(1).stderr(predicates::str::contains(
         "mcu-build.toml:1:1: missing table [pass1], which `protect` needs to build the user blob",
     ));
+}
+
+#[test]
+fn a_nuttx_project_refuses_the_tables_of_passes_and_names_their_place() {
+    let path = Path::new("mcu-build.toml");
+    let error = |text: &str| config::parse_any(text, path).unwrap_err().to_string();
+    assert_eq!(
+        error("[nuttx]\ntree = \"nuttx\"\n[layout]\nuser-heap = \"4K\"\n"),
+        "mcu-build.toml:3:1: `[layout]`: not in a NuttX project: the tree's .config and \
+         memory.ld give the partitions and its make builds both blobs; remove the table, or \
+         remove [nuttx] to build with passes"
+    );
+    assert!(
+        error("[pass2]\ncommand = \"make\"\nartifact = \"nuttx\"\n[nuttx]\n")
+            .starts_with("mcu-build.toml:1:1: `[pass2]`: not in a NuttX project"),
+    );
+    assert_eq!(
+        error("[nuttx]\nmake = \" \"\n"),
+        "mcu-build.toml:2:8: `nuttx.make`: an empty command: expected the shell command that \
+         builds nuttx_user.elf and nuttx in the tree, such as \"make\""
+    );
+    assert!(
+        error("[nuttx]\nmaek = \"make\"\n")
+            .starts_with("mcu-build.toml:2:1: `nuttx.maek`: unknown field `maek`"),
+        "{}",
+        error("[nuttx]\nmaek = \"make\"\n")
+    );
+    // The commands that build with passes name the one that builds it.
+    let passes = config::parse("[nuttx]\n", path).unwrap_err().to_string();
+    assert!(
+        passes.starts_with(
+            "mcu-build.toml:1:1: `[nuttx]`: a NuttX project is built by its tree's make as a \
+             whole: `mcu-build protect` builds it"
+        ),
+        "{passes}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mcu-build.toml");
+    std::fs::write(&file, "board = \"stm32h743\"\n[nuttx]\n").unwrap();
+    let error = config::load_layout(&file).unwrap_err().to_string();
+    assert!(
+        error.contains("`[nuttx]`: a NuttX project's partitions are its tree's memory.ld"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_nuttx_project_takes_defaults_and_an_optional_board() {
+    let path = Path::new("p/mcu-build.toml");
+    let ProjectConfig::Nuttx(plain) = config::parse_any("[nuttx]\n", path).unwrap() else {
+        panic!("a NuttX project");
+    };
+    assert_eq!(
+        (plain.tree, plain.make, plain.board, plain.root),
+        (
+            Path::new(".").to_owned(),
+            "make".to_owned(),
+            None,
+            Path::new("p").to_owned()
+        )
+    );
+    let text = "board = \"stm32h743\"\n[nuttx]\ntree = \"../nuttx\"\nmake = \"make -j4\"\n";
+    let ProjectConfig::Nuttx(named) = config::parse_any(text, path).unwrap() else {
+        panic!("a NuttX project");
+    };
+    assert_eq!(named.board, Some(BoardSource::Bundled("stm32h743".into())));
+    assert_eq!(named.make, "make -j4");
+    assert_eq!(named.tree, Path::new("../nuttx"));
+}
+
+#[test]
+fn the_user_header_kind_is_read_from_pass1_only() {
+    let path = Path::new("mcu-build.toml");
+    let with = |pass1: &str, pass2: &str| {
+        format!(
+            "board = \"qemu-mps2-an386\"\n[pass1]\ncommand = \"make u\"\nartifact = \"u.elf\"\n{pass1}\
+             [pass2]\ncommand = \"make k\"\nartifact = \"k.elf\"\n{pass2}"
+        )
+    };
+    let config = config::parse(&with("header = \"nuttx\"\n", ""), path).unwrap();
+    assert_eq!(config.header, Some(HeaderKind::Nuttx));
+    assert_eq!(config::parse(&with("", ""), path).unwrap().header, None);
+    let error = config::parse(&with("header = \"NuttX\"\n", ""), path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(
+            "mcu-build.toml:5:10: `pass1.header`: no header kind \"NuttX\": expected \
+             \"mcu-build\""
+        ),
+        "{error}"
+    );
+    let error = config::parse(&with("", "header = \"nuttx\"\n"), path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(
+            "mcu-build.toml:8:10: `pass2.header`: `header` names the user blob's header, so it \
+             belongs in [pass1]"
+        ),
+        "{error}"
+    );
 }

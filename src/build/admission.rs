@@ -240,6 +240,17 @@ pub fn skipped(check: CheckKind, detail: &str) -> Check {
 fn mpu_verified(record: &BuildRecord) -> Check {
     let kind = CheckKind::MpuVerified;
     let findings = record.mpu_findings();
+    let accepted = record.accepted();
+    if findings.is_empty() && !accepted.is_empty() {
+        return passed(
+            kind,
+            format!(
+                "{} records an over-grant the project accepts ([nuttx] over-grant = \"accept\"): {}",
+                record.path.display(),
+                accepted.join("; ")
+            ),
+        );
+    }
     if findings.is_empty() {
         return passed(
             kind,

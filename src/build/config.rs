@@ -36,12 +36,30 @@
 //! bin = "kernel"
 //! features = ["flat"]
 //! ```
+//!
+//! `[pass1]` may say which header the user blob starts with: `header =
+//! "mcu-build"` (firmware_abi::UserspaceHeader) or `"nuttx"` (NuttX's
+//! `struct userspace_s`); without it the header is recognised by its
+//! content (see [`crate::build::header`]).
+//!
+//! A NuttX project names a configured NuttX tree instead of passes and a
+//! layout: the tree's `.config` and `memory.ld` give the partitions, and
+//! its own `make` builds both blobs ([`NuttxConfig`]):
+//!
+//! ```toml
+//! board = "qemu-lm3s6965evb"     # optional: the board to run or flash on
+//!
+//! [nuttx]
+//! tree = "."                     # default: the directory of this file
+//! make = "make"                  # default: builds nuttx_user.elf and nuttx
+//! ```
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::header::HeaderKind;
 use crate::board::{self, Board, BoardError, Name, NameKind};
 use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
 use crate::toml_input::{self, Number, Source, Table, TableForm};
@@ -168,6 +186,53 @@ pub struct Config {
     /// The flat build (user code linked into the kernel, no MPU), if the
     /// project has one.
     pub flat: Option<Pass>,
+    /// The header the user blob starts with (`[pass1] header`); `None`:
+    /// recognised by its content.
+    pub header: Option<HeaderKind>,
+}
+
+/// A validated `mcu-build.toml` of a NuttX project (`[nuttx]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NuttxConfig {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The directory holding it: the tree and a board file are relative
+    /// to it, and outputs go to `target/mcu-build/<board>/` below it.
+    pub root: PathBuf,
+    /// The board to run or flash on, if any; protect needs none.
+    pub board: Option<BoardSource>,
+    /// The configured NuttX tree, relative to the root.
+    pub tree: PathBuf,
+    /// The shell command, run in the tree, that builds `nuttx_user.elf`
+    /// and `nuttx` (one `make` links both).
+    pub make: String,
+    /// What `protect` does when NuttX's run-time MPU setup lets user code
+    /// reach beyond its own memory (`nuttx check`).
+    pub over_grant: OverGrantPolicy,
+}
+
+/// `[nuttx] over-grant`: whether an over-grant NuttX's own MPU code makes
+/// stops `protect` (`refuse`, the default) or is recorded in build.json
+/// and shown (`accept`), for trees whose layout the integrator cannot
+/// change yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverGrantPolicy {
+    #[default]
+    Refuse,
+    Accept,
+}
+
+/// The default of `[nuttx] make`.
+pub const NUTTX_MAKE: &str = "make";
+
+/// Either kind of project an `mcu-build.toml` describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectConfig {
+    /// mcu-build plans the layout and runs two passes.
+    Passes(Box<Config>),
+    /// A NuttX tree gives the layout and builds itself.
+    Nuttx(NuttxConfig),
 }
 
 /// `mcu-build.toml` could not be read; every variant names the file.
@@ -187,14 +252,27 @@ pub enum ConfigError {
 struct RawConfig {
     board: Option<Spanned<String>>,
     board_file: Option<Spanned<PathBuf>>,
-    #[serde(default)]
-    layout: Table<RawLayout>,
-    syscalls: Option<Table<RawSyscalls>>,
+    layout: Option<Spanned<Table<RawLayout>>>,
+    syscalls: Option<Spanned<Table<RawSyscalls>>>,
     // Optional here so that `layout` and `mpu check`, which need only the
     // board and `[layout]`, read a file without them; [`parse`] requires them.
     pass1: Option<Spanned<Table<RawPass>>>,
     pass2: Option<Spanned<Table<RawPass>>>,
     flat: Option<Spanned<Table<RawPass>>>,
+    nuttx: Option<Spanned<Table<RawNuttx>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawNuttx {
+    tree: Option<PathBuf>,
+    make: Option<Spanned<String>>,
+    over_grant: Option<OverGrantPolicy>,
+}
+
+impl TableForm for RawNuttx {
+    const EXPECTED: &'static str =
+        "a table such as [nuttx] with tree = \"path/to/nuttx\" and make = \"make\"";
 }
 
 #[derive(Default, Deserialize)]
@@ -234,21 +312,41 @@ struct RawPass {
     features: Option<Vec<String>>,
     command: Option<String>,
     artifact: Option<PathBuf>,
+    header: Option<Spanned<String>>,
 }
 
 impl TableForm for RawPass {
     const EXPECTED: &'static str = "a table such as [pass1] with cargo = ... or command = ...";
 }
 
-/// Reads and validates the configuration at `path`.
+/// Reads and validates the configuration of a project with passes at
+/// `path`; a NuttX project is refused, naming the command that builds it.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     read_with(path, parse)
 }
 
+/// Reads and validates the configuration at `path`, of either kind.
+pub fn load_any(path: &Path) -> Result<ProjectConfig, ConfigError> {
+    read_with(path, parse_any)
+}
+
 /// Reads and validates the board and `[layout]` of the configuration at
-/// `path`; the passes may be missing.
+/// `path`; the passes may be missing. A NuttX project has no `[layout]`:
+/// its tree's memory.ld gives the partitions.
 pub fn load_layout(path: &Path) -> Result<LayoutConfig, ConfigError> {
-    read_with(path, |text, path| Ok(parse_raw(text, path)?.0))
+    read_with(path, |text, path| {
+        let source = Source { text, path };
+        let raw = parse_toml(text, path)?;
+        if let Some(nuttx) = &raw.nuttx {
+            return Err(source.error(
+                nuttx.span(),
+                "[nuttx]",
+                "a NuttX project's partitions are its tree's memory.ld, not a layout \
+                 mcu-build plans; `mcu-build protect` reads and checks them",
+            ));
+        }
+        Ok(layout_config(raw, &source)?.0)
+    })
 }
 
 /// The text of `path`, handed to `parse`.
@@ -318,17 +416,49 @@ impl Source<'_> {
         Ok(Some(n))
     }
 
+    /// `[pass1] header`: `"mcu-build"` or `"nuttx"`.
+    fn header(&self, raw: &Spanned<Table<RawPass>>) -> Result<Option<HeaderKind>, ConfigError> {
+        let Some(header) = &raw.get_ref().0.header else {
+            return Ok(None);
+        };
+        HeaderKind::parse(header.get_ref())
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
+                header.span(),
+                "pass1.header",
+                format!(
+                    "no header kind {:?}: expected \"mcu-build\" (firmware_abi::UserspaceHeader, \
+                     magic \"MCUU\") or \"nuttx\" (NuttX's struct userspace_s)",
+                    header.get_ref()
+                ),
+            )
+            })
+    }
+
     /// Pass table `[table]`: `cargo` + `bin` (+ `features`) or `command`
-    /// + `artifact`.
+    /// + `artifact`; `header` only in `[pass1]`, which [`Source::header`]
+    ///   reads.
     fn pass(&self, raw: Spanned<Table<RawPass>>, table: &str) -> Result<Pass, ConfigError> {
         let span = raw.span();
-        match raw.into_inner().0 {
+        let mut raw = raw.into_inner().0;
+        if let Some(header) = raw.header.take()
+            && table != "pass1"
+        {
+            return Err(self.error(
+                header.span(),
+                format!("{table}.header"),
+                "`header` names the user blob's header, so it belongs in [pass1]",
+            ));
+        }
+        match raw {
             RawPass {
                 cargo: Some(package),
                 bin: Some(bin),
                 features,
                 command: None,
                 artifact: None,
+                header: None,
             } => Ok(Pass::Cargo {
                 package,
                 bin: Name::new(bin.get_ref(), NameKind::CargoBin)
@@ -344,6 +474,7 @@ impl Source<'_> {
                 features: None,
                 command: Some(command),
                 artifact: Some(artifact),
+                header: None,
             } => Ok(Pass::Shell { command, artifact }),
             _ => Err(self.error(
                 span,
@@ -355,12 +486,37 @@ impl Source<'_> {
     }
 }
 
-/// Parses and validates configuration `text`; `path` names it in errors
-/// and its directory is the project root.
+/// Parses and validates configuration `text` of a project with passes;
+/// `path` names it in errors and its directory is the project root.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let text = toml_input::strip_bom(text);
     let source = Source { text, path };
-    let (layout, raw) = parse_raw(text, path)?;
+    let raw = parse_toml(text, path)?;
+    if let Some(nuttx) = &raw.nuttx {
+        return Err(source.error(
+            nuttx.span(),
+            "[nuttx]",
+            "a NuttX project is built by its tree's make as a whole: `mcu-build protect` \
+             builds it; pass1, pass2 and flat build projects with [pass1] and [pass2]",
+        ));
+    }
+    passes(raw, &source)
+}
+
+/// Parses and validates configuration `text` of either kind.
+pub fn parse_any(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> {
+    let text = toml_input::strip_bom(text);
+    let source = Source { text, path };
+    let raw = parse_toml(text, path)?;
+    if raw.nuttx.is_some() {
+        return nuttx(raw, &source).map(ProjectConfig::Nuttx);
+    }
+    passes(raw, &source).map(|config| ProjectConfig::Passes(Box::new(config)))
+}
+
+/// The project with passes that `raw` describes.
+fn passes(raw: RawConfig, source: &Source) -> Result<Config, ConfigError> {
+    let (layout, raw) = layout_config(raw, source)?;
     let pass = |raw: Option<Spanned<Table<RawPass>>>, table: &str, builds: &str| match raw {
         Some(raw) => source.pass(raw, table),
         None => Err(source.error(
@@ -369,33 +525,104 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             format!(
                 "missing table [{table}], which `protect` needs to build {builds}: cargo = \
                  (a package directory) and bin = ..., or command = (a shell command) and \
-                 artifact = (the ELF it writes)"
+                 artifact = (the ELF it writes); or [nuttx] for a NuttX tree"
             ),
         )),
     };
+    let header = raw.pass1.as_ref().map(|p| source.header(p)).transpose()?;
     Ok(Config {
         path: layout.path,
         root: layout.root,
         board: layout.board,
         partitions: layout.partitions,
         splits: layout.splits,
-        syscalls: raw.syscalls.map(|s| Syscalls {
-            csv: s.0.csv,
-            checks: s.0.checks,
+        syscalls: raw.syscalls.map(|s| {
+            let s = s.into_inner().0;
+            Syscalls {
+                csv: s.csv,
+                checks: s.checks,
+            }
         }),
         user: pass(raw.pass1, "pass1", "the user blob")?,
         kernel: pass(raw.pass2, "pass2", "the kernel")?,
         flat: raw.flat.map(|flat| source.pass(flat, "flat")).transpose()?,
+        header: header.flatten(),
     })
 }
 
-/// The board and `[layout]` of configuration `text` (BOM already
-/// stripped), validated, and the rest as read.
-fn parse_raw(text: &str, path: &Path) -> Result<(LayoutConfig, RawConfig), ConfigError> {
+/// The NuttX project that `raw` (with `[nuttx]`) describes. The tables
+/// of a project with passes are refused: the tree gives the partitions
+/// and its make builds both blobs.
+fn nuttx(mut raw: RawConfig, source: &Source) -> Result<NuttxConfig, ConfigError> {
+    let spans = [
+        (raw.layout.as_ref().map(Spanned::span), "[layout]"),
+        (raw.pass1.as_ref().map(Spanned::span), "[pass1]"),
+        (raw.pass2.as_ref().map(Spanned::span), "[pass2]"),
+        (raw.flat.as_ref().map(Spanned::span), "[flat]"),
+        (raw.syscalls.as_ref().map(Spanned::span), "[syscalls]"),
+    ];
+    if let Some((span, table)) = spans
+        .into_iter()
+        .filter_map(|(span, table)| Some((span?, table)))
+        .min_by_key(|(span, _)| span.start)
+    {
+        return Err(source.error(
+            span,
+            table,
+            "not in a NuttX project: the tree's .config and memory.ld give the partitions and \
+             its make builds both blobs; remove the table, or remove [nuttx] to build with \
+             passes",
+        ));
+    }
+    let board = source.board(raw.board.take(), raw.board_file.take(), false)?;
+    let table = raw
+        .nuttx
+        .expect("a NuttX project has [nuttx]")
+        .into_inner()
+        .0;
+    let make = match table.make {
+        Some(make) if make.get_ref().trim().is_empty() => {
+            return Err(source.error(
+                make.span(),
+                "nuttx.make",
+                "an empty command: expected the shell command that builds nuttx_user.elf and \
+                 nuttx in the tree, such as \"make\"",
+            ));
+        }
+        Some(make) => make.into_inner(),
+        None => NUTTX_MAKE.to_owned(),
+    };
+    Ok(NuttxConfig {
+        path: source.path.to_owned(),
+        root: root_of(source.path),
+        board,
+        tree: table.tree.unwrap_or_else(|| PathBuf::from(".")),
+        make,
+        over_grant: table.over_grant.unwrap_or_default(),
+    })
+}
+
+/// Reads `text` (BOM already stripped) into the structures that mirror it.
+fn parse_toml(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     let source = Source { text, path };
-    let mut raw: RawConfig = toml_input::from_str(text)
-        .map_err(|e| source.error::<ConfigError>(e.span, e.key, e.message))?;
-    let l = &raw.layout;
+    toml_input::from_str(text).map_err(|e| source.error::<ConfigError>(e.span, e.key, e.message))
+}
+
+/// The directory of the configuration file at `path`.
+fn root_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The board and `[layout]` of `raw`, validated, and the rest as read.
+fn layout_config(
+    mut raw: RawConfig,
+    source: &Source,
+) -> Result<(LayoutConfig, RawConfig), ConfigError> {
+    let empty = Table::<RawLayout>::default();
+    let l = &raw.layout.as_ref().map_or(&empty, |l| l.get_ref()).0;
     let partitions = PartitionOverrides {
         kernel_flash: source.layout_size(&l.kernel_flash, "kernel-flash")?,
         user_flash: source.layout_size(&l.user_flash, "user-flash")?,
@@ -415,53 +642,64 @@ fn parse_raw(text: &str, path: &Path) -> Result<(LayoutConfig, RawConfig), Confi
             .layout_size(&l.user_heap, "user-heap")?
             .unwrap_or(defaults.user_heap),
     };
-    let board = match (raw.board.take(), raw.board_file.take()) {
-        (Some(name), None) => {
-            if !board::bundled_names().any(|known| known == name.get_ref()) {
-                let known: Vec<&str> = board::bundled_names().collect();
-                return Err(source.error(
-                    name.span(),
-                    "board",
-                    format!(
-                        "no bundled board {:?}; the bundled boards are {}; \
-                         or name a board file with `board-file`",
-                        name.get_ref(),
-                        known.join(", ")
-                    ),
-                ));
-            }
-            BoardSource::Bundled(name.into_inner())
-        }
-        (None, Some(file)) => BoardSource::File(file.into_inner()),
-        (board, file) => {
-            // Both: blame the second key; neither: the whole file.
-            let (span, key) = match (board, file) {
-                (Some(board), Some(file)) if file.span().start > board.span().start => {
-                    (file.span(), "board-file")
-                }
-                (Some(board), Some(_)) => (board.span(), "board"),
-                _ => (0..0, ""),
-            };
-            return Err(source.error(
-                span,
-                key,
-                "expected either `board` (a bundled board) or `board-file` (a board file), \
-                 not both or neither",
-            ));
-        }
-    };
-    let root = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
+    let board = source
+        .board(raw.board.take(), raw.board_file.take(), true)?
+        .expect("a required board is there");
     let layout = LayoutConfig {
-        path: path.to_owned(),
-        root,
+        path: source.path.to_owned(),
+        root: root_of(source.path),
         board,
         partitions,
         splits,
     };
     Ok((layout, raw))
+}
+
+impl Source<'_> {
+    /// `board` or `board-file`: one of them, or (unless `required`) none.
+    fn board(
+        &self,
+        name: Option<Spanned<String>>,
+        file: Option<Spanned<PathBuf>>,
+        required: bool,
+    ) -> Result<Option<BoardSource>, ConfigError> {
+        match (name, file) {
+            (Some(name), None) => {
+                if !board::bundled_names().any(|known| known == name.get_ref()) {
+                    let known: Vec<&str> = board::bundled_names().collect();
+                    return Err(self.error(
+                        name.span(),
+                        "board",
+                        format!(
+                            "no bundled board {:?}; the bundled boards are {}; \
+                             or name a board file with `board-file`",
+                            name.get_ref(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                Ok(Some(BoardSource::Bundled(name.into_inner())))
+            }
+            (None, Some(file)) => Ok(Some(BoardSource::File(file.into_inner()))),
+            (None, None) if !required => Ok(None),
+            (board, file) => {
+                // Both: blame the second key; neither: the whole file.
+                let (span, key) = match (board, file) {
+                    (Some(board), Some(file)) if file.span().start > board.span().start => {
+                        (file.span(), "board-file")
+                    }
+                    (Some(board), Some(_)) => (board.span(), "board"),
+                    _ => (0..0, ""),
+                };
+                Err(self.error(
+                    span,
+                    key,
+                    "expected either `board` (a bundled board) or `board-file` (a board file), \
+                     not both or neither",
+                ))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! its flash partition, and for the user blob a well-formed header at the
 //! user flash origin that agrees with the ELF.
 //!
+//! The partitions are [`Space`]s: those of mcu-build's plan, or the
+//! regions of a NuttX tree's memory.ld ([`place`] serves both).
+//!
 //! The linker scripts mcu-build generates already refuse a blob that does
 //! not fit; inspection is what catches it when a project links with its
 //! own scripts (a NuttX tree), and it names the overflow in bytes.
@@ -14,12 +17,37 @@ use firmware_abi::{HeaderError, UserspaceHeader};
 use object::{Object as _, ObjectSection as _, SectionFlags};
 use serde::Serialize;
 
+use super::header::{self, HeaderKind, UserHeader};
 use super::planned::{self, Planned};
 use crate::image::elf::{self, ElfError};
 use crate::image::{Image, format_range};
 use crate::layout::plan::Partition;
 use crate::layout::request::Owner;
 use crate::mpu::MemoryKind;
+use crate::nuttx::userspace::{Layout, Partitions};
+
+/// A place a blob may occupy: a partition of the plan, or a region of a
+/// NuttX tree's memory.ld.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Space {
+    pub name: String,
+    pub range: Range<u64>,
+    /// Flash (the blob's load image must lie in flash).
+    pub flash: bool,
+}
+
+impl Space {
+    /// The partitions of `plan` that `owner` owns.
+    pub fn of_plan(plan: &Planned, owner: Owner) -> Vec<Space> {
+        plan.owned_by(owner)
+            .map(|p| Space {
+                name: p.name.clone(),
+                range: p.start..p.end,
+                flash: p.kind == MemoryKind::Flash,
+            })
+            .collect()
+    }
+}
 
 /// An allocated section and the partition that holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -36,18 +64,24 @@ pub struct Inspection {
     /// The flash bytes at their load addresses, with the ELF entry.
     pub image: Image,
     pub sections: Vec<SectionExtent>,
-    /// The user header (user blob only), as built: the CRC may be unsealed.
-    pub header: Option<UserspaceHeader>,
+    /// The user header (user blob only), as built: mcu-build's CRC may be
+    /// unsealed.
+    pub header: Option<UserHeader>,
 }
 
 impl Inspection {
     /// Bytes of `partition` in use: from its start to the end of the last
     /// section in it.
     pub fn used(&self, partition: &Partition) -> u64 {
+        self.used_in(&partition.name, partition.start)
+    }
+
+    /// Bytes of the partition `name` starting at `start` in use.
+    pub fn used_in(&self, name: &str, start: u64) -> u64 {
         self.sections
             .iter()
-            .filter(|s| s.partition == partition.name)
-            .map(|s| s.end - partition.start)
+            .filter(|s| s.partition == name)
+            .map(|s| s.end - start)
             .max()
             .unwrap_or(0)
     }
@@ -105,24 +139,51 @@ pub enum InspectError {
         header: u32,
         elf: u64,
     },
+    #[error(transparent)]
+    UserHeader(#[from] header::HeaderError),
 }
 
-/// Reads the ELF at `path` and inspects it as the `owner`'s blob.
-pub fn inspect_file(path: &Path, owner: Owner, plan: &Planned) -> Result<Inspection, InspectError> {
+/// Reads the ELF at `path` and inspects it as the `owner`'s blob; a user
+/// blob's header is of kind `header`, or recognised when `None`.
+pub fn inspect_file(
+    path: &Path,
+    owner: Owner,
+    plan: &Planned,
+    header: Option<HeaderKind>,
+) -> Result<Inspection, InspectError> {
     let bytes = std::fs::read(path).map_err(|error| InspectError::Io {
         path: path.to_owned(),
         error,
     })?;
-    inspect(&bytes, path, owner, plan)
+    inspect(&bytes, path, owner, plan, header)
 }
 
-/// Inspects ELF `bytes` (read from `path`) as the `owner`'s blob.
+/// Inspects ELF `bytes` (read from `path`) as the `owner`'s blob of
+/// `plan`; a user blob's header is of kind `header`, or recognised when
+/// `None` (see [`header::recognise`]).
 pub fn inspect(
     bytes: &[u8],
     path: &Path,
     owner: Owner,
     plan: &Planned,
+    header: Option<HeaderKind>,
 ) -> Result<Inspection, InspectError> {
+    let (mut inspection, entry) = place(bytes, path, owner, &Space::of_plan(plan, owner))?;
+    if owner == Owner::User {
+        inspection.header = Some(user_header(&inspection.image, entry, path, plan, header)?);
+    }
+    Ok(inspection)
+}
+
+/// Reads ELF `bytes` (from `path`) and finds the space of `spaces` that
+/// holds each allocated section, and a flash space for each byte it
+/// loads; returns the inspection (without a header) and the ELF entry.
+pub fn place(
+    bytes: &[u8],
+    path: &Path,
+    owner: Owner,
+    spaces: &[Space],
+) -> Result<(Inspection, u64), InspectError> {
     let image = elf::read(bytes)
         .map_err(|error| InspectError::Elf {
             path: path.to_owned(),
@@ -133,7 +194,11 @@ pub fn inspect(
         path: path.to_owned(),
         error,
     })?;
-    let place = Placer { path, owner, plan };
+    let place = Placer {
+        path,
+        owner,
+        spaces,
+    };
     let mut sections = Vec::new();
     for section in file.sections() {
         let allocated = matches!(section.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0);
@@ -142,33 +207,30 @@ pub fn inspect(
         }
         let name = section.name().unwrap_or("?").to_owned();
         let range = section.address()..section.address() + section.size();
-        let partition = place.find_in(&format!("section {name}"), &range, None)?;
+        let space = place.find_in(&format!("section {name}"), &range, false)?;
         sections.push(SectionExtent {
             name,
             start: range.start,
             end: range.end,
-            partition: partition.name.clone(),
+            partition: space.name.clone(),
         });
     }
     for range in image.ranges() {
         place.flash(&range)?;
     }
-    let header = match owner {
-        Owner::User => Some(check_header(&image, file.entry(), path, plan)?),
-        Owner::Kernel => None,
-    };
-    Ok(Inspection {
+    let inspection = Inspection {
         image,
         sections,
-        header,
-    })
+        header: None,
+    };
+    Ok((inspection, file.entry()))
 }
 
 /// Finds the partition of the owner that holds a range.
 struct Placer<'a> {
     path: &'a Path,
     owner: Owner,
-    plan: &'a Planned,
+    spaces: &'a [Space],
 }
 
 impl Placer<'_> {
@@ -180,33 +242,26 @@ impl Placer<'_> {
     }
 
     /// The load image (flash bytes) must lie in the owner's flash.
-    fn flash(&self, range: &Range<u64>) -> Result<&Partition, InspectError> {
-        self.find_in(
-            "flash bytes (by load address)",
-            range,
-            Some(MemoryKind::Flash),
-        )
+    fn flash(&self, range: &Range<u64>) -> Result<&Space, InspectError> {
+        self.find_in("flash bytes (by load address)", range, true)
     }
 
-    /// The owner's partition (in `memory`, if given) holding `range`;
-    /// `what` names it in errors. A range that starts in a partition and
-    /// runs past its end is an overflow by the bytes past the end.
+    /// The owner's space (a flash one if `flash_only`) holding `range`;
+    /// `what` names it in errors. A range that starts in a space and runs
+    /// past its end is an overflow by the bytes past the end.
     fn find_in(
         &self,
         what: &str,
         range: &Range<u64>,
-        memory: Option<MemoryKind>,
-    ) -> Result<&Partition, InspectError> {
-        let candidates = || {
-            self.plan
-                .owned_by(self.owner)
-                .filter(move |p| memory.is_none_or(|m| p.kind == m))
-        };
-        if let Some(partition) = candidates().find(|p| p.start <= range.start && range.end <= p.end)
+        flash_only: bool,
+    ) -> Result<&Space, InspectError> {
+        let candidates = || self.spaces.iter().filter(move |s| s.flash || !flash_only);
+        if let Some(space) =
+            candidates().find(|s| s.range.start <= range.start && range.end <= s.range.end)
         {
-            return Ok(partition);
+            return Ok(space);
         }
-        let starts_in = candidates().find(|p| (p.start..p.end).contains(&range.start));
+        let starts_in = candidates().find(|s| s.range.contains(&range.start));
         Err(match starts_in {
             Some(p) => InspectError::Overflow {
                 path: self.path.to_owned(),
@@ -214,8 +269,8 @@ impl Placer<'_> {
                 range: range.clone(),
                 owner: self.owner_name(),
                 partition: p.name.as_str().into(),
-                partition_range: p.start..p.end,
-                overflow: range.end - p.end,
+                partition_range: p.range.clone(),
+                overflow: range.end - p.range.end,
             },
             None => InspectError::Outside {
                 path: self.path.to_owned(),
@@ -223,7 +278,7 @@ impl Placer<'_> {
                 range: range.clone(),
                 owner: self.owner_name(),
                 partitions: candidates()
-                    .map(|p| format!("{} {}", p.name, format_range(&(p.start..p.end))))
+                    .map(|p| format!("{} {}", p.name, format_range(&p.range)))
                     .collect::<Vec<_>>()
                     .join(", "),
             },
@@ -231,8 +286,50 @@ impl Placer<'_> {
     }
 }
 
-/// The header at the user flash origin: well formed, extents inside the
-/// user partitions, and its entry the ELF's.
+/// The header at the user flash origin of `plan`, of kind `expected` or
+/// the kind recognised there (mcu-build's when neither is recognised).
+/// NuttX's `struct userspace_s` is read in the fields every configuration
+/// has: without a tree's `.config` the optional ones are unknown.
+fn user_header(
+    image: &Image,
+    entry: u64,
+    path: &Path,
+    plan: &Planned,
+    expected: Option<HeaderKind>,
+) -> Result<UserHeader, InspectError> {
+    let origin = plan.user_flash().start;
+    let kind = expected
+        .or_else(|| header::recognise(header::bytes_at(image, origin)))
+        .unwrap_or_default();
+    Ok(match kind {
+        HeaderKind::McuBuild => UserHeader::McuBuild(check_header(image, entry, path, plan)?),
+        HeaderKind::Nuttx => UserHeader::Nuttx(header::nuttx(
+            image,
+            path,
+            origin,
+            &Layout::common(),
+            &user_partitions(plan),
+        )?),
+    })
+}
+
+/// The user partitions of `plan` as `struct userspace_s` is checked
+/// against them: user flash, and every user partition in RAM.
+fn user_partitions(plan: &Planned) -> Partitions {
+    let flash = plan.user_flash();
+    Partitions {
+        flash: (flash.name.clone(), flash.start..flash.end),
+        ram: plan
+            .owned_by(Owner::User)
+            .filter(|p| p.kind != MemoryKind::Flash)
+            .map(|p| (p.name.clone(), p.start..p.end))
+            .collect(),
+    }
+}
+
+/// mcu-build's header at the user flash origin: well formed, extents
+/// inside the user partitions, and its entry the ELF's. A NuttX
+/// `struct userspace_s` there is named as what was found.
 fn check_header(
     image: &Image,
     entry: u64,
@@ -249,10 +346,24 @@ fn check_header(
         .segment_at(flash.start)
         .filter(|segment| segment.address == flash.start)
         .map_or(&[][..], |segment| segment.data);
-    let header = UserspaceHeader::from_bytes(bytes).map_err(error)?;
-    header
-        .check_extents(flash, planned::abi(plan.user_sram()))
-        .map_err(error)?;
+    let header = UserspaceHeader::from_bytes(bytes)
+        .and_then(|header| {
+            header
+                .check_extents(flash, planned::abi(plan.user_sram()))
+                .map(|()| header)
+        })
+        .map_err(|e| {
+            if header::recognise(bytes) == Some(HeaderKind::Nuttx) {
+                InspectError::UserHeader(header::HeaderError::Mismatch {
+                    path: path.to_owned(),
+                    address: u64::from(flash.start),
+                    found: HeaderKind::Nuttx,
+                    expected: HeaderKind::McuBuild,
+                })
+            } else {
+                error(e)
+            }
+        })?;
     if u64::from(header.entry) != entry {
         return Err(InspectError::EntryMismatch {
             path: path.to_owned(),

@@ -10,6 +10,17 @@
 //! [`protect::flat`] builds the same application without protection, for
 //! measuring what protection costs.
 //!
+//! A NuttX project ([`nuttx`]) has no plan and no passes of mcu-build's:
+//!
+//! ```text
+//! config -> open the tree (.config, memory.ld) [-> inside the board's memories]
+//!        -> make (nuttx_user.elf and nuttx)
+//!        -> inspect nuttx_user.elf in the u* regions, read and check
+//!           struct userspace_s at CONFIG_NUTTX_USERSPACE
+//!        -> inspect nuttx in the k* and x* regions
+//!        -> merge (the kernel's start address) -> combined.hex/.bin/.elf, build.json
+//! ```
+//!
 //! One file per step; [`protect`] strings them together. The library never
 //! prints: progress goes to a [`Reporter`] the caller provides.
 
@@ -17,8 +28,11 @@ pub mod admission;
 pub mod boot;
 pub mod config;
 pub mod generate;
+pub mod header;
 pub mod inspect;
 pub mod manifest;
+pub mod nuttx;
+pub mod opened;
 pub mod pass;
 pub mod planned;
 pub mod protect;
@@ -37,8 +51,11 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
-    /// Place the partitions and plan the MPU regions.
+    /// Place the partitions and plan the MPU regions (a NuttX project:
+    /// read them from the tree).
     Plan,
+    /// A NuttX project: the tree's make builds both blobs.
+    Make,
     /// Build, inspect and seal the user blob.
     Pass1,
     /// Build and inspect the kernel.
@@ -55,6 +72,7 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Step::Plan => "plan",
+            Step::Make => "make (nuttx_user.elf and nuttx)",
             Step::Pass1 => "pass 1 (user blob)",
             Step::Pass2 => "pass 2 (kernel)",
             Step::Verify => "verify",

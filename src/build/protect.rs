@@ -8,10 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use firmware_abi::UserspaceHeader;
-
 use super::config::{self, BoardSource, Config, ConfigError, Pass};
 use super::generate;
+use super::header::UserHeader;
 use super::inspect::{self, InspectError, Inspection};
 use super::manifest::{FileDigest, Loads, Manifest};
 use super::pass::{self, PassError};
@@ -21,7 +20,7 @@ use super::seal::{self, SealError};
 use super::syscalls::{self, SyscallsError};
 use super::{Reporter, Step};
 use crate::board::{Board, BoardError};
-use crate::image::bin::{self, BinReadError, BinWriteError};
+use crate::image::bin::{self, BinReadError};
 use crate::image::ihex::{self, RecordLength};
 use crate::image::merge::{self, EntryChoice, MergeConflict};
 use crate::image::{Image, OverlapPolicy, elf};
@@ -63,10 +62,12 @@ pub enum ProtectError {
         report.findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
     )]
     Verify { report: Report },
-    #[error("merging kernel.elf and user.elf: {error}")]
-    Merge { error: MergeConflict },
-    #[error("{}: {error}", path.display())]
-    Bin { path: PathBuf, error: BinWriteError },
+    #[error("merging {kernel} and {user}: {error}")]
+    Merge {
+        kernel: &'static str,
+        user: &'static str,
+        error: MergeConflict,
+    },
     #[error("{}: {error}", path.display())]
     BinRead { path: PathBuf, error: BinReadError },
     #[error("{} is missing: run `mcu-build pass1` first", path.display())]
@@ -104,6 +105,14 @@ pub enum ProtectError {
     },
     #[error("{}: no [flat] pass: add one to build the flat variant", path.display())]
     NoFlatPass { path: PathBuf },
+    #[error(transparent)]
+    Nuttx(Box<super::nuttx::NuttxError>),
+}
+
+impl From<super::nuttx::NuttxError> for ProtectError {
+    fn from(error: super::nuttx::NuttxError) -> ProtectError {
+        ProtectError::Nuttx(Box::new(error))
+    }
 }
 
 /// A project ready to build: its configuration, board and plan.
@@ -218,25 +227,17 @@ impl Project {
         FileDigest::of(path, &self.config.root, bytes)
     }
 
-    /// Writes output `name` if its bytes changed; returns its digest.
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<FileDigest, ProtectError> {
-        let path = self.output(name);
-        generate::write_if_changed(&path, bytes)?;
-        Ok(self.digest(&path, bytes))
+    /// The output directory, for writing.
+    fn out(&self) -> OutDir<'_> {
+        OutDir {
+            dir: &self.out_dir,
+            root: &self.config.root,
+        }
     }
 
-    /// Writes output `name`, an image file that loads `image`, if its
-    /// bytes changed; returns its digest with what it loads.
-    fn write_image(
-        &self,
-        name: &str,
-        bytes: &[u8],
-        image: &Image,
-    ) -> Result<FileDigest, ProtectError> {
-        Ok(FileDigest {
-            loads: Some(Loads::of(image)),
-            ..self.write(name, bytes)?
-        })
+    /// Writes output `name` if its bytes changed; returns its digest.
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<FileDigest, ProtectError> {
+        self.out().write(name, bytes)
     }
 
     /// Writes `<stem>.elf` (the given bytes) and `<stem>.hex` (`image`).
@@ -246,9 +247,10 @@ impl Project {
         elf: &[u8],
         image: &Image,
     ) -> Result<Vec<FileDigest>, ProtectError> {
+        let out = self.out();
         Ok(vec![
-            self.write_image(&format!("{stem}.elf"), elf, image)?,
-            self.write_image(
+            out.write_image(&format!("{stem}.elf"), elf, image)?,
+            out.write_image(
                 &format!("{stem}.hex"),
                 &ihex::write(image, RecordLength::default()),
                 image,
@@ -263,7 +265,7 @@ impl Project {
     /// does not need this: it rewrites them all.
     pub fn invalidate_after(&self, step: Step) -> Result<(), ProtectError> {
         let later = match step {
-            Step::Plan => Step::Pass1,
+            Step::Plan | Step::Make => Step::Pass1,
             Step::Pass1 => Step::Pass2,
             Step::Pass2 | Step::Verify | Step::Merge => Step::Merge,
             Step::Flat => return Ok(()),
@@ -290,17 +292,13 @@ impl Project {
 
     /// Removes the outputs of a step that failed, and of every later one.
     fn remove_outputs_from(&self, step: Step) {
-        for name in Self::outputs_from(step) {
-            // A file that is not there is what we want; any other failure
-            // leaves a file the next successful build replaces.
-            let _ = std::fs::remove_file(self.output(name));
-        }
+        self.out().remove(Self::outputs_from(step));
     }
 
     /// The outputs of `step` and of every later step.
     fn outputs_from(step: Step) -> impl Iterator<Item = &'static str> {
         let stale: &[&str] = match step {
-            Step::Plan | Step::Pass1 => &[
+            Step::Plan | Step::Make | Step::Pass1 => &[
                 "user.elf",
                 "user.hex",
                 provenance::PASS1_FILE_NAME,
@@ -313,17 +311,61 @@ impl Project {
         };
         let always: &[&str] = match step {
             Step::Flat => &[],
-            _ => &["combined.hex", "combined.bin", "combined.elf", "build.json"],
+            _ => &COMBINED_OUTPUTS,
         };
         stale.iter().chain(always).copied()
     }
 }
 
-/// The sealed user blob of pass 1.
+/// What the merge writes, build.json last: the outputs a failed build
+/// must not leave behind.
+pub const COMBINED_OUTPUTS: [&str; 4] =
+    ["combined.hex", "combined.bin", "combined.elf", "build.json"];
+
+/// An output directory and the project root its digests are relative to.
+#[derive(Clone, Copy, Debug)]
+pub struct OutDir<'a> {
+    pub dir: &'a Path,
+    pub root: &'a Path,
+}
+
+impl OutDir<'_> {
+    /// Writes output `name` if its bytes changed; returns its digest.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<FileDigest, ProtectError> {
+        let path = self.dir.join(name);
+        generate::write_if_changed(&path, bytes)?;
+        Ok(FileDigest::of(&path, self.root, bytes))
+    }
+
+    /// Writes output `name`, an image file that loads `image`, if its
+    /// bytes changed; returns its digest with what it loads.
+    pub fn write_image(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        image: &Image,
+    ) -> Result<FileDigest, ProtectError> {
+        Ok(FileDigest {
+            loads: Some(Loads::of(image)),
+            ..self.write(name, bytes)?
+        })
+    }
+
+    /// Removes the outputs `names`.
+    pub fn remove<'n>(&self, names: impl IntoIterator<Item = &'n str>) {
+        for name in names {
+            // A file that is not there is what we want; any other failure
+            // leaves a file the next successful build replaces.
+            let _ = std::fs::remove_file(self.dir.join(name));
+        }
+    }
+}
+
+/// The user blob of pass 1, sealed when its header is mcu-build's.
 #[derive(Clone, Debug)]
 pub struct UserBlob {
     pub inspection: Inspection,
-    pub header: UserspaceHeader,
+    pub header: UserHeader,
     /// Digests of what pass 1 built and wrote.
     pub inputs: Vec<FileDigest>,
     pub outputs: Vec<FileDigest>,
@@ -355,6 +397,17 @@ fn step<T>(
     reporter: &mut dyn Reporter,
     work: impl FnOnce(&mut dyn Reporter) -> Result<(T, String), ProtectError>,
 ) -> Result<T, ProtectError> {
+    run_step(step, reporter, work, || project.remove_outputs_from(step))
+}
+
+/// Runs `step` with `work`, reporting its start and finish; on failure
+/// calls `clean_up` to remove the outputs that must not outlive it.
+pub fn run_step<T>(
+    step: Step,
+    reporter: &mut dyn Reporter,
+    work: impl FnOnce(&mut dyn Reporter) -> Result<(T, String), ProtectError>,
+    clean_up: impl FnOnce(),
+) -> Result<T, ProtectError> {
     reporter.started(step);
     match work(reporter) {
         Ok((value, summary)) => {
@@ -362,7 +415,7 @@ fn step<T>(
             Ok(value)
         }
         Err(error) => {
-            project.remove_outputs_from(step);
+            clean_up();
             Err(error)
         }
     }
@@ -381,9 +434,45 @@ pub fn pass1(project: &Project, reporter: &mut dyn Reporter) -> Result<UserBlob,
             reporter,
         )?;
         inputs.push(project.digest(&artifact, &bytes));
-        let built = inspect::inspect(&bytes, &artifact, Owner::User, &project.plan)?;
-        let sealed = seal::seal(bytes, &built.image, &artifact, &project.plan)?;
-        let outputs = project.write_blob("user", &sealed.elf, &sealed.image)?;
+        let built = inspect::inspect(
+            &bytes,
+            &artifact,
+            Owner::User,
+            &project.plan,
+            project.config.header,
+        )?;
+        let header = built
+            .header
+            .clone()
+            .expect("inspect reads a user blob's header");
+        let (inspection, outputs, summary) = match header {
+            UserHeader::McuBuild(_) => {
+                let sealed = seal::seal(bytes, &built.image, &artifact, &project.plan)?;
+                let outputs = project.write_blob("user", &sealed.elf, &sealed.image)?;
+                let summary = format!(
+                    "user.elf: {} bytes in user-flash, CRC {:#010x}",
+                    built.used(project.plan.user_flash()),
+                    sealed.header.crc32
+                );
+                let inspection = Inspection {
+                    image: sealed.image,
+                    header: Some(UserHeader::McuBuild(sealed.header)),
+                    ..built
+                };
+                (inspection, outputs, summary)
+            }
+            // NuttX's struct userspace_s has no CRC: the blob is used as
+            // linked.
+            UserHeader::Nuttx(header) => {
+                let outputs = project.write_blob("user", &bytes, &built.image)?;
+                let summary = format!(
+                    "user.elf: {} bytes in user-flash, NuttX struct userspace_s, entry {:#010x}",
+                    built.used(project.plan.user_flash()),
+                    header.entry()
+                );
+                (built, outputs, summary)
+            }
+        };
         // Read after the build, so that it names what this user.elf was
         // built from; pass 2 compares it with the project then.
         let made_from = Provenance::of(project)?;
@@ -393,19 +482,9 @@ pub fn pass1(project: &Project, reporter: &mut dyn Reporter) -> Result<UserBlob,
             &project.output(provenance::PASS1_FILE_NAME),
             record.as_bytes(),
         )?;
-        let inspection = Inspection {
-            image: sealed.image,
-            header: Some(sealed.header),
-            ..built
-        };
-        let summary = format!(
-            "user.elf: {} bytes in user-flash, CRC {:#010x}",
-            inspection.used(project.plan.user_flash()),
-            sealed.header.crc32
-        );
         let blob = UserBlob {
+            header: inspection.header.clone().expect("a user blob has a header"),
             inspection,
-            header: sealed.header,
             inputs,
             outputs,
         };
@@ -441,25 +520,37 @@ pub fn sealed_user(project: &Project) -> Result<UserBlob, ProtectError> {
         });
     }
     check_pass1_record(project, &path)?;
-    let inspection = inspect::inspect(&bytes, &path, Owner::User, &project.plan)?;
-    let sealed = seal::seal(bytes, &inspection.image, &path, &project.plan)?;
-    let header = sealed.header;
-    if inspection.header != Some(header) {
-        let error = firmware_abi::HeaderError::Crc {
-            stored: inspection.header.map_or(0, |h| h.crc32),
-            computed: header.crc32,
-        };
-        return Err(SealError::Header { path, error }.into());
-    }
+    let inspection = inspect::inspect(
+        &bytes,
+        &path,
+        Owner::User,
+        &project.plan,
+        project.config.header,
+    )?;
+    let header = inspection.header.clone().expect("a user blob has a header");
+    let (elf, image) = match &header {
+        UserHeader::McuBuild(built) => {
+            let sealed = seal::seal(bytes, &inspection.image, &path, &project.plan)?;
+            if *built != sealed.header {
+                let error = firmware_abi::HeaderError::Crc {
+                    stored: built.crc32,
+                    computed: sealed.header.crc32,
+                };
+                return Err(SealError::Header { path, error }.into());
+            }
+            (sealed.elf, sealed.image)
+        }
+        UserHeader::Nuttx(_) => (bytes, inspection.image.clone()),
+    };
     let hex = project.output("user.hex");
     let root = &project.config.root;
     let outputs = vec![
-        FileDigest::of_image(&path, root, &sealed.elf, &sealed.image),
+        FileDigest::of_image(&path, root, &elf, &image),
         FileDigest::of_image(
             &hex,
             root,
-            &ihex::write(&sealed.image, RecordLength::default()),
-            &sealed.image,
+            &ihex::write(&image, RecordLength::default()),
+            &image,
         ),
     ];
     Ok(UserBlob {
@@ -508,7 +599,11 @@ pub fn pass2(
 ) -> Result<KernelBlob, ProtectError> {
     step(project, Step::Pass2, reporter, |reporter| {
         project.generate_common()?;
-        let layout = generate::layout_rs(&project.plan, &user.header);
+        let sealed = match &user.header {
+            UserHeader::McuBuild(header) => Some(header),
+            UserHeader::Nuttx(_) => None,
+        };
+        let layout = generate::layout_rs(&project.plan, sealed);
         let layout_path = project.gen_dir().join("layout.rs");
         generate::write_if_changed(&layout_path, layout.as_bytes())?;
         let (artifact, bytes) = project.run_pass(
@@ -521,7 +616,7 @@ pub fn pass2(
             project.digest(&layout_path, layout.as_bytes()),
             project.digest(&artifact, &bytes),
         ];
-        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan)?;
+        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan, None)?;
         let outputs = project.write_blob("kernel", &bytes, &inspection.image)?;
         let summary = format!(
             "kernel.elf: {} bytes in kernel-flash of {}",
@@ -574,44 +669,18 @@ fn merge_and_record(
     kernel: &KernelBlob,
     verification: &Report,
 ) -> Result<(Vec<FileDigest>, String), ProtectError> {
-    let inputs = vec![
-        merge::Input {
-            name: "kernel.elf".into(),
-            image: kernel.inspection.image.clone(),
-        },
-        merge::Input {
-            name: "user.elf".into(),
-            image: user.inspection.image.clone(),
-        },
-    ];
-    let combined = merge::merge(inputs, OverlapPolicy::Error, EntryChoice::First)
-        .map_err(|error| ProtectError::Merge { error })?
-        .image;
-    let bin_path = project.output("combined.bin");
-    let binary =
-        bin::write(&combined, 0xFF, bin::Limits::default()).map_err(|error| ProtectError::Bin {
-            path: bin_path,
-            error,
-        })?;
     let mut outputs: Vec<FileDigest> = user
         .outputs
         .iter()
         .chain(&kernel.outputs)
         .cloned()
         .collect();
-    outputs.push(project.write_image(
-        "combined.hex",
-        &ihex::write(&combined, RecordLength::default()),
-        &combined,
-    )?);
-    // The binary loads its gaps too, filled, from the lowest address on.
-    let base = combined.extent().map_or(0, |extent| extent.start as u32);
-    let binary_image = bin::read(binary.clone(), base).map_err(|error| ProtectError::BinRead {
-        path: project.output("combined.bin"),
-        error,
-    })?;
-    outputs.push(project.write_image("combined.bin", &binary, &binary_image)?);
-    outputs.push(project.write_image("combined.elf", &elf::write(&combined), &combined)?);
+    let combined = write_combined(
+        project.out(),
+        ("kernel.elf", &kernel.inspection.image),
+        ("user.elf", &user.inspection.image),
+    )?;
+    outputs.extend(combined.outputs.iter().cloned());
     let config_text = std::fs::read(&project.config.path).map_err(|error| ConfigError::Io {
         path: project.config.path.clone(),
         error,
@@ -640,14 +709,113 @@ fn merge_and_record(
     );
     manifest.provenance = Some(made_from);
     outputs.push(project.write("build.json", manifest.to_json().as_bytes())?);
+    Ok((outputs, combined_summary(&combined)))
+}
+
+/// The merge step's summary: the combined image's size and start address.
+pub fn combined_summary(combined: &Combined) -> String {
     let start = combined
+        .image
         .start_address()
         .map_or_else(|| "none".to_owned(), |s| s.to_string());
-    let summary = format!(
+    let mut summary = format!(
         "combined.hex: {} bytes, start address {start}",
-        combined.total_size()
+        combined.image.total_size()
     );
-    Ok((outputs, summary))
+    if let Some(reason) = &combined.bin_skipped {
+        summary.push_str(&format!("; combined.bin not written: {reason}"));
+    }
+    summary
+}
+
+/// The merged image and the files written of it.
+#[derive(Clone, Debug)]
+pub struct Combined {
+    pub image: Image,
+    /// The digests of combined.hex, combined.bin (unless skipped) and
+    /// combined.elf.
+    pub outputs: Vec<FileDigest>,
+    /// Why there is no combined.bin: an image whose parts lie far apart
+    /// (a NuttX user blob at 0x20000000 above a kernel at 0) would fill
+    /// hundreds of MiB of gap; combined.hex and combined.elf hold it.
+    pub bin_skipped: Option<String>,
+}
+
+/// Merges `kernel` and `user` (each a name for messages and an image),
+/// kernel first so that its reset entry is the start address, and
+/// writes combined.hex, combined.bin and combined.elf to `out`. The binary
+/// is left out (and an old one removed) when its gaps would pass
+/// [`bin::Limits`]'s bounds.
+pub fn write_combined(
+    out: OutDir,
+    kernel: (&'static str, &Image),
+    user: (&'static str, &Image),
+) -> Result<Combined, ProtectError> {
+    let inputs = vec![
+        merge::Input {
+            name: kernel.0.into(),
+            image: kernel.1.clone(),
+        },
+        merge::Input {
+            name: user.0.into(),
+            image: user.1.clone(),
+        },
+    ];
+    let combined = merge::merge(inputs, OverlapPolicy::Error, EntryChoice::First)
+        .map_err(|error| ProtectError::Merge {
+            kernel: kernel.0,
+            user: user.0,
+            error,
+        })?
+        .image;
+    let bin_path = out.dir.join("combined.bin");
+    let binary = match bin::write(&combined, 0xFF, bin::Limits::default()) {
+        Ok(binary) => binary,
+        Err(error) => {
+            out.remove(["combined.bin"]);
+            let reason = match error {
+                bin::BinWriteError::GapTooLarge { gap, .. } => format!(
+                    "it would hold the gap {}; use combined.hex or combined.elf",
+                    crate::image::format_range(&gap)
+                ),
+                bin::BinWriteError::TooLarge { extent, .. } => format!(
+                    "it would span {} bytes; use combined.hex or combined.elf",
+                    extent.end - extent.start
+                ),
+            };
+            return finish(out, combined, None, Some(reason));
+        }
+    };
+    // The binary loads its gaps too, filled, from the lowest address on.
+    let base = combined.extent().map_or(0, |extent| extent.start as u32);
+    let binary_image = bin::read(binary.clone(), base).map_err(|error| ProtectError::BinRead {
+        path: bin_path,
+        error,
+    })?;
+    finish(out, combined, Some((binary, binary_image)), None)
+}
+
+/// Writes combined.hex, combined.bin when there is one, and combined.elf.
+fn finish(
+    out: OutDir,
+    image: Image,
+    binary: Option<(Vec<u8>, Image)>,
+    bin_skipped: Option<String>,
+) -> Result<Combined, ProtectError> {
+    let mut outputs = vec![out.write_image(
+        "combined.hex",
+        &ihex::write(&image, RecordLength::default()),
+        &image,
+    )?];
+    if let Some((bytes, loaded)) = binary {
+        outputs.push(out.write_image("combined.bin", &bytes, &loaded)?);
+    }
+    outputs.push(out.write_image("combined.elf", &elf::write(&image), &image)?);
+    Ok(Combined {
+        image,
+        outputs,
+        bin_skipped,
+    })
 }
 
 /// What `flat` produced.
@@ -680,7 +848,7 @@ pub fn flat(project: &Project, reporter: &mut dyn Reporter) -> Result<FlatOutcom
         })?;
         let (artifact, bytes) =
             project.run_pass(Step::Flat, pass, &flat_dir.join("cargo"), reporter)?;
-        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan)?;
+        let inspection = inspect::inspect(&bytes, &artifact, Owner::Kernel, &project.plan, None)?;
         let outputs = project.write_blob("flat/flat", &bytes, &inspection.image)?;
         let summary = format!(
             "flat.elf: {} bytes of flash, no MPU, no user blob",

@@ -8,11 +8,14 @@
 //! configuration (`--config other.toml`, another syscall CSV, other
 //! `[layout]` sizes) never passes for one built from this one.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::config::BoardSource;
 use super::inspect::InspectError;
-use super::manifest::FileDigest;
+use super::manifest::{FileDigest, TreePlan};
+use super::nuttx::NuttxProject;
 use super::protect::Project;
 use super::record::sha256_hex;
 
@@ -39,12 +42,7 @@ impl Provenance {
     /// What `project` is made from now.
     pub fn of(project: &Project) -> Result<Provenance, InspectError> {
         let config = &project.config;
-        let digest = |path: &std::path::Path| {
-            let path = config.root.join(path);
-            std::fs::read(&path)
-                .map(|bytes| FileDigest::of(&path, &config.root, &bytes))
-                .map_err(|error| InspectError::Io { path, error })
-        };
+        let digest = |path: &Path| digest(&config.root, path);
         let board_file = match &config.board {
             BoardSource::File(path) => Some(digest(path)?),
             BoardSource::Bundled(_) => None,
@@ -61,6 +59,24 @@ impl Provenance {
             board_file,
             syscalls,
             plan_sha256: plan_sha256(project),
+        })
+    }
+
+    /// What the NuttX `project` is made from now: the plan is the
+    /// partitions of the tree's memory.ld.
+    pub fn of_nuttx(project: &NuttxProject) -> Result<Provenance, InspectError> {
+        let config = &project.config;
+        let digest = |path: &Path| digest(&config.root, path);
+        let board_file = match &config.board {
+            Some(BoardSource::File(path)) => Some(digest(path)?),
+            _ => None,
+        };
+        let plan = serde_json::to_string(&TreePlan::of(project)).expect("the plan serialises");
+        Ok(Provenance {
+            config: digest(&config.path)?,
+            board_file,
+            syscalls: Vec::new(),
+            plan_sha256: sha256_hex(plan.as_bytes()),
         })
     }
 
@@ -99,6 +115,15 @@ impl Provenance {
         }
         out
     }
+}
+
+/// The digest of the file at `path` (relative to `root`, or absolute),
+/// named relative to `root`.
+pub fn digest(root: &Path, path: &Path) -> Result<FileDigest, InspectError> {
+    let path = root.join(path);
+    std::fs::read(&path)
+        .map(|bytes| FileDigest::of(&path, root, &bytes))
+        .map_err(|error| InspectError::Io { path, error })
 }
 
 /// One kind of input that differs.

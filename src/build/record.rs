@@ -66,6 +66,10 @@ struct Verification {
     /// Each finding is shown as recorded; flashing only needs to know that
     /// there is one.
     findings: Vec<serde_json::Value>,
+    /// What failed a NuttX build's check of its run-time MPU setup and
+    /// the project accepts (`[nuttx] over-grant = "accept"`).
+    #[serde(default)]
+    accepted: Vec<String>,
 }
 
 /// A file and its digest, as recorded.
@@ -81,7 +85,11 @@ pub struct RecordedFile {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 struct Manifest {
+    /// The version of mcu-build that wrote it.
+    #[serde(default)]
+    mcu_build: Option<String>,
     plan: Plan,
     verification: Verification,
     inputs: Vec<RecordedFile>,
@@ -224,6 +232,26 @@ impl BuildRecord {
     /// The partitions of the plan.
     pub fn partitions(&self) -> &[Partition] {
         &self.manifest.plan.partitions
+    }
+
+    /// The version of mcu-build that wrote it, if recorded.
+    pub fn mcu_build(&self) -> Option<&str> {
+        self.manifest.mcu_build.as_deref()
+    }
+
+    /// The inputs of the build, as recorded.
+    pub fn inputs(&self) -> &[RecordedFile] {
+        &self.manifest.inputs
+    }
+
+    /// The outputs of the build (build.json aside), as recorded.
+    pub fn outputs(&self) -> &[RecordedFile] {
+        &self.manifest.outputs
+    }
+
+    /// What the build's verification found and the project accepts.
+    pub fn accepted(&self) -> &[String] {
+        &self.manifest.verification.accepted
     }
 
     /// The findings of the MPU verifier, as compact JSON; empty when the

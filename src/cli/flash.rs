@@ -14,8 +14,7 @@ use super::UsageError;
 use super::progress::MessageFormat;
 use crate::board::{self, Board, BoardError};
 use crate::build::config;
-use crate::build::protect::Project;
-use crate::build::provenance::Provenance;
+use crate::build::opened::Opened;
 use crate::flash::prepare::{Prepared, Request};
 use crate::flash::program::{self, After, ProgramOptions};
 use crate::flash::progress::{FlashEvent, FlashReporter};
@@ -126,7 +125,7 @@ impl FlashArgs {
         // What the configuration makes a build from now; when it cannot
         // be read, the plan check says why.
         let (provenance, project) = match project {
-            Some(Ok(project)) => match Provenance::of(&project) {
+            Some(Ok(project)) => match project.provenance() {
                 Ok(provenance) => (Some(provenance), Some(Ok(project))),
                 Err(error) => (None, Some(Err(anyhow::Error::from(error)))),
             },
@@ -139,9 +138,9 @@ impl FlashArgs {
             chip: self.chip.clone(),
             selection,
             force: self.force,
-            plan: project.map(|p| {
-                p.map(|p| p.plan.plan().clone())
-                    .map_err(|error| format!("{error:#}"))
+            plan: project.and_then(|p| match p {
+                Ok(p) => p.plan().cloned().map(Ok),
+                Err(error) => Some(Err(format!("{error:#}"))),
             }),
             provenance,
         })?;
@@ -185,21 +184,22 @@ impl FlashArgs {
     /// IMAGE is given, as it may come from elsewhere), if any; a bundled
     /// name that does not exist is a usage error. Without either, and
     /// without --chip, the bundled board build.json names is used.
-    fn board(&self, project: &Option<anyhow::Result<Project>>) -> anyhow::Result<Option<Board>> {
+    fn board(&self, project: &Option<anyhow::Result<Opened>>) -> anyhow::Result<Option<Board>> {
         if let Some(path) = &self.board_file {
             return Ok(Some(board::load(path)?));
         }
         let Some(name) = &self.board else {
             return Ok(match project {
                 Some(Ok(project)) if self.chip.is_none() => {
+                    let board = project.board("flash")?;
                     if self.image.is_some() {
                         eprintln!(
                             "board {} (from {}; no --board)",
-                            project.board.name,
-                            project.config.path.display()
+                            board.name,
+                            project.config_path().display()
                         );
                     }
-                    Some(project.board.clone())
+                    Some(board.clone())
                 }
                 _ => None,
             });
@@ -213,7 +213,7 @@ impl FlashArgs {
     /// The project of the configuration (`--config`, or mcu-build.toml
     /// when there is one), for the board given if any, or why it cannot
     /// be opened; `None` when there is no configuration.
-    fn project(&self) -> Option<anyhow::Result<Project>> {
+    fn project(&self) -> Option<anyhow::Result<Opened>> {
         let config = match &self.image {
             Some(_) => config::find(self.config.as_deref())?,
             None => self
@@ -223,12 +223,12 @@ impl FlashArgs {
         };
         let chosen =
             super::protect::board_source(self.board.as_deref(), self.board_file.as_deref());
-        Some(Project::open(&config, chosen).map_err(anyhow::Error::from))
+        Some(Opened::open(&config, chosen).map_err(anyhow::Error::from))
     }
 
     /// IMAGE, or combined.hex of the last `protect` for the board of
     /// `project`.
-    fn image(&self, project: &Option<anyhow::Result<Project>>) -> anyhow::Result<InputSpec> {
+    fn image(&self, project: &Option<anyhow::Result<Opened>>) -> anyhow::Result<InputSpec> {
         if let Some(image) = &self.image {
             return Ok(image.clone());
         }

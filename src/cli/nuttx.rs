@@ -237,25 +237,6 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
             "over-grant: unprivileged code reaches {over} bytes beyond its own memory"
         );
         for o in &report.over_grants {
-            let places: Vec<String> = o
-                .places
-                .iter()
-                .map(|p| {
-                    let what = match &p.name {
-                        Some(name) => format!("{} {name}", p.kind.describe()),
-                        None => p.kind.describe().to_owned(),
-                    };
-                    if o.places.len() == 1 {
-                        what
-                    } else {
-                        format!(
-                            "{what} {} ({} bytes)",
-                            span(&(p.start..p.end)),
-                            p.end - p.start
-                        )
-                    }
-                })
-                .collect();
             let _ = writeln!(
                 out,
                 "  {}  {:>7} bytes  {}  region {}  {}",
@@ -263,7 +244,7 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
                 o.bytes,
                 o.access,
                 o.region,
-                places.join("; ")
+                o.describe_places()
             );
         }
     }

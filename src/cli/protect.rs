@@ -1,5 +1,6 @@
 //! `mcu-build protect`, `pass1`, `pass2` and `flat`: build a protected
-//! image (or its unprotected twin) from `mcu-build.toml`.
+//! image (or its unprotected twin) from `mcu-build.toml`. `protect` also
+//! builds a NuttX project (`[nuttx]`), whose tree builds itself.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,8 +9,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::progress::{MessageFormat, Progress};
-use crate::build::config::{self, BoardSource};
+use crate::build::config::{self, BoardSource, ProjectConfig};
 use crate::build::manifest::FileDigest;
+use crate::build::nuttx::{self, NuttxProject};
 use crate::build::protect::{self, Project};
 use crate::build::{Reporter, Step};
 use crate::layout::request::Owner;
@@ -44,11 +46,14 @@ pub fn board_source(name: Option<&str>, file: Option<&std::path::Path>) -> Optio
 }
 
 impl ProjectArgs {
+    fn board(&self) -> Option<BoardSource> {
+        board_source(self.board.as_deref(), self.board_file.as_deref())
+    }
+
     /// Opens the project, reporting the plan as the first step.
     fn open(&self, progress: &mut Progress) -> anyhow::Result<Project> {
         progress.started(Step::Plan);
-        let board = board_source(self.board.as_deref(), self.board_file.as_deref());
-        let project = Project::open(&self.config, board)?;
+        let project = Project::open(&self.config, self.board())?;
         let plan = &project.plan;
         let summary = format!(
             "{}: user flash {:#010x}..{:#010x}, user SRAM {:#010x}..{:#010x}, {} MPU regions",
@@ -73,15 +78,12 @@ struct BuildResult<'a> {
 }
 
 /// Prints what a build wrote: a list for people, a JSON line for machines.
-fn report_outputs(format: MessageFormat, project: &Project, outputs: &[FileDigest]) {
+fn report_outputs(format: MessageFormat, out_dir: &std::path::Path, outputs: &[FileDigest]) {
     match format {
         MessageFormat::Json => println!(
             "{}",
-            serde_json::to_string(&BuildResult {
-                out_dir: &project.out_dir,
-                outputs,
-            })
-            .expect("the result serialises")
+            serde_json::to_string(&BuildResult { out_dir, outputs })
+                .expect("the result serialises")
         ),
         MessageFormat::Human => {
             for output in outputs {
@@ -96,6 +98,8 @@ fn report_outputs(format: MessageFormat, project: &Project, outputs: &[FileDiges
     }
 }
 
+/// `protect`: with passes, the plan, both passes, verification and merge
+/// ([`protect::protect`]); a NuttX project, [`nuttx::protect`].
 #[derive(Debug, Args)]
 pub struct ProtectArgs {
     #[command(flatten)]
@@ -105,6 +109,9 @@ pub struct ProtectArgs {
 impl ProtectArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let format = self.project.message_format;
+        if let ProjectConfig::Nuttx(config) = config::load_any(&self.project.config)? {
+            return protect_nuttx(config, self.project.board(), format);
+        }
         let mut progress = Progress::new(format);
         let project = self.project.open(&mut progress)?;
         let outcome = protect::protect(&project, &mut progress)?;
@@ -112,9 +119,76 @@ impl ProtectArgs {
         if format == MessageFormat::Human {
             print!("{}", render_plan(&project, &outcome));
         }
-        report_outputs(format, &project, &outcome.outputs);
+        report_outputs(format, &project.out_dir, &outcome.outputs);
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// `protect` of a NuttX project: the tree read as the plan step, then
+/// make, the inspections and the merge; the regions with their use and
+/// the header on stdout.
+fn protect_nuttx(
+    config: config::NuttxConfig,
+    board: Option<BoardSource>,
+    format: MessageFormat,
+) -> anyhow::Result<ExitCode> {
+    let mut progress = Progress::new(format);
+    progress.started(Step::Plan);
+    let project = NuttxProject::open(config, board)?;
+    let userspace = project.tree.userspace_address()?;
+    let summary = format!(
+        "{}: {} regions from {}, CONFIG_NUTTX_USERSPACE {userspace:#010x}",
+        project.name,
+        project.regions().count(),
+        project.tree.memory.path.display()
+    );
+    progress.finished(Step::Plan, &summary);
+    let outcome = nuttx::protect(&project, &mut progress)?;
+    drop(progress);
+    if format == MessageFormat::Human {
+        print!("{}", render_nuttx(&project, &outcome));
+    }
+    report_outputs(format, &project.out_dir, &outcome.outputs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The regions of the tree with their use, and struct userspace_s.
+fn render_nuttx(project: &NuttxProject, outcome: &nuttx::NuttxOutcome) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "{} (NuttX tree {}):\n",
+        project.name,
+        project.tree.root.display()
+    );
+    let _ = writeln!(
+        out,
+        "  {:<13} {:<10}   {:<10}   {:>8} {:>8}",
+        "region", "start", "end", "size", "used"
+    );
+    for region in project.regions() {
+        let inspection = match region.role() {
+            crate::nuttx::memory_ld::Role::User => &outcome.user,
+            _ => &outcome.kernel,
+        };
+        let _ = writeln!(
+            out,
+            "  {:<13} {:#010x}   {:#010x}   {:>8} {:>8}",
+            region.name,
+            region.origin,
+            region.end(),
+            region.length,
+            inspection.used_in(&region.name, region.origin)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  struct userspace_s at {:#010x}:",
+        outcome.header.address
+    );
+    for line in outcome.header.to_string().lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    out
 }
 
 /// The partitions with their use, and the MPU table.
@@ -168,7 +242,7 @@ impl Pass1Args {
         project.invalidate_after(Step::Pass1)?;
         let user = protect::pass1(&project, &mut progress)?;
         drop(progress);
-        report_outputs(format, &project, &user.outputs);
+        report_outputs(format, &project.out_dir, &user.outputs);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -188,7 +262,7 @@ impl Pass2Args {
         let user = protect::sealed_user(&project)?;
         let kernel = protect::pass2(&project, &user, &mut progress)?;
         drop(progress);
-        report_outputs(format, &project, &kernel.outputs);
+        report_outputs(format, &project.out_dir, &kernel.outputs);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -206,7 +280,7 @@ impl FlatArgs {
         let project = self.project.open(&mut progress)?;
         let flat = protect::flat(&project, &mut progress)?;
         drop(progress);
-        report_outputs(format, &project, &flat.outputs);
+        report_outputs(format, &project.out_dir, &flat.outputs);
         Ok(ExitCode::SUCCESS)
     }
 }

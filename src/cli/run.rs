@@ -19,7 +19,7 @@ use crate::board::{self, Board};
 use crate::build::admission::{self, Refused, Report, Subject};
 use crate::build::boot;
 use crate::build::config::{self, BoardSource};
-use crate::build::protect::Project;
+use crate::build::opened::Opened;
 use crate::build::provenance::Provenance;
 use crate::build::record::BuildRecord;
 use crate::image::file::{self, InputSpec};
@@ -212,7 +212,7 @@ impl RunArgs {
         chosen: Option<BoardSource>,
         image: Option<InputSpec>,
     ) -> anyhow::Result<Target> {
-        let project = Project::open(config, chosen)?;
+        let project = Opened::open(config, chosen)?;
         let default = if self.flat {
             "flat/flat.hex"
         } else {
@@ -222,12 +222,15 @@ impl RunArgs {
             path: project.output(default),
             base: None,
         });
+        let board = project.board("run")?;
         Ok(Target {
             spec,
-            provenance: Some(Provenance::of(&project)?),
-            origin: origin(&project.config.board, &project.config.root),
-            plan: Some(project.plan.plan().clone()),
-            board: project.board,
+            provenance: Some(project.provenance()?),
+            origin: project
+                .board_source()
+                .map_or_else(|| board.name.to_string(), |b| origin(b, project.root())),
+            plan: project.plan().cloned(),
+            board: board.clone(),
         })
     }
 }

@@ -218,6 +218,33 @@ pub struct OverGrant {
     pub places: Vec<Place>,
 }
 
+impl OverGrant {
+    /// What lives in the range: `kernel heap`, or, when it spans several
+    /// things, each with its range and size.
+    pub fn describe_places(&self) -> String {
+        self.places
+            .iter()
+            .map(|p| {
+                let what = match &p.name {
+                    Some(name) => format!("{} {name}", p.kind.describe()),
+                    None => p.kind.describe().to_owned(),
+                };
+                if self.places.len() == 1 {
+                    what
+                } else {
+                    format!(
+                        "{what} {:#010x}..{:#010x} ({} bytes)",
+                        p.start,
+                        p.end,
+                        p.end - p.start
+                    )
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// The user's own RAM where unprivileged code may also execute.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExecutableData {
@@ -282,6 +309,33 @@ impl CheckReport {
     /// Bytes of the user's own RAM that unprivileged code can execute.
     pub fn executable_data_bytes(&self) -> u64 {
         self.executable_data.iter().map(|e| e.bytes).sum()
+    }
+
+    /// One line for each reason the tree fails (an over-grant, a heap over
+    /// code or data, another finding); empty when it passes (executable
+    /// data aside).
+    pub fn problems(&self) -> Vec<String> {
+        let over_grants = self.over_grants.iter().map(|o| {
+            format!(
+                "unprivileged code reaches {} {} through region {}: {}",
+                crate::image::format_range(&(o.start..o.end)),
+                o.access,
+                o.region,
+                o.describe_places()
+            )
+        });
+        let collisions = self.heap_collisions.iter().map(|c| {
+            format!(
+                "the {} lies over the {} at {}",
+                c.heap,
+                c.holder,
+                crate::image::format_range(&(c.start..c.end))
+            )
+        });
+        over_grants
+            .chain(collisions)
+            .chain(self.findings.iter().map(ToString::to_string))
+            .collect()
     }
 
     /// Whether the tree passes: no over-grant, no heap over code or data

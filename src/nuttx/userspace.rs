@@ -58,6 +58,14 @@ impl Layout {
         }
     }
 
+    /// The fields every configuration has, for a blob read without its
+    /// tree's `.config` (a `[pass1]` with `header = "nuttx"`).
+    pub fn common() -> Layout {
+        Layout {
+            fields: ALWAYS.to_vec(),
+        }
+    }
+
     /// Bytes.
     pub fn size(&self) -> u64 {
         self.fields.len() as u64 * WORD

@@ -153,11 +153,11 @@ void idle_forever(void)
     }
 }
 
-void panic(const char *format, ...)
+void panic_at(const char *file, int line, const char *format, ...)
 {
   va_list ap;
 
-  kprintf("Assertion failed panic: ");
+  kprintf("Assertion failed panic: at file: %s:%d: ", file, line);
   va_start(ap, format);
   kvprintf(format, ap);
   va_end(ap);

@@ -47,11 +47,13 @@ void kprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void console_write(const char *buffer, uint32_t length);
 
 /* Stops the system after a fatal condition: prints an "Assertion failed"
- * line (NuttX's wording for a failed assertion, sched/misc/assert.c) with
- * the reason, then idles forever, as NuttX does (it never exits QEMU).
+ * line in NuttX's form (sched/misc/assert.c: "Assertion failed <reason>:
+ * at file: <file>:<line> ...") with the reason after it, then idles
+ * forever, as NuttX does (it never exits QEMU).
  */
-void panic(const char *format, ...)
-  __attribute__((format(printf, 1, 2), noreturn));
+#define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
+void panic_at(const char *file, int line, const char *format, ...)
+  __attribute__((format(printf, 3, 4), noreturn));
 
 /* Idles forever. */
 void idle_forever(void) __attribute__((noreturn));
