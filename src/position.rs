@@ -80,6 +80,42 @@ fn key_prefix(key: &str) -> String {
     }
 }
 
+/// A text input file that could not be read, or is not what its reader
+/// expects at a place.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read {}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Invalid(#[from] Located),
+}
+
+/// Reads the file at `path`, which must be UTF-8 text (an error names the
+/// line and column of the first byte that is not), and parses it with
+/// `parse(text, path)`.
+pub fn read_text<T, E: From<InputError>>(
+    path: &Path,
+    parse: impl FnOnce(&str, &Path) -> Result<T, E>,
+) -> Result<T, E> {
+    let bytes = std::fs::read(path).map_err(|error| InputError::Io {
+        path: path.to_owned(),
+        error,
+    })?;
+    let text = utf8(&bytes).map_err(|(line, column)| {
+        InputError::from(Located {
+            path: path.to_owned(),
+            line,
+            column,
+            key: String::new(),
+            message: "expected UTF-8 text".to_owned(),
+        })
+    })?;
+    parse(text, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,29 @@ fn tree(dir: &Path, chip: &str, memory: &str, extents: &Extents) {
     );
 }
 
+/// Links the kernel `nuttx` of the tree in `dir` from assembly `source`
+/// with linker script `script` (binutils), so that it has sections and
+/// `_ebss`.
+fn link_kernel(dir: &Path, source: &str, script: &str) {
+    let d = |name: &str| dir.join(name);
+    std::fs::write(d("kernel.s"), source).unwrap();
+    std::fs::write(d("kernel.ld"), script).unwrap();
+    common::run(
+        StdCommand::new("arm-none-eabi-as")
+            .arg("-o")
+            .arg(d("kernel.o"))
+            .arg(d("kernel.s")),
+    );
+    common::run(
+        StdCommand::new("arm-none-eabi-ld")
+            .arg("-T")
+            .arg(d("kernel.ld"))
+            .arg("-o")
+            .arg(d("nuttx"))
+            .arg(d("kernel.o")),
+    );
+}
+
 fn check(dir: &Path) -> Command {
     let mut command = mcu_build();
     command.args(["nuttx", "check", "--tree"]).arg(dir);
@@ -184,31 +207,11 @@ fn kernel_sections_and_the_idle_stack_are_named() {
         bss: (0x2000_4cd0, 0x2000_4fb0),
     };
     tree(dir.path(), "tiva", memory, &extents);
-    let d = |name: &str| dir.path().join(name);
-    std::fs::write(
-        d("kernel.s"),
+    link_kernel(
+        dir.path(),
         "  .text\n  .word 0\n  .bss\n  .space 0x4890\n",
-    )
-    .unwrap();
-    std::fs::write(
-        d("kernel.ld"),
         "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
          .bss 0x20000400 (NOLOAD) : { *(.bss) _ebss = .; }\n}\n",
-    )
-    .unwrap();
-    common::run(
-        StdCommand::new("arm-none-eabi-as")
-            .arg("-o")
-            .arg(d("kernel.o"))
-            .arg(d("kernel.s")),
-    );
-    common::run(
-        StdCommand::new("arm-none-eabi-ld")
-            .arg("-T")
-            .arg(d("kernel.ld"))
-            .arg("-o")
-            .arg(d("nuttx"))
-            .arg(d("kernel.o")),
     );
     let out = check(dir.path()).arg("--json").assert().code(1);
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -253,31 +256,11 @@ fn kernel_sections_and_the_idle_stack_are_named() {
 fn a_heap_over_kernel_data_fails() {
     let dir = tempfile::tempdir().unwrap();
     tree(dir.path(), "tiva", MEMORY, &KOSTEST);
-    let d = |name: &str| dir.path().join(name);
-    std::fs::write(
-        d("kernel.s"),
+    link_kernel(
+        dir.path(),
         "  .text\n  .word 0\n  .bss\n  .space 0x100\n",
-    )
-    .unwrap();
-    std::fs::write(
-        d("kernel.ld"),
         "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
          .bss 0x20005800 (NOLOAD) : { *(.bss) _ebss = .; }\n}\n",
-    )
-    .unwrap();
-    common::run(
-        StdCommand::new("arm-none-eabi-as")
-            .arg("-o")
-            .arg(d("kernel.o"))
-            .arg(d("kernel.s")),
-    );
-    common::run(
-        StdCommand::new("arm-none-eabi-ld")
-            .arg("-T")
-            .arg(d("kernel.ld"))
-            .arg("-o")
-            .arg(d("nuttx"))
-            .arg(d("kernel.o")),
     );
     check(dir.path()).assert().code(1).stdout(
         predicate::str::contains(

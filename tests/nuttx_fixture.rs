@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -41,23 +41,9 @@ struct Tree {
 impl Tree {
     /// Copies the fixture, or returns `None` (after one line saying what
     /// is skipped) when `make` or arm-none-eabi-gcc cannot run.
-    fn copy(test: &str) -> Option<Tree> {
-        for tool in ["make", "arm-none-eabi-gcc"] {
-            let runs = Command::new(tool)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !runs {
-                // Straight to stderr: libtest holds back a passing test's
-                // eprintln!, and the skip must be seen.
-                let line = format!(
-                    "skipped {test}: `{tool}` cannot run (scripts/test installs the tools)\n"
-                );
-                let _ = std::io::stderr().write_all(line.as_bytes());
-                return None;
-            }
+    fn copy() -> Option<Tree> {
+        if !common::external::tools_run(&["make", "arm-none-eabi-gcc"]) {
+            return None;
         }
         let tree = Tree {
             dir: common::Dir::new(),
@@ -403,7 +389,7 @@ fn check_kernel_model(console: &str, header: &Header, kernel_heap_size: u32) {
 /// (from the ELFs, and from the HEX files) ends with status 0.
 #[test]
 fn default_build_boots_and_exits_0() {
-    let Some(tree) = Tree::copy("default_build_boots_and_exits_0") else {
+    let Some(tree) = Tree::copy() else {
         return;
     };
     tree.make(&[]);
@@ -435,7 +421,7 @@ fn default_build_boots_and_exits_0() {
 /// rebuilt.
 #[test]
 fn user_read_of_kernel_ram_faults_at_its_address() {
-    let Some(tree) = Tree::copy("user_read_of_kernel_ram_faults_at_its_address") else {
+    let Some(tree) = Tree::copy() else {
         return;
     };
     tree.make(&[]);
@@ -453,7 +439,8 @@ fn user_read_of_kernel_ram_faults_at_its_address() {
     assert_eq!(&fault[..2], [0x82, RAM_START], "{console}");
     // NuttX's form, which `run`'s default fail pattern knows.
     assert!(
-        console.lines().any(|line| line.starts_with("Assertion failed panic: at file: kernel/fault.c:")
+        console.lines().any(|line| line
+            .starts_with("Assertion failed panic: at file: kernel/fault.c:")
             && line.ends_with(": data access violation at 0x20000000")),
         "{console}"
     );
@@ -465,7 +452,7 @@ fn user_read_of_kernel_ram_faults_at_its_address() {
 /// and the run still ends with status 0 after calling both entry points.
 #[test]
 fn variant_with_optional_fields_and_bigger_kernel_heap_boots() {
-    let Some(tree) = Tree::copy("variant_with_optional_fields_and_bigger_kernel_heap_boots") else {
+    let Some(tree) = Tree::copy() else {
         return;
     };
     tree.configure(

@@ -13,9 +13,8 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use mcu_build::image::elf;
 use object::{Object as _, ObjectSection as _};
@@ -64,21 +63,9 @@ struct Project {
 impl Project {
     /// A copy of the fixture with `config` as mcu-build.toml, or `None`
     /// (after one line) when make or arm-none-eabi-gcc cannot run.
-    fn new(test: &str, config: &str) -> Option<Project> {
-        for tool in ["make", "arm-none-eabi-gcc"] {
-            let runs = Command::new(tool)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !runs {
-                let line = format!(
-                    "skipped {test}: `{tool}` cannot run (scripts/test installs the tools)\n"
-                );
-                let _ = std::io::stderr().write_all(line.as_bytes());
-                return None;
-            }
+    fn new(config: &str) -> Option<Project> {
+        if !common::external::tools_run(&["make", "arm-none-eabi-gcc"]) {
+            return None;
         }
         let project = Project {
             dir: common::Dir::new(),
@@ -182,10 +169,7 @@ fn input<'a>(manifest: &'a Value, path: &str) -> Option<&'a Value> {
 
 #[test]
 fn protect_checks_both_blobs_and_the_header_and_merges_with_the_kernels_start() {
-    let Some(project) = Project::new(
-        "protect_checks_both_blobs_and_the_header_and_merges_with_the_kernels_start",
-        "[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nuttx\"\n") else {
         return;
     };
     project.align_user_bss();
@@ -287,7 +271,10 @@ fn protect_checks_both_blobs_and_the_header_and_merges_with_the_kernels_start() 
     let check = &verification["nuttx-check"];
     assert_eq!(check["over_grants"], Value::Array(Vec::new()));
     assert_eq!(check["regions"].as_array().unwrap().len(), 3);
-    assert_eq!(check["heaps"]["kernel_start"], check["header"]["bss"]["end"]);
+    assert_eq!(
+        check["heaps"]["kernel_start"],
+        check["header"]["bss"]["end"]
+    );
 }
 
 /// The fixture as it is: the 32-byte region NuttX programs for the user
@@ -296,10 +283,8 @@ fn protect_checks_both_blobs_and_the_header_and_merges_with_the_kernels_start() 
 /// there; `over-grant = "accept"` builds it and records the over-grant.
 #[test]
 fn an_over_grant_of_nuttx_mpu_setup_is_refused_unless_accepted() {
-    let Some(project) = Project::new(
-        "an_over_grant_of_nuttx_mpu_setup_is_refused_unless_accepted",
-        "board = \"qemu-lm3s6965evb\"\n[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("board = \"qemu-lm3s6965evb\"\n[nuttx]\ntree = \"nuttx\"\n")
+    else {
         return;
     };
     let error = project.protect_fails();
@@ -318,22 +303,27 @@ fn an_over_grant_of_nuttx_mpu_setup_is_refused_unless_accepted() {
     .unwrap();
     let (_, stderr) = project.protect();
     assert!(
-        stderr.contains("ACCEPTED over-grant ([nuttx] over-grant = \"accept\"): unprivileged code reaches 0x"),
+        stderr.contains(
+            "ACCEPTED over-grant ([nuttx] over-grant = \"accept\"): unprivileged code reaches 0x"
+        ),
         "{stderr}"
     );
     let manifest = project.build_json("qemu-lm3s6965evb");
     let accepted = manifest["verification"]["accepted"].as_array().unwrap();
     assert_eq!(accepted.len(), 1, "{accepted:?}");
-    assert!(accepted[0].as_str().unwrap().ends_with("kernel heap"), "{accepted:?}");
-    assert_eq!(manifest["verification"]["nuttx-check"]["over_grants"][0]["bytes"], 16);
+    assert!(
+        accepted[0].as_str().unwrap().ends_with("kernel heap"),
+        "{accepted:?}"
+    );
+    assert_eq!(
+        manifest["verification"]["nuttx-check"]["over_grants"][0]["bytes"],
+        16
+    );
 }
 
 #[test]
 fn a_second_protect_with_nothing_changed_rebuilds_and_rewrites_nothing() {
-    let Some(project) = Project::new(
-        "a_second_protect_with_nothing_changed_rebuilds_and_rewrites_nothing",
-        "[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nuttx\"\n") else {
         return;
     };
     project.align_user_bss();
@@ -385,10 +375,7 @@ fn a_second_protect_with_nothing_changed_rebuilds_and_rewrites_nothing() {
 
 #[test]
 fn the_mcu_build_header_in_a_nuttx_blob_is_named() {
-    let Some(project) = Project::new(
-        "the_mcu_build_header_in_a_nuttx_blob_is_named",
-        "[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nuttx\"\n") else {
         return;
     };
     common::run(Command::new("make").current_dir(project.path("nuttx")));
@@ -429,10 +416,7 @@ fn shell_passes(header: &str) -> String {
 
 #[test]
 fn a_nuttx_blob_where_the_mcu_build_header_is_expected_is_named() {
-    let Some(project) = Project::new(
-        "a_nuttx_blob_where_the_mcu_build_header_is_expected_is_named",
-        &shell_passes("header = \"mcu-build\"\n"),
-    ) else {
+    let Some(project) = Project::new(&shell_passes("header = \"mcu-build\"\n")) else {
         return;
     };
     let error = project.protect_fails();
@@ -448,10 +432,7 @@ fn a_nuttx_blob_where_the_mcu_build_header_is_expected_is_named() {
 #[test]
 fn shell_passes_take_a_nuttx_header_named_or_recognised() {
     for header in ["header = \"nuttx\"\n", ""] {
-        let Some(project) = Project::new(
-            "shell_passes_take_a_nuttx_header_named_or_recognised",
-            &shell_passes(header),
-        ) else {
+        let Some(project) = Project::new(&shell_passes(header)) else {
             return;
         };
         let (_, stderr) = project.protect();
@@ -469,10 +450,7 @@ fn shell_passes_take_a_nuttx_header_named_or_recognised() {
 
 #[test]
 fn config_nuttx_userspace_must_be_the_uflash_origin() {
-    let Some(project) = Project::new(
-        "config_nuttx_userspace_must_be_the_uflash_origin",
-        "[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nuttx\"\n") else {
         return;
     };
     project.edit(
@@ -500,7 +478,6 @@ fn config_nuttx_userspace_must_be_the_uflash_origin() {
 #[test]
 fn a_user_section_outside_the_user_regions_is_named() {
     let Some(project) = Project::new(
-        "a_user_section_outside_the_user_regions_is_named",
         "[nuttx]\ntree = \"nuttx\"\nmake = \"make && arm-none-eabi-objcopy \
          --change-section-address .bss+0x10000 nuttx_user.elf\"\n",
     ) else {
@@ -518,10 +495,7 @@ fn a_user_section_outside_the_user_regions_is_named() {
 
 #[test]
 fn a_failing_make_stops_protect_and_removes_the_last_image() {
-    let Some(project) = Project::new(
-        "a_failing_make_stops_protect_and_removes_the_last_image",
-        "[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nuttx\"\n") else {
         return;
     };
     project.align_user_bss();
@@ -547,10 +521,7 @@ fn a_failing_make_stops_protect_and_removes_the_last_image() {
 
 #[test]
 fn a_missing_tree_or_config_is_named() {
-    let Some(project) = Project::new(
-        "a_missing_tree_or_config_is_named",
-        "[nuttx]\ntree = \"nowhere\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nowhere\"\n") else {
         return;
     };
     let error = project.protect_fails();
@@ -583,10 +554,8 @@ fn the_trees_regions_must_lie_in_the_boards_memories() {
             "kernel-flash = { memory = \"flash\", size = \"128K\", origin = 0x00000000 }",
             "kernel-flash = { memory = \"flash\", size = \"64K\", origin = 0x00000000 }",
         );
-    let Some(project) = Project::new(
-        "the_trees_regions_must_lie_in_the_boards_memories",
-        "board-file = \"small.toml\"\n[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("board-file = \"small.toml\"\n[nuttx]\ntree = \"nuttx\"\n")
+    else {
         return;
     };
     project.dir.write("small.toml", small);
@@ -608,10 +577,7 @@ fn the_trees_regions_must_lie_in_the_boards_memories() {
 #[test]
 fn run_boots_the_image_to_a_console_verdict_and_trusts_it_until_an_input_changes() {
     const PROJECT: &str = "board = \"qemu-lm3s6965evb\"\n[nuttx]\ntree = \"nuttx\"\n";
-    let Some(project) = Project::new(
-        "run_boots_the_image_to_a_console_verdict_and_trusts_it_until_an_input_changes",
-        PROJECT,
-    ) else {
+    let Some(project) = Project::new(PROJECT) else {
         return;
     };
     project.align_user_bss();
@@ -621,7 +587,10 @@ fn run_boots_the_image_to_a_console_verdict_and_trusts_it_until_an_input_changes
     let output = project.mcu_build(&[&["run", "--timeout", "60"][..], &expect].concat());
     let (stdout, stderr) = texts(&output);
     assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("user: ostest_main running unprivileged"), "{stdout}");
+    assert!(
+        stdout.contains("user: ostest_main running unprivileged"),
+        "{stdout}"
+    );
 
     std::fs::write(
         project.path("mcu-build.toml"),
@@ -654,10 +623,7 @@ fn run_boots_the_image_to_a_console_verdict_and_trusts_it_until_an_input_changes
 
 #[test]
 fn run_needs_the_board_a_nuttx_project_may_leave_out() {
-    let Some(project) = Project::new(
-        "run_needs_the_board_a_nuttx_project_may_leave_out",
-        "[nuttx]\ntree = \"nuttx\"\n",
-    ) else {
+    let Some(project) = Project::new("[nuttx]\ntree = \"nuttx\"\n") else {
         return;
     };
     project.align_user_bss();
@@ -729,7 +695,10 @@ fn protect_checks_and_runs_a_real_nuttx_tree() {
     let (_, stderr) = texts(&output);
     if passes {
         assert!(output.status.success(), "{stderr}");
-        assert!(stderr.contains("user code reaches exactly its own memory"), "{stderr}");
+        assert!(
+            stderr.contains("user code reaches exactly its own memory"),
+            "{stderr}"
+        );
     } else {
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(

@@ -111,6 +111,22 @@ impl Board {
     pub fn memory(&self, name: &str) -> Option<&Memory> {
         self.memories.iter().find(|m| m.name == name)
     }
+
+    /// Every memory by name and range, for messages: `flash
+    /// 0x00000000..0x00040000 (262144 bytes), sram ...`.
+    pub fn describe_memories(&self) -> String {
+        self.memories
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m.name,
+                    crate::image::format_range(&(u64::from(m.origin)..m.end()))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The board used when none is named.

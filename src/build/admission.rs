@@ -594,18 +594,7 @@ pub fn in_memories(spec: &InputSpec, image: &Image, board: &Board) -> Check {
             ),
         );
     }
-    let named = board
-        .memories
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {}",
-                m.name,
-                format_range(&(u64::from(m.origin)..m.end()))
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let named = board.describe_memories();
     failed(
         kind,
         format!(

@@ -19,12 +19,12 @@ use super::inspect::Space;
 use super::inspect::{Inspection, SectionExtent};
 use super::nuttx::NuttxProject;
 use super::planned::Planned;
-use crate::nuttx::check::CheckReport;
 use super::provenance::Provenance;
 use crate::image::Image;
 use crate::layout::Plan;
 use crate::layout::request::Owner;
 use crate::mpu::verify::Report;
+use crate::nuttx::check::CheckReport;
 use crate::nuttx::memory_ld::Role;
 use crate::nuttx::userspace::Userspace;
 

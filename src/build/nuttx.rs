@@ -299,18 +299,7 @@ fn check_inside(tree: &Tree, board: &Board) -> Result<(), NuttxError> {
                 region: region.name.clone(),
                 range: region.origin..region.end(),
                 board: board.name.to_string(),
-                memories: board
-                    .memories
-                    .iter()
-                    .map(|m| {
-                        format!(
-                            "{} {}",
-                            m.name,
-                            format_range(&(u64::from(m.origin)..m.end()))
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                memories: board.describe_memories(),
             });
         }
     }
@@ -375,12 +364,7 @@ pub fn protect(
         },
         clean_up,
     )?;
-    let report = protect::run_step(
-        Step::Verify,
-        reporter,
-        |_| verify(project),
-        clean_up,
-    )?;
+    let report = protect::run_step(Step::Verify, reporter, |_| verify(project), clean_up)?;
     let (outputs, unchanged) = protect::run_step(
         Step::Merge,
         reporter,

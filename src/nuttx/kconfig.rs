@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::position::{Located, Source};
+use crate::position::{InputError, Located, Source};
 
 /// The value of one option.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,13 +75,8 @@ pub struct Kconfig {
 /// A configuration file could not be read, or lacks what is asked of it.
 #[derive(Debug, thiserror::Error)]
 pub enum KconfigError {
-    #[error("cannot read {}: {error}", path.display())]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
     #[error(transparent)]
-    Invalid(#[from] Located),
+    Input(#[from] InputError),
     #[error("{}: {name} is not set{why}", path.display())]
     Missing {
         path: PathBuf,
@@ -91,21 +86,16 @@ pub enum KconfigError {
     },
 }
 
+impl From<Located> for KconfigError {
+    fn from(located: Located) -> KconfigError {
+        KconfigError::Input(located.into())
+    }
+}
+
 impl Kconfig {
     /// Reads and parses the file at `path`.
     pub fn read(path: &Path) -> Result<Kconfig, KconfigError> {
-        let bytes = std::fs::read(path).map_err(|error| KconfigError::Io {
-            path: path.to_owned(),
-            error,
-        })?;
-        let text = crate::position::utf8(&bytes).map_err(|(line, column)| Located {
-            path: path.to_owned(),
-            line,
-            column,
-            key: String::new(),
-            message: "expected UTF-8 text".to_owned(),
-        })?;
-        Kconfig::parse(text, path)
+        crate::position::read_text(path, Kconfig::parse)
     }
 
     /// Parses `text`, the contents of `path` (named in errors).

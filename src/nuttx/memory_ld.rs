@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::position::{Located, Source};
+use crate::position::{InputError, Located, Source};
 
 /// Who a region belongs to, by the first letter of its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -77,31 +77,11 @@ pub struct MemoryLd {
 }
 
 /// `memory.ld` could not be read, or is not what NuttX boards write.
-#[derive(Debug, thiserror::Error)]
-pub enum MemoryLdError {
-    #[error("cannot read {}: {error}", path.display())]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error(transparent)]
-    Invalid(#[from] Located),
-}
+pub type MemoryLdError = InputError;
 
 impl MemoryLd {
     pub fn read(path: &Path) -> Result<MemoryLd, MemoryLdError> {
-        let bytes = std::fs::read(path).map_err(|error| MemoryLdError::Io {
-            path: path.to_owned(),
-            error,
-        })?;
-        let text = crate::position::utf8(&bytes).map_err(|(line, column)| Located {
-            path: path.to_owned(),
-            line,
-            column,
-            key: String::new(),
-            message: "expected UTF-8 text".to_owned(),
-        })?;
-        Ok(MemoryLd::parse(text, path)?)
+        crate::position::read_text(path, |text, path| Ok(MemoryLd::parse(text, path)?))
     }
 
     /// Parses the `MEMORY` block of `text`, the contents of `path`.

@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::position::{Located, Source};
+use crate::position::{InputError, Located, Source};
 
 use super::preprocessor::{self, ConditionError, Expr, ExprKind, Macro, UnaryOp};
 
@@ -75,32 +75,12 @@ enum Step {
 }
 
 /// Reading the file failed, or it cannot be evaluated for a configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum LookupError {
-    #[error("cannot read {}: {error}", path.display())]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error(transparent)]
-    Invalid(#[from] Located),
-}
+pub type LookupError = InputError;
 
 impl LookupFile {
     /// Reads and parses the file at `path`.
     pub fn read(path: &Path) -> Result<LookupFile, LookupError> {
-        let bytes = std::fs::read(path).map_err(|error| LookupError::Io {
-            path: path.to_owned(),
-            error,
-        })?;
-        let text = crate::position::utf8(&bytes).map_err(|(line, column)| Located {
-            path: path.to_owned(),
-            line,
-            column,
-            key: String::new(),
-            message: "expected UTF-8 text".to_owned(),
-        })?;
-        LookupFile::parse(text, path)
+        crate::position::read_text(path, LookupFile::parse)
     }
 
     /// Parses `text`, the contents of `path` (named in errors).

@@ -3,6 +3,9 @@
 //! (NuttX's own syscall.csv, syscall_lookup.h and defconfigs, which `.ci/run`
 //! sets) and, for tests against a NuttX source checkout, `NUTTX_TREE`.
 //!
+//! Tools that are not ours (make, arm-none-eabi-gcc) are checked the same
+//! way, by [`tools_run`].
+//!
 //! A fresh clone has neither, and its tests must still pass: a test that
 //! needs such a file says on stderr, in one line, what it skips and why, and
 //! returns. A variable that is set but lacks the file is a broken setup, not
@@ -45,6 +48,29 @@ pub fn external_file(variable: &str, file: &str, what: &str) -> Option<PathBuf> 
         path.display()
     );
     Some(path)
+}
+
+/// Whether every one of `tools` runs (`TOOL --version`); if one does not,
+/// says in one line on stderr that the test is skipped and why. On CI,
+/// `scripts/test` installs them all.
+pub fn tools_run(tools: &[&str]) -> bool {
+    for tool in tools {
+        let runs = std::process::Command::new(tool)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !runs {
+            let line = format!(
+                "skipped {}: `{tool}` cannot run (scripts/test installs the tools)\n",
+                skipped_name()
+            );
+            let _ = std::io::stderr().write_all(line.as_bytes());
+            return false;
+        }
+    }
+    true
 }
 
 /// The name of what is being skipped: the test (libtest runs each test on a
