@@ -73,13 +73,18 @@ fn tree(dir: &Path, chip: &str, memory: &str, extents: &Extents) {
         memory.as_bytes(),
     );
     let user = header(extents);
+    // .data's load image, where the header says (us_datasource).
+    let data_load = vec![0; (extents.data.1 - extents.data.0) as usize];
     write(
         "nuttx_user.elf",
         &build_elf(
             false,
             false,
             u64::from(extents.text.0 | 1),
-            &[TestSegment::load(0x20000, &user)],
+            &[
+                TestSegment::load(0x20000, &user),
+                TestSegment::load(u64::from(extents.text.1), &data_load),
+            ],
         ),
     );
     write(
@@ -268,13 +273,103 @@ fn a_heap_over_kernel_data_fails() {
              0x20005800..0x20005900      256 bytes  kernel heap over kernel .bss\n",
         )
         .and(predicate::str::contains(
-            "256 bytes of heap over code or data",
+            "256 bytes of heap or kernel in the wrong place",
         )),
     );
     let out = check(dir.path()).arg("--json").assert().code(1);
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(json["heap_collisions"][0]["holder"], "kernel .bss");
     assert_eq!(json["heap_collisions"][0]["bytes"], 256);
+}
+
+/// A kernel section inside the user's own memory (here the user .bss) is
+/// granted to user code by design: the check fails and names it.
+#[test]
+fn a_kernel_section_in_user_memory_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    link_kernel(
+        dir.path(),
+        "  .text\n  .word 0\n  .bss\n  .space 0x100\n",
+        "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
+         .bss 0x20005100 (NOLOAD) : { *(.bss) _ebss = .; }\n}\n",
+    );
+    check(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "kernel in user memory: user code is granted these kernel bytes by design\n  \
+         0x20005100..0x20005200      256 bytes  kernel .bss in user .bss\n",
+        ));
+}
+
+/// Hostile or broken inputs: each refused with its file and what is
+/// wrong, exit 2, never a hang, a panic or an unbounded read.
+#[test]
+fn hostile_inputs_are_refused_by_name() {
+    let error = |dir: &Path| {
+        let out = check(dir).assert().code(2);
+        String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    };
+    // A kernel that is a FIFO: refused before it is read.
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    std::fs::remove_file(dir.path().join("nuttx")).unwrap();
+    common::run(StdCommand::new("mkfifo").arg(dir.path().join("nuttx")));
+    assert!(error(dir.path()).contains("nuttx: the kernel is not a regular file"));
+
+    // An idle stack that runs past 4 GiB.
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    link_kernel(
+        dir.path(),
+        "  .text\n  .word 0\n  .bss\n  .space 0x10\n",
+        "SECTIONS {\n  .text 0x0 : { *(.text) }\n  \
+         .bss 0x20000400 (NOLOAD) : { *(.bss) _ebss = .; }\n}\n",
+    );
+    let config = std::fs::read_to_string(dir.path().join(".config")).unwrap();
+    std::fs::write(
+        dir.path().join(".config"),
+        config.replace(
+            "CONFIG_IDLETHREAD_STACKSIZE=16",
+            "CONFIG_IDLETHREAD_STACKSIZE=0xffffffffffffffff",
+        ),
+    )
+    .unwrap();
+    let message = error(dir.path());
+    assert!(
+        message.contains("`CONFIG_IDLETHREAD_STACKSIZE`: 0xffffffffffffffff bytes of idle stack"),
+        "{message}"
+    );
+
+    // Kernel and user RAM regions that overlap.
+    let dir = tempfile::tempdir().unwrap();
+    tree(
+        dir.path(),
+        "tiva",
+        &MEMORY.replace("LENGTH = 20K\n  usram", "LENGTH = 40K\n  usram"),
+        &KOSTEST,
+    );
+    let message = error(dir.path());
+    assert!(
+        message.contains("region usram 0x20005000..0x2000a000 (20480 bytes) overlaps ksram"),
+        "{message}"
+    );
+
+    // A header whose .data load image is not in the blob.
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    let bytes = header(&KOSTEST);
+    std::fs::write(
+        dir.path().join("nuttx_user.elf"),
+        build_elf(false, false, 0x20031, &[TestSegment::load(0x20000, &bytes)]),
+    )
+    .unwrap();
+    let message = error(dir.path());
+    assert!(
+        message.contains("struct userspace_s disagrees with the ELF it heads: us_datasource: the blob holds 0 of the 28 bytes"),
+        "{message}"
+    );
 }
 
 #[test]

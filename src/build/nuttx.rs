@@ -64,21 +64,6 @@ pub enum NuttxError {
     #[error(transparent)]
     Tree(#[from] tree::TreeError),
     #[error(
-        "{}:{line}: CONFIG_NUTTX_USERSPACE={value:#010x} is not the user flash origin: {}:{} \
-         puts {region} at {origin:#010x}; NuttX's kernel reads struct userspace_s at \
-         CONFIG_NUTTX_USERSPACE, and the user blob links it at the start of {region}",
-        config.display(), memory.display(), memory_line
-    )]
-    UserspaceNotAtUflash {
-        config: PathBuf,
-        line: usize,
-        value: u64,
-        memory: PathBuf,
-        memory_line: usize,
-        region: String,
-        origin: u64,
-    },
-    #[error(
         "{}:{line}: region {region} {} is not inside a memory of board {board} ({memories})",
         memory.display(), format_range(range)
     )]
@@ -154,7 +139,7 @@ impl NuttxProject {
         let tree_root = config.root.join(&config.tree);
         let tree_root = std::fs::canonicalize(&tree_root).unwrap_or(tree_root);
         let tree = Tree::open(&tree_root).map_err(NuttxError::from)?;
-        check_userspace_address(&tree)?;
+        tree.check_userspace_address().map_err(NuttxError::from)?;
         tree.user_partitions().map_err(NuttxError::from)?;
         tree.region(Role::Kernel, true).map_err(NuttxError::from)?;
         let board = match &config.board {
@@ -261,28 +246,6 @@ impl NuttxProject {
             .map(|path| provenance::digest(&self.config.root, path))
             .collect()
     }
-}
-
-/// `CONFIG_NUTTX_USERSPACE` must be the user flash origin.
-fn check_userspace_address(tree: &Tree) -> Result<(), NuttxError> {
-    let value = tree.userspace_address()?;
-    let uflash = tree.region(Role::User, true)?;
-    if value == uflash.origin {
-        return Ok(());
-    }
-    Err(NuttxError::UserspaceNotAtUflash {
-        config: tree.config.path.clone(),
-        line: tree
-            .config
-            .entries
-            .get("CONFIG_NUTTX_USERSPACE")
-            .map_or(0, |entry| entry.line),
-        value,
-        memory: tree.memory.path.clone(),
-        memory_line: uflash.line,
-        region: uflash.name.clone(),
-        origin: uflash.origin,
-    })
 }
 
 /// Every non-empty region of the tree lies inside one memory of `board`.

@@ -287,6 +287,22 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
             );
         }
     }
+    if !report.kernel_exposed.is_empty() {
+        let _ = writeln!(
+            out,
+            "kernel in user memory: user code is granted these kernel bytes by design"
+        );
+        for c in &report.kernel_exposed {
+            let _ = writeln!(
+                out,
+                "  {}  {:>7} bytes  {} in {}",
+                span(&(c.start..c.end)),
+                c.bytes,
+                c.holder,
+                c.heap
+            );
+        }
+    }
     for finding in &report.findings {
         let _ = writeln!(out, "{finding}");
     }
@@ -301,9 +317,14 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
     let _ = writeln!(
         out,
         "{verdict}: {over} bytes over-granted, {} bytes of executable data, {} bytes of heap \
-         over code or data, {} other findings",
+         or kernel in the wrong place, {} other findings",
         report.executable_data_bytes(),
-        report.heap_collisions.iter().map(|c| c.bytes).sum::<u64>(),
+        report
+            .heap_collisions
+            .iter()
+            .chain(&report.kernel_exposed)
+            .map(|c| c.bytes)
+            .sum::<u64>(),
         report.findings.len()
     );
     out

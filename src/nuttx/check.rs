@@ -90,6 +90,13 @@ pub enum CheckError {
         path.display()
     )]
     NoMpu { path: PathBuf },
+    #[error("{}: {problem}", path.display())]
+    NotAnArmElf { path: PathBuf, problem: String },
+    #[error(
+        "{}: struct userspace_s disagrees with the ELF it heads: {problem}",
+        path.display()
+    )]
+    HeaderVsElf { path: PathBuf, problem: String },
 }
 
 /// An address range, `[start, end)`.
@@ -290,6 +297,9 @@ pub struct CheckReport {
     /// check: its heap code trusts `CONFIG_RAM_*`, the chip's memory map
     /// and `CONFIG_MM_REGIONS`).
     pub heap_collisions: Vec<HeapCollision>,
+    /// Kernel sections inside the user's own memory (`heap` names the
+    /// user partition), which user code is granted by design.
+    pub kernel_exposed: Vec<HeapCollision>,
     /// Everything else the verifier found: registers that decode to no
     /// region, user memory not granted (under-grant), more regions than
     /// the MPU has, more permission than the user's own memory allows
@@ -332,8 +342,17 @@ impl CheckReport {
                 crate::image::format_range(&(c.start..c.end))
             )
         });
+        let exposed = self.kernel_exposed.iter().map(|c| {
+            format!(
+                "the {} lies in the user's {} at {}, which user code is granted",
+                c.holder,
+                c.heap,
+                crate::image::format_range(&(c.start..c.end))
+            )
+        });
         over_grants
             .chain(collisions)
+            .chain(exposed)
             .chain(self.findings.iter().map(ToString::to_string))
             .collect()
     }
@@ -344,6 +363,7 @@ impl CheckReport {
     pub fn passes(&self, deny_executable_data: bool) -> bool {
         self.over_grants.is_empty()
             && self.heap_collisions.is_empty()
+            && self.kernel_exposed.is_empty()
             && self.findings.is_empty()
             && (!deny_executable_data || self.executable_data.is_empty())
     }
@@ -358,8 +378,10 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
         });
     }
     let family = Family::of(config)?;
+    tree.check_userspace_address()?;
     let user_elf = tree.user_elf();
-    let image = elf::read_from(std::io::BufReader::new(open(&user_elf, "user blob")?))
+    let user_bytes = read_regular(&user_elf, "user blob")?;
+    let image = elf::read(&user_bytes)
         .map_err(|error| CheckError::Elf {
             path: user_elf.clone(),
             error,
@@ -373,6 +395,13 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
         .map_err(header_error)?;
     let partitions = tree.user_partitions()?;
     userspace.check(&partitions).map_err(header_error)?;
+    let user_sections = allocated_sections(&user_bytes, &user_elf)?;
+    header_matches_elf(&userspace, &image, &user_sections, &partitions.flash.1).map_err(
+        |problem| CheckError::HeaderVsElf {
+            path: user_elf.clone(),
+            problem,
+        },
+    )?;
     let kernel = Kernel::read(&tree.kernel_elf())?;
 
     let heaps = family.heaps(config, &userspace)?;
@@ -424,6 +453,7 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
     .chain(ram)
     .collect();
 
+    let kernel_exposed = kernel_in_user_memory(&kernel, &own);
     let places = Places::new(tree, &heaps, &kernel)?;
     let mut over_grants = Vec::new();
     let mut executable_data = Vec::new();
@@ -512,9 +542,143 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
         over_grants,
         executable_data,
         heap_collisions,
+        kernel_exposed,
         findings,
         warnings,
     })
+}
+
+/// Every overlap of an allocated section of the kernel with the user's
+/// own memory, which user code is granted by design.
+fn kernel_in_user_memory(kernel: &Kernel, own: &[UserPartition]) -> Vec<HeapCollision> {
+    let mut exposed = Vec::new();
+    for (name, range) in &kernel.sections {
+        for partition in own {
+            let start = range.start.max(partition.start);
+            let end = range.end.min(partition.end);
+            if start < end {
+                exposed.push(HeapCollision {
+                    heap: partition.name.clone(),
+                    holder: format!("kernel {name}"),
+                    start,
+                    end,
+                    bytes: end - start,
+                });
+            }
+        }
+    }
+    exposed
+}
+
+/// The header's extents against the sections of the ELF it heads: every
+/// section in RAM inside `.data` or `.bss`, `.data` and `.bss` apart, and
+/// `.data`'s load image present in the blob's flash bytes.
+fn header_matches_elf(
+    header: &Userspace,
+    image: &crate::image::Image,
+    sections: &[(String, Range<u64>)],
+    flash: &Range<u64>,
+) -> Result<(), String> {
+    let (data, bss) = (header.data(), header.bss());
+    if data.start < bss.end && bss.start < data.end {
+        return Err(format!(
+            ".data {} and .bss {} overlap",
+            crate::image::format_range(&data),
+            crate::image::format_range(&bss)
+        ));
+    }
+    for (name, range) in sections {
+        let in_flash = flash.start <= range.start && range.end <= flash.end;
+        let inside = |extent: &Range<u64>| extent.start <= range.start && range.end <= extent.end;
+        if !in_flash && !inside(&data) && !inside(&bss) {
+            return Err(format!(
+                "section {name} {} lies in neither .data {} (us_datastart..us_dataend) nor \
+                 .bss {} (us_bssstart..us_bssend)",
+                crate::image::format_range(range),
+                crate::image::format_range(&data),
+                crate::image::format_range(&bss)
+            ));
+        }
+    }
+    let load = header.data_load();
+    let loaded: u64 = image
+        .segments()
+        .map(|s| {
+            let r = s.range();
+            r.end.min(load.end).saturating_sub(r.start.max(load.start))
+        })
+        .sum();
+    if loaded != load.end - load.start {
+        return Err(format!(
+            "us_datasource: the blob holds {loaded} of the {} bytes of .data's load image \
+             {}",
+            load.end - load.start,
+            crate::image::format_range(&load)
+        ));
+    }
+    Ok(())
+}
+
+/// The bytes of the regular file at `path` (a FIFO or a device is refused
+/// before it is read: it could block or never end).
+fn read_regular(path: &Path, what: &'static str) -> Result<Vec<u8>, CheckError> {
+    let io = |error| CheckError::Io {
+        path: path.to_owned(),
+        error,
+    };
+    // Before opening: opening a FIFO blocks until it has a writer.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(CheckError::NotAnArmElf {
+            path: path.to_owned(),
+            problem: format!("the {what} is not a regular file"),
+        });
+    }
+    let mut file = open(path, what)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
+/// The allocated sections with bytes of a 32-bit Arm ELF, by run address.
+fn allocated_sections(bytes: &[u8], path: &Path) -> Result<Vec<(String, Range<u64>)>, CheckError> {
+    let file = object::File::parse(bytes).map_err(|error| CheckError::Sections {
+        path: path.to_owned(),
+        error,
+    })?;
+    if file.architecture() != object::Architecture::Arm {
+        return Err(CheckError::NotAnArmElf {
+            path: path.to_owned(),
+            problem: format!(
+                "a {:?} ELF, not a 32-bit Arm one (e_machine EM_ARM)",
+                file.architecture()
+            ),
+        });
+    }
+    file.sections()
+        .filter(|s| {
+            matches!(s.flags(), SectionFlags::Elf { sh_flags }
+                if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0)
+                && s.size() > 0
+        })
+        .map(|s| {
+            let name = s.name().unwrap_or("?").to_owned();
+            match s
+                .address()
+                .checked_add(s.size())
+                .filter(|end| *end <= 1 << 32)
+            {
+                Some(end) => Ok((name, s.address()..end)),
+                None => Err(CheckError::NotAnArmElf {
+                    path: path.to_owned(),
+                    problem: format!(
+                        "section {name} at {:#x} ({} bytes) runs past the 32-bit address space",
+                        s.address(),
+                        s.size()
+                    ),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Every overlap of a heap with the user blob's text, `.data` load image,
@@ -600,31 +764,19 @@ struct Kernel {
 
 impl Kernel {
     fn read(path: &Path) -> Result<Kernel, CheckError> {
-        let mut bytes = Vec::new();
-        open(path, "kernel")?
-            .read_to_end(&mut bytes)
-            .map_err(|error| CheckError::Io {
-                path: path.to_owned(),
-                error,
-            })?;
+        let bytes = read_regular(path, "kernel")?;
+        let sections = allocated_sections(&bytes, path)?;
         let file = object::File::parse(&*bytes).map_err(|error| CheckError::Sections {
             path: path.to_owned(),
             error,
         })?;
-        let sections = file
-            .sections()
-            .filter(|s| {
-                matches!(s.flags(), SectionFlags::Elf { sh_flags }
-                    if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0)
-                    && s.size() > 0
-            })
-            .map(|s| {
-                (
-                    s.name().unwrap_or("?").to_owned(),
-                    s.address()..s.address() + s.size(),
-                )
-            })
-            .collect();
+        if sections.is_empty() && file.segments().next().is_none() {
+            return Err(CheckError::NotAnArmElf {
+                path: path.to_owned(),
+                problem: "no allocated section and no program header: not a linked kernel"
+                    .to_owned(),
+            });
+        }
         let ebss = file
             .symbols()
             .find(|s| s.name() == Ok("_ebss"))
@@ -653,7 +805,21 @@ impl Places {
             .number("CONFIG_IDLETHREAD_STACKSIZE")
             .map_err(TreeError::from)?;
         if let (Some(ebss), Some(stack)) = (kernel.ebss, stack) {
-            labels.push((PlaceKind::KernelIdleStack, None, ebss..ebss + stack));
+            let end = ebss
+                .checked_add(stack)
+                .filter(|end| *end <= 1 << 32)
+                .ok_or_else(|| {
+                    let line = tree.config.entries["CONFIG_IDLETHREAD_STACKSIZE"].line;
+                    TreeError::from(crate::nuttx::kconfig::KconfigError::from(tree.config.at(
+                        line,
+                        "CONFIG_IDLETHREAD_STACKSIZE",
+                        format!(
+                            "{stack:#x} bytes of idle stack from _ebss {ebss:#x} run past the \
+                             32-bit address space"
+                        ),
+                    )))
+                })?;
+            labels.push((PlaceKind::KernelIdleStack, None, ebss..end));
         }
         labels.extend(tree.memory.regions.iter().map(|region| {
             let kind = match (region.role(), region.is_flash()) {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::kconfig::{Kconfig, KconfigError};
 use super::memory_ld::{MemoryLd, MemoryLdError, Region, Role};
 use super::userspace::{Layout, Partitions};
+use crate::image::format_range;
 
 /// The user blob NuttX's build links (`nuttx_user.elf`), at the top of the
 /// tree.
@@ -63,12 +64,61 @@ pub enum TreeError {
         kind: &'static str,
         example: &'static str,
     },
+    #[error(
+        "{}:{line}: CONFIG_NUTTX_USERSPACE={value:#010x} is not the user flash origin: {}:{} \
+         puts {region} at {origin:#010x}; NuttX's kernel reads struct userspace_s at \
+         CONFIG_NUTTX_USERSPACE, and the user blob links it at the start of {region}",
+        config.display(), memory.display(), memory_line
+    )]
+    UserspaceNotAtUflash {
+        config: PathBuf,
+        line: usize,
+        value: u64,
+        memory: PathBuf,
+        memory_line: usize,
+        region: String,
+        origin: u64,
+    },
+    #[error(
+        "{}:{line}: region {region} {} overlaps {other} {} (line {other_line}): a protected \
+         build's kernel and user regions must not share a byte",
+        path.display(), format_range(range), format_range(other_range)
+    )]
+    Overlap {
+        path: PathBuf,
+        line: usize,
+        region: String,
+        range: Range<u64>,
+        other: String,
+        other_line: usize,
+        other_range: Range<u64>,
+    },
+    #[error("{}: {problem}", root.display())]
+    NotADirectory {
+        root: PathBuf,
+        problem: &'static str,
+    },
 }
 
 impl Tree {
     /// Opens the tree at `root`: reads `.config`, checks it is a protected
     /// build, finds the board directory and reads its `memory.ld`.
     pub fn open(root: &Path) -> Result<Tree, TreeError> {
+        match std::fs::metadata(root) {
+            Err(_) => {
+                return Err(TreeError::NotADirectory {
+                    root: root.to_owned(),
+                    problem: "no such directory: expected a configured NuttX tree",
+                });
+            }
+            Ok(meta) if !meta.is_dir() => {
+                return Err(TreeError::NotADirectory {
+                    root: root.to_owned(),
+                    problem: "not a directory: expected a configured NuttX tree",
+                });
+            }
+            Ok(_) => {}
+        }
         let config_path = root.join(".config");
         if !config_path.is_file() {
             return Err(TreeError::NotConfigured {
@@ -87,6 +137,7 @@ impl Tree {
             });
         }
         let memory = read_memory_ld(&board_dir.join("scripts"))?;
+        check_overlaps(&memory)?;
         Ok(Tree {
             root: root.to_owned(),
             config,
@@ -109,6 +160,29 @@ impl Tree {
         Ok(self
             .config
             .required_number("CONFIG_NUTTX_USERSPACE", "where struct userspace_s lies")?)
+    }
+
+    /// `CONFIG_NUTTX_USERSPACE` is the origin of the user flash region,
+    /// where the user blob links `struct userspace_s` first.
+    pub fn check_userspace_address(&self) -> Result<(), TreeError> {
+        let value = self.userspace_address()?;
+        let uflash = self.region(Role::User, true)?;
+        if value == uflash.origin {
+            return Ok(());
+        }
+        Err(TreeError::UserspaceNotAtUflash {
+            config: self.config.path.clone(),
+            line: self
+                .config
+                .entries
+                .get("CONFIG_NUTTX_USERSPACE")
+                .map_or(0, |entry| entry.line),
+            value,
+            memory: self.memory.path.clone(),
+            memory_line: uflash.line,
+            region: uflash.name.clone(),
+            origin: uflash.origin,
+        })
     }
 
     /// `[CONFIG_RAM_START, CONFIG_RAM_START + CONFIG_RAM_SIZE)`: the RAM
@@ -164,6 +238,40 @@ impl Tree {
                 .collect(),
         })
     }
+}
+
+/// No non-empty kernel region shares a byte with a user region: an
+/// overlap would let a kernel section lie in memory the user is granted.
+/// (NuttX boards do let `x*` regions alias the user's, as "the rest from
+/// here": `boards/arm/lpc17xx_40xx/lx_cpu/scripts/memory.ld`.)
+fn check_overlaps(memory: &MemoryLd) -> Result<(), TreeError> {
+    let of = |role| {
+        memory
+            .regions
+            .iter()
+            .filter(move |r: &&Region| r.role() == role && r.length > 0)
+    };
+    for user in of(Role::User) {
+        if let Some(kernel) =
+            of(Role::Kernel).find(|k| k.origin < user.end() && user.origin < k.end())
+        {
+            let (first, second) = if kernel.line < user.line {
+                (kernel, user)
+            } else {
+                (user, kernel)
+            };
+            return Err(TreeError::Overlap {
+                path: memory.path.clone(),
+                line: second.line,
+                region: second.name.clone(),
+                range: second.origin..second.end(),
+                other: first.name.clone(),
+                other_line: first.line,
+                other_range: first.origin..first.end(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn board_dir(root: &Path, config: &Kconfig) -> Result<PathBuf, TreeError> {
