@@ -351,13 +351,13 @@ impl CheckReport {
 
 /// Checks the built protected tree `tree` (see the module docs).
 pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
-    let config = &tree.config;
-    if !config.is_set("CONFIG_ARM_MPU") {
-        return Err(CheckError::NoMpu {
-            path: config.path.clone(),
-        });
-    }
-    let family = Family::of(config)?;
+    let userspace = read_userspace(tree)?;
+    check_userspace(tree, &userspace)
+}
+
+/// The user blob's `struct userspace_s`, read from the tree's
+/// `nuttx_user.elf` at `CONFIG_NUTTX_USERSPACE`.
+pub fn read_userspace(tree: &Tree) -> Result<Userspace, CheckError> {
     let user_elf = tree.user_elf();
     let image = elf::read_from(std::io::BufReader::new(open(&user_elf, "user blob")?))
         .map_err(|error| CheckError::Elf {
@@ -369,14 +369,31 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
         path: user_elf.clone(),
         error,
     };
-    let userspace = Userspace::read(&image, tree.userspace_address()?, &tree.userspace_layout())
-        .map_err(header_error)?;
+    Userspace::read(&image, tree.userspace_address()?, &tree.userspace_layout()).map_err(header_error)
+}
+
+/// The check of `tree` with the user blob described by `userspace`, which
+/// may be a planned header rather than the built one (`nuttx layout`
+/// proves its plan this way); the kernel's sections come from the tree's
+/// `nuttx`.
+pub fn check_userspace(tree: &Tree, userspace: &Userspace) -> Result<CheckReport, CheckError> {
+    let config = &tree.config;
+    if !config.is_set("CONFIG_ARM_MPU") {
+        return Err(CheckError::NoMpu {
+            path: config.path.clone(),
+        });
+    }
+    let family = Family::of(config)?;
+    let header_error = |error| CheckError::Header {
+        path: tree.user_elf(),
+        error,
+    };
     let partitions = tree.user_partitions()?;
     userspace.check(&partitions).map_err(header_error)?;
     let kernel = Kernel::read(&tree.kernel_elf())?;
 
-    let heaps = family.heaps(config, &userspace)?;
-    let programmed = arm_mpu::program(&family.calls(&userspace, &heaps))?;
+    let heaps = family.heaps(config, userspace)?;
+    let programmed = arm_mpu::program(&family.calls(userspace, &heaps))?;
     let hardware_regions = config
         .number("CONFIG_ARM_MPU_NREGIONS")
         .map_err(TreeError::from)?
@@ -488,7 +505,7 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
             }
         })
         .collect();
-    let heap_collisions = heap_collisions(&heaps, &userspace, &kernel);
+    let heap_collisions = heap_collisions(&heaps, userspace, &kernel);
     let warnings = heaps.warnings.clone();
     Ok(CheckReport {
         tree: tree.root.clone(),
