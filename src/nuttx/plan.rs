@@ -231,7 +231,14 @@ fn span(range: &Range<u64>) -> Span {
 fn plan_text(uflash: &Region, header: &Userspace) -> TextPlan {
     let end = uflash.end();
     let text = header.text();
-    let blob_end = text.end.max(header.data_load().end);
+    // The blob ends after the text, or after .data's load image when that
+    // lies in uflash too (as it does when user-space.ld puts it there).
+    let load = header.data_load();
+    let blob_end = if (uflash.origin..=end).contains(&load.end) {
+        text.end.max(load.end)
+    } else {
+        text.end
+    };
     let mut best: Option<(u64, u64, Vec<Range<u64>>)> = None;
     for origin in rounded_ups(uflash.origin) {
         let shift = origin - uflash.origin;
