@@ -37,31 +37,36 @@ fn memory_ld(dir: &Path) -> std::path::PathBuf {
 fn the_kostest_layout_is_planned_to_zero_over_grant() {
     let dir = tempfile::tempdir().unwrap();
     tree(dir.path(), "tiva", MEMORY, &KOSTEST);
-    mcu_build(&["layout"], dir.path()).assert().success().stdout(
-        predicate::str::contains(
-            "  user .data/.bss  0x20005000..0x20005700     1792 bytes (built \
+    mcu_build(&["layout"], dir.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains(
+                "  user .data/.bss  0x20005000..0x20005700     1792 bytes (built \
              0x20005000..0x200056c4) in usram 0x20005000..0x2000a000; mpu_user_intsram grants \
              0x20005000..0x20005700\n",
-        )
-        .and(predicate::str::contains(
-            "  kernel heap      0x20005700..0x20008000    10496 bytes \
+            )
+            .and(predicate::str::contains(
+                "  kernel heap      0x20005700..0x20008000    10496 bytes \
              (CONFIG_MM_KERNEL_HEAPSIZE=10496, was 8192; 8192 asked: 2304 more, as the user \
              heap must be a power of two dividing CONFIG_RAM_END 0x20010000)\n",
-        ))
-        .and(predicate::str::contains(
-            "  user heap        0x20008000..0x20010000    32768 bytes\n",
-        ))
-        .and(predicate::str::contains(
-            "loss: 60 bytes (uflash alignment 0, usram alignment 0, .bss padding 60)\n",
-        ))
-        .and(predicate::str::contains("check of the plan: ok: 0 bytes over-granted"))
-        .and(predicate::str::contains(
-            "user-space.ld: add `. = ALIGN(256);` before `_ebss = ABSOLUTE(.);`",
-        ))
-        .and(predicate::str::contains(
-            "CONFIG_NUTTX_USERSPACE=0x00020000\nCONFIG_MM_KERNEL_HEAPSIZE=10496\n",
-        )),
-    );
+            ))
+            .and(predicate::str::contains(
+                "  user heap        0x20008000..0x20010000    32768 bytes\n",
+            ))
+            .and(predicate::str::contains(
+                "loss: 60 bytes (uflash alignment 0, usram alignment 0, .bss padding 60)\n",
+            ))
+            .and(predicate::str::contains(
+                "check of the plan: ok: 0 bytes over-granted",
+            ))
+            .and(predicate::str::contains(
+                "user-space.ld: add `. = ALIGN(256);` before `_ebss = ABSOLUTE(.);`",
+            ))
+            .and(predicate::str::contains(
+                "CONFIG_NUTTX_USERSPACE=0x00020000\nCONFIG_MM_KERNEL_HEAPSIZE=10496\n",
+            )),
+        );
     let plan = json(&mut mcu_build(&["layout"], dir.path()), 0);
     assert_eq!(plan["exact"], true);
     assert_eq!(plan["over_granted_bytes"], 0);
@@ -134,7 +139,9 @@ fn the_applied_plan_passes_the_check_and_drift_is_exit_1() {
         .success()
         .stdout(
             predicate::str::contains("changes: none: the tree is laid out as planned\n")
-                .and(predicate::str::contains("check: the tree matches the plan\n"))
+                .and(predicate::str::contains(
+                    "check: the tree matches the plan\n",
+                ))
                 .and(predicate::str::contains("user-space.ld:").not()),
         );
 
@@ -165,7 +172,14 @@ fn write_puts_the_planned_regions_into_memory_ld() {
         data: (0x2000_4f00, 0x2000_4f1c),
         bss: (0x2000_4f1c, 0x2000_55c4),
     };
-    write_tree(dir.path(), "tiva", &config("tiva"), memory, &shifted, 0x20000);
+    write_tree(
+        dir.path(),
+        "tiva",
+        &config("tiva"),
+        memory,
+        &shifted,
+        0x20000,
+    );
     std::fs::create_dir_all(dir.path().join("boards/arm/tiva/b/kernel")).unwrap();
     std::fs::write(
         dir.path().join("boards/arm/tiva/b/kernel/b_userspace.c"),
@@ -174,8 +188,7 @@ fn write_puts_the_planned_regions_into_memory_ld() {
     .unwrap();
     let fragment = dir.path().join("layout.defconfig");
     let plan = json(
-        mcu_build(&["layout", "--write", "--fragment"], dir.path())
-            .arg(&fragment),
+        mcu_build(&["layout", "--write", "--fragment"], dir.path()).arg(&fragment),
         0,
     );
     assert_eq!(plan["exact"], true);

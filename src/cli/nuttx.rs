@@ -450,7 +450,7 @@ impl LayoutArgs {
                 written.push(path.clone());
             }
         }
-        let ok = exact && refusal.is_none() && !(self.check && !drift.is_empty());
+        let ok = exact && refusal.is_none() && (!self.check || drift.is_empty());
         if self.json {
             let summary = LayoutSummary {
                 ok,
@@ -638,7 +638,11 @@ fn render_plan(
     } else {
         let _ = writeln!(out, "changes:");
         for change in drift {
-            let _ = writeln!(out, "  {}: {} -> {}", change.what, change.before, change.after);
+            let _ = writeln!(
+                out,
+                "  {}: {} -> {}",
+                change.what, change.before, change.after
+            );
         }
     }
     out

@@ -369,7 +369,8 @@ pub fn read_userspace(tree: &Tree) -> Result<Userspace, CheckError> {
         path: user_elf.clone(),
         error,
     };
-    Userspace::read(&image, tree.userspace_address()?, &tree.userspace_layout()).map_err(header_error)
+    Userspace::read(&image, tree.userspace_address()?, &tree.userspace_layout())
+        .map_err(header_error)
 }
 
 /// The check of `tree` with the user blob described by `userspace`, which

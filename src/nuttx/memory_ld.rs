@@ -134,8 +134,7 @@ pub fn memory_block(text: &str) -> Option<std::ops::Range<usize>> {
     let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
     let bytes = code.as_bytes();
     let start = code.match_indices("MEMORY").map(|(at, _)| at).find(|&at| {
-        (at == 0 || !is_word(bytes[at - 1]))
-            && bytes.get(at + 6).is_none_or(|&c| !is_word(c))
+        (at == 0 || !is_word(bytes[at - 1])) && bytes.get(at + 6).is_none_or(|&c| !is_word(c))
     })?;
     let open = start + code[start..].find('{')?;
     let close = open + code[open..].find('}')?;

@@ -26,7 +26,7 @@ pub struct UserspaceCheck {
 
 /// `ORIGIN`/`LENGTH` as NuttX boards write them: `0x00020000`, `128K`.
 fn length_text(length: u64) -> String {
-    if length % 1024 == 0 {
+    if length.is_multiple_of(1024) {
         format!("{}K", length / 1024)
     } else {
         format!("{length:#x}")
@@ -74,7 +74,10 @@ fn why(plan: &Plan, region: &Region) -> String {
             data.planned.end,
             data.planned.end - data.planned.start,
             match data.bss_align {
-                Some(align) => format!(", {} of them padding: _ebss aligned to {align}", data.padding),
+                Some(align) => format!(
+                    ", {} of them padding: _ebss aligned to {align}",
+                    data.padding
+                ),
                 None => String::new(),
             },
             block(&data.granted),
@@ -193,7 +196,9 @@ pub fn fragment(plan: &Plan, board: &str) -> String {
 /// The line to put before `_ebss = ABSOLUTE(.);` in the board's
 /// `user-space.ld`, when the plan pads `.bss`.
 pub fn bss_line(plan: &Plan) -> Option<String> {
-    plan.data.bss_align.map(|align| format!(". = ALIGN({align});"))
+    plan.data
+        .bss_align
+        .map(|align| format!(". = ALIGN({align});"))
 }
 
 /// The `#if CONFIG_NUTTX_USERSPACE != 0x...` checks of the board's
@@ -201,7 +206,11 @@ pub fn bss_line(plan: &Plan) -> Option<String> {
 /// `src/`).
 pub fn userspace_checks(board_dir: &Path) -> Vec<UserspaceCheck> {
     let mut checks = Vec::new();
-    for dir in [board_dir.to_owned(), board_dir.join("kernel"), board_dir.join("src")] {
+    for dir in [
+        board_dir.to_owned(),
+        board_dir.join("kernel"),
+        board_dir.join("src"),
+    ] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -254,7 +263,11 @@ pub fn drift(tree: &Tree, plan: &Plan, built: &super::userspace::Userspace) -> V
             changes.push(Change {
                 what: format!("{} {}", tree.memory.path.display(), planned.name),
                 before: current.map_or("absent".to_owned(), |r| {
-                    format!("ORIGIN = {:#010x}, LENGTH = {}", r.origin, length_text(r.length))
+                    format!(
+                        "ORIGIN = {:#010x}, LENGTH = {}",
+                        r.origin,
+                        length_text(r.length)
+                    )
                 }),
                 after: format!(
                     "ORIGIN = {:#010x}, LENGTH = {}",
