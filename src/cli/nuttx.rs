@@ -612,12 +612,22 @@ fn render_plan(
             );
         }
     }
-    if let Some(line) = plan_files::bss_line(plan) {
-        let _ = writeln!(
-            out,
-            "user-space.ld: add `{line}` before `_ebss = ABSOLUTE(.);` (.bss padded by {} bytes)",
-            data.padding
-        );
+    match plan_files::bss_line(plan) {
+        Some(line) => {
+            let _ = writeln!(
+                out,
+                "user-space.ld: add `{line}` before `_ebss = ABSOLUTE(.);` (.bss padded by {} \
+                 bytes to the region's {}-byte subregion)",
+                data.padding, data.granule
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "user-space.ld: nothing to add: .bss ends on the region's {}-byte subregion",
+                data.granule
+            );
+        }
     }
     for check in checks {
         let _ = writeln!(

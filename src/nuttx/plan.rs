@@ -90,6 +90,9 @@ pub struct DataPlan {
     pub planned: Span,
     /// What the `mpu_user_intsram` region grants, decoded.
     pub granted: Vec<Span>,
+    /// The region's subregion size (its size below 256 bytes), bytes:
+    /// `us_bssend` must stay on it.
+    pub granule: u64,
     pub over_grant: u64,
     /// Bytes `usram` starts later than before (given to `ksram` when it
     /// ends there).
@@ -176,14 +179,25 @@ impl Plan {
     }
 }
 
-/// The region `mpu_configure_region(base, size)` with `mpu_macro` grants,
-/// as the hardware decodes the registers NuttX writes; `None` when they
-/// decode to no region (NuttX's arithmetic left its assumptions).
-fn granted(base: u64, size: u64, mpu_macro: Macro) -> Option<Vec<Range<u64>>> {
+/// What a region grants as the hardware decodes the registers NuttX
+/// writes: the ranges, and the subregion size (the whole block below 256
+/// bytes), the granule its grant ends on.
+struct Grant {
+    ranges: Vec<Range<u64>>,
+    granule: u64,
+}
+
+/// The region `mpu_configure_region(base, size)` with `mpu_macro` grants;
+/// `None` when the registers decode to no region (NuttX's arithmetic left
+/// its assumptions).
+fn granted(base: u64, size: u64, mpu_macro: Macro) -> Option<Grant> {
     let registers =
         arm_mpu::modify_region(0, base, size, mpu_macro.flags(), "a planned region").ok()?;
-    let number = RegionNumber::new(0)?;
-    registers.decode(number).ok().flatten().map(|r| r.granted())
+    let region = registers.decode(RegionNumber::new(0)?).ok().flatten()?;
+    Some(Grant {
+        ranges: region.granted(),
+        granule: region.block().subregion_size(),
+    })
 }
 
 /// Bytes of `granted` outside `own`.
@@ -245,7 +259,7 @@ fn plan_text(uflash: &Region, header: &Userspace) -> TextPlan {
         if blob_end + shift > end {
             break;
         }
-        let Some(grant) = granted(
+        let Some(Grant { ranges: grant, .. }) = granted(
             text.start + shift,
             text.end - text.start,
             Macro::MpuUserFlash,
@@ -262,8 +276,8 @@ fn plan_text(uflash: &Region, header: &Userspace) -> TextPlan {
     }
     // The current origin always fits: the built blob lies in uflash.
     let (over_grant, shift, grant) = best.unwrap_or_else(|| {
-        let grant =
-            granted(text.start, text.end - text.start, Macro::MpuUserFlash).unwrap_or_default();
+        let grant = granted(text.start, text.end - text.start, Macro::MpuUserFlash)
+            .map_or_else(Vec::new, |g| g.ranges);
         (outside(&grant, &(uflash.origin..end)), 0, grant)
     });
     TextPlan {
@@ -288,7 +302,7 @@ fn plan_data(usram: &Region, header: &Userspace, limit: u64) -> DataPlan {
     let size = built.end - built.start;
     let end = usram.end().min(limit);
     // (over-grant, loss, shift, alignment, start, bss end, grant)
-    type Candidate = (u64, u64, u64, u64, u64, u64, Vec<Range<u64>>);
+    type Candidate = (u64, u64, u64, u64, u64, u64, Grant);
     let mut best: Option<Candidate> = None;
     for origin in rounded_ups(usram.origin) {
         let start = origin + offset;
@@ -305,7 +319,7 @@ fn plan_data(usram: &Region, header: &Userspace, limit: u64) -> DataPlan {
             let Some(grant) = granted(start, bss_end - start, Macro::MpuUserIntsram) else {
                 continue;
             };
-            let over = outside(&grant, &(start..bss_end));
+            let over = outside(&grant.ranges, &(start..bss_end));
             let shift = origin - usram.origin;
             let loss = shift + bss_end - unpadded;
             let candidate = (over, loss, shift, align, start, bss_end, grant);
@@ -320,8 +334,11 @@ fn plan_data(usram: &Region, header: &Userspace, limit: u64) -> DataPlan {
         }
     }
     let (over_grant, _, shift, align, start, bss_end, grant) = best.unwrap_or_else(|| {
-        let grant = granted(built.start, size, Macro::MpuUserIntsram).unwrap_or_default();
-        let over = outside(&grant, &built);
+        let grant = granted(built.start, size, Macro::MpuUserIntsram).unwrap_or(Grant {
+            ranges: Vec::new(),
+            granule: 0,
+        });
+        let over = outside(&grant.ranges, &built);
         (over, 0, 0, 1, built.start, built.end, grant)
     });
     let padding = bss_end - (start + size);
@@ -330,7 +347,8 @@ fn plan_data(usram: &Region, header: &Userspace, limit: u64) -> DataPlan {
         usram: span(&(usram.origin + shift..usram.end())),
         built: span(&built),
         planned: span(&(start..bss_end)),
-        granted: spans(&grant),
+        granted: spans(&grant.ranges),
+        granule: grant.granule,
         over_grant,
         alignment: shift,
         padding,
@@ -501,7 +519,8 @@ mod tests {
     fn regions_are_decoded_as_the_hardware_grants_them() {
         // The stock kostest .data/.bss region: 7 subregions of 256 bytes.
         let grant = granted(0x2000_5000, 0x6c4, Macro::MpuUserIntsram).unwrap();
-        assert_eq!(grant, vec![0x2000_5000..0x2000_5700]);
-        assert_eq!(outside(&grant, &(0x2000_5000..0x2000_56c4)), 60);
+        assert_eq!(grant.ranges, vec![0x2000_5000..0x2000_5700]);
+        assert_eq!(grant.granule, 256);
+        assert_eq!(outside(&grant.ranges, &(0x2000_5000..0x2000_56c4)), 60);
     }
 }

@@ -68,8 +68,8 @@ fn why(plan: &Plan, region: &Region) -> String {
     } else if region.origin == data.usram.start && region.role() == Role::User {
         format!(
             "{size}: the user .data/.bss, {:#010x}..{:#010x} ({} bytes{}), granted by \
-             mpu_user_intsram as {}: us_bssend ends on the region's subregion{}. At run time \
-             the kernel heap starts at us_bssend, whatever the length here says.",
+             mpu_user_intsram as {}: us_bssend ends on the region's {}-byte subregion{}. At \
+             run time the kernel heap starts at us_bssend, whatever the length here says.",
             data.planned.start,
             data.planned.end,
             data.planned.end - data.planned.start,
@@ -81,6 +81,7 @@ fn why(plan: &Plan, region: &Region) -> String {
                 None => String::new(),
             },
             block(&data.granted),
+            data.granule,
             if data.alignment > 0 {
                 format!(
                     "; the origin is {} bytes later so that the region starts on one",
@@ -96,7 +97,7 @@ fn why(plan: &Plan, region: &Region) -> String {
         format!("{size}: the kernel's .data, .bss and idle stack, up to usram.")
     } else if !region.is_flash() {
         format!(
-            "{size}: not the linker's: at run time the kernel heap is {:#010x}..{:#010x} ({} \
+            "{size}: no section is linked here; at run time the kernel heap is {:#010x}..{:#010x} ({} \
              bytes, CONFIG_MM_KERNEL_HEAPSIZE={}) and the user heap {:#010x}..{:#010x} ({}), \
              up to {}.",
             heaps.kernel.start,
