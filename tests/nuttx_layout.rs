@@ -345,3 +345,56 @@ fn no_exact_plan_is_reported_and_not_written() {
         .stderr(predicate::str::contains("nothing written"));
     assert_eq!(std::fs::read(memory_ld(dir.path())).unwrap(), before);
 }
+
+/// stm32f4discovery:kostest-like: the heaps end at the F407's SRAM1_END
+/// (0x20020000), not CONFIG_RAM_END; the plan pads .bss by 56 bytes and
+/// configures the kernel heap NuttX then sets up below a 64 KiB user heap.
+#[test]
+fn an_stm32f4_plan_ends_the_heaps_at_sram1_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = "MEMORY\n{\n  kflash (rx) : ORIGIN = 0x08000000, LENGTH = 128K\n  \
+        uflash (rx) : ORIGIN = 0x08020000, LENGTH = 128K\n  \
+        xflash (rx) : ORIGIN = 0x08040000, LENGTH = 768K\n  \
+        ksram (rwx) : ORIGIN = 0x20000000, LENGTH = 16K\n  \
+        usram (rwx) : ORIGIN = 0x20004000, LENGTH = 16K\n  \
+        xsram (rwx) : ORIGIN = 0x20008000, LENGTH = 80K\n}\n";
+    let config = config("stm32f4")
+        .replace(
+            "CONFIG_NUTTX_USERSPACE=0x00020000",
+            "CONFIG_NUTTX_USERSPACE=0x08020000",
+        )
+        .replace("CONFIG_RAM_SIZE=65536", "CONFIG_RAM_SIZE=114688")
+        .replace(
+            "CONFIG_MM_KERNEL_HEAPSIZE=8192",
+            "CONFIG_MM_KERNEL_HEAPSIZE=16384",
+        )
+        + "CONFIG_STM32_COMMON_LEGACY=y\nCONFIG_STM32_HAVE_IP_FLASH_M3M4_F2F4=y\n\
+           CONFIG_STM32_STM32F407=y\nCONFIG_STM32_CCMEXCLUDE=y\n";
+    let extents = Extents {
+        text: (0x0802_0030, 0x0802_f358),
+        data: (0x2000_4000, 0x2000_401c),
+        bss: (0x2000_401c, 0x2000_46c8),
+    };
+    write_tree(
+        dir.path(),
+        "stm32f4",
+        &config,
+        memory,
+        &extents,
+        0x0802_0000,
+    );
+    let plan = json(&mut mcu_build(&["layout"], dir.path()), 0);
+    assert_eq!(plan["exact"], true);
+    let p = &plan["plan"];
+    assert_eq!(p["family"], "stm32");
+    assert_eq!(p["data"]["padding"], 56);
+    assert_eq!(p["data"]["planned"]["end"], 0x2000_4700);
+    let heaps = &p["heaps"];
+    assert_eq!(heaps["end_name"], "SRAM1_END");
+    // 0x20020000 - 0x20004700 = 112896; less 16384 leaves 96512, whose
+    // largest power of two is 65536.
+    assert_eq!(heaps["configured"], 112_896 - 65_536);
+    assert_eq!(heaps["kernel"]["start"], 0x2000_4700);
+    assert_eq!(heaps["kernel"]["end"], 0x2001_0000);
+    assert_eq!(heaps["user"]["end"], 0x2002_0000);
+}

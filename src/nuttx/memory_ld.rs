@@ -440,6 +440,19 @@ mod tests {
         MemoryLd::parse(text, Path::new("memory.ld"))
     }
 
+    /// The block's span skips a `MEMORY` in a comment and one inside a
+    /// longer word, and ends at the block's `}`.
+    #[test]
+    fn finds_the_memory_block_span() {
+        let text = "/* MEMORY { x } */\nMY_MEMORY = 1;\nMEMORY\n{\n  /* } */\n  \
+                    kflash (rx) : ORIGIN = 0, LENGTH = 1K\n}\nSECTIONS {}\n";
+        let span = memory_block(text).unwrap();
+        assert!(text[span.clone()].starts_with("MEMORY\n{\n  /* } */"));
+        assert!(text[span.clone()].ends_with("LENGTH = 1K\n}"));
+        assert_eq!(&text[span.end..], "\nSECTIONS {}\n");
+        assert_eq!(memory_block("SECTIONS { }"), None);
+    }
+
     #[test]
     fn reads_a_nuttx_protected_memory_block() {
         let memory = parse(
