@@ -95,6 +95,14 @@ fn the_kostest_layout_is_planned_to_zero_over_grant() {
     );
     assert_eq!(big["plan"]["heaps"]["configured"], 0xa900 - 0x4000);
     assert_eq!(big["plan"]["heaps"]["user"]["start"], 0x2000_c000);
+    mcu_build(&["layout", "--kernel-heap", "43250"], dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::ends_with(
+            ".config: a kernel heap of 43250 bytes after us_bssend 0x20005700 leaves no user \
+             heap of 32 bytes or more (a power of two dividing CONFIG_RAM_END 0x20010000) below \
+             CONFIG_RAM_END\n",
+        ));
 }
 
 /// The plan applied (the fragment's values, `_ebss` aligned, rebuilt)
@@ -301,6 +309,10 @@ fn uflash_moves_to_keep_the_text_region_inside() {
             ))
             .and(predicate::str::contains(
                 ".config CONFIG_NUTTX_USERSPACE: 0x00022000 -> 0x00024000\n",
+            ))
+            .and(predicate::str::contains(
+                "nuttx_user.elf struct userspace_s: at 0x00022000 -> at 0x00024000 \
+                 (CONFIG_NUTTX_USERSPACE); rebuild\n",
             ))
             .and(predicate::str::contains(
                 "kernel/b_userspace.c:2: #if CONFIG_NUTTX_USERSPACE != 0x00022000 -> #if \

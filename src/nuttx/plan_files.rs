@@ -292,7 +292,17 @@ pub fn drift(tree: &Tree, plan: &Plan, built: &super::userspace::Userspace) -> V
             });
         }
     }
-    if built.fields != plan.header.fields {
+    if built.address != plan.header.address {
+        changes.push(Change {
+            what: format!("{} struct userspace_s", tree.user_elf().display()),
+            before: format!("at {:#010x}", built.address),
+            after: format!(
+                "at {:#010x} (CONFIG_NUTTX_USERSPACE); rebuild",
+                plan.header.address
+            ),
+        });
+    }
+    if built.bss().end != plan.header.bss().end {
         changes.push(Change {
             what: format!("{} us_bssend", tree.user_elf().display()),
             before: format!("{:#010x}", built.bss().end),
