@@ -74,6 +74,7 @@ fn the_kostest_layout_is_planned_to_zero_over_grant() {
     assert_eq!(plan["user_space_ld"], ". = ALIGN(256);");
     assert_eq!(plan["plan"]["heaps"]["configured"], 10496);
     assert_eq!(plan["plan"]["heaps"]["exact"], false);
+    assert_eq!(plan["plan"]["heaps"]["as_configured"], true);
 
     // Asked for exactly what NuttX's arithmetic can give, it is exact.
     let exact = json(

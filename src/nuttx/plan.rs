@@ -122,6 +122,9 @@ pub struct HeapPlan {
     /// The kernel heap is exactly `requested` (otherwise larger: the user
     /// heap is a power of two).
     pub exact: bool,
+    /// NuttX's arithmetic gives a kernel heap of exactly `configured`
+    /// bytes, as the plan means it to.
+    pub as_configured: bool,
 }
 
 /// One change the plan makes to the tree.
@@ -153,10 +156,10 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The check of the planned values finds nothing: NuttX grants exactly
-    /// the user's own memory.
+    /// The check of the planned values finds nothing (NuttX grants exactly
+    /// the user's own memory) and the kernel heap is as configured.
     pub fn exact(&self) -> bool {
-        self.check.passes(false)
+        self.check.passes(false) && self.heaps.as_configured
     }
 
     /// Bytes the user loses to alignment and padding, in total.
@@ -389,15 +392,18 @@ fn moved_header(
     }
 }
 
-/// The user heap `2^k` and `CONFIG_MM_KERNEL_HEAPSIZE` for a kernel heap
-/// of at least `requested` bytes after `bss_end`: the largest power of two
-/// of at least 32 bytes (the smallest region) that fits and divides `end`.
+/// The user heap `2^k` for a kernel heap of at least `requested` bytes
+/// after `bss_end`: from the power of two NuttX itself would round the room
+/// down to (`mpu_log2regionfloor`), the largest that divides `end`, so that
+/// the user heap's region is exactly the heap; at least 32 bytes, the
+/// smallest region.
 fn user_heap(bss_end: u64, end: u64, requested: u64) -> Option<u64> {
     let room = end.checked_sub(bss_end)?.checked_sub(requested)?;
-    (5..32)
+    let top = arm_mpu::log2_region_floor(room);
+    (5..=top)
         .rev()
         .map(|k| 1u64 << k)
-        .find(|&size| size <= room && end.is_multiple_of(size))
+        .find(|&size| end.is_multiple_of(size))
 }
 
 fn set_number(tree: &mut Tree, name: &str, value: u64, text: String) {
@@ -492,6 +498,7 @@ pub fn plan(tree: &Tree, kernel_heap: Option<u64>) -> Result<Plan, PlanError> {
             kernel: span(&heaps.kernel()),
             user: span(&heaps.user()),
             exact: heaps.kernel_end - heaps.kernel_start == requested,
+            as_configured: heaps.kernel_end - heaps.kernel_start == configured,
         },
         text,
         data,
