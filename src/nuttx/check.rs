@@ -351,8 +351,21 @@ impl CheckReport {
 
 /// Checks the built protected tree `tree` (see the module docs).
 pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
+    require_mpu(tree)?;
     let userspace = read_userspace(tree)?;
     check_userspace(tree, &userspace)
+}
+
+/// Without `CONFIG_ARM_MPU` there is nothing to check (said before the
+/// blobs are read, so that an unbuilt tree without an MPU is told that).
+pub fn require_mpu(tree: &Tree) -> Result<(), CheckError> {
+    if tree.config.is_set("CONFIG_ARM_MPU") {
+        Ok(())
+    } else {
+        Err(CheckError::NoMpu {
+            path: tree.config.path.clone(),
+        })
+    }
 }
 
 /// The user blob's `struct userspace_s`, read from the tree's
@@ -379,11 +392,7 @@ pub fn read_userspace(tree: &Tree) -> Result<Userspace, CheckError> {
 /// `nuttx`.
 pub fn check_userspace(tree: &Tree, userspace: &Userspace) -> Result<CheckReport, CheckError> {
     let config = &tree.config;
-    if !config.is_set("CONFIG_ARM_MPU") {
-        return Err(CheckError::NoMpu {
-            path: config.path.clone(),
-        });
-    }
+    require_mpu(tree)?;
     let family = Family::of(config)?;
     let header_error = |error| CheckError::Header {
         path: tree.user_elf(),

@@ -440,6 +440,7 @@ fn move_origin(regions: &mut [Region], name: &str, origin: u64) {
 /// Plans the built tree `tree` for a kernel heap of `kernel_heap` bytes
 /// (the tree's `CONFIG_MM_KERNEL_HEAPSIZE` when `None`).
 pub fn plan(tree: &Tree, kernel_heap: Option<u64>) -> Result<Plan, PlanError> {
+    check::require_mpu(tree)?;
     let header = check::read_userspace(tree)?;
     let config = &tree.config;
     let family = Family::of(config)?;
