@@ -411,3 +411,73 @@ fn an_stm32f4_plan_ends_the_heaps_at_sram1_end() {
     assert_eq!(heaps["kernel"]["end"], 0x2001_0000);
     assert_eq!(heaps["user"]["end"], 0x2002_0000);
 }
+
+/// The NuttX-shaped fixture (tests/data/nuttx-tree), built by make: its 16
+/// bytes of user .data/.bss get a 32-byte region, half of it kernel heap.
+/// The plan pads .bss to 32 bytes; applied (the user-space.ld line, the
+/// fragment's heap size) and rebuilt, `nuttx check` passes and `layout
+/// --check` finds nothing to change.
+#[test]
+fn the_fixture_built_by_make_takes_its_plan() {
+    if !common::external::tools_run(&["make", "arm-none-eabi-gcc"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("nuttx");
+    common::run(
+        std::process::Command::new("cp")
+            .arg("-R")
+            .arg(common::repository_root().join("tests/data/nuttx-tree"))
+            .arg(&tree),
+    );
+    let make = |target: &str| {
+        common::run(
+            std::process::Command::new("make")
+                .arg(target)
+                .current_dir(&tree),
+        )
+    };
+    make("clean");
+    make("all");
+    mcu_build(&["check"], &tree)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAILED: 16 bytes over-granted"));
+    let plan = json(&mut mcu_build(&["layout"], &tree), 0);
+    assert_eq!(plan["exact"], true);
+    assert_eq!(plan["user_space_ld"], ". = ALIGN(32);");
+    assert_eq!(plan["plan"]["data"]["padding"], 16);
+    let heapsize = plan["plan"]["heaps"]["configured"].as_u64().unwrap();
+
+    let edit = |name: &str, old: &str, new: &str| {
+        let path = tree.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(old), "{name} has no {old:?}");
+        std::fs::write(&path, text.replacen(old, new, 1)).unwrap();
+    };
+    edit(
+        "boards/arm/tiva/qemu-fixture/scripts/user-space.ld",
+        "_ebss = ABSOLUTE(.);",
+        ". = ALIGN(32);\n        _ebss = ABSOLUTE(.);",
+    );
+    edit(
+        ".config",
+        "CONFIG_MM_KERNEL_HEAPSIZE=8192",
+        &format!("CONFIG_MM_KERNEL_HEAPSIZE={heapsize}"),
+    );
+    make("clean");
+    make("all");
+    mcu_build(&["check"], &tree).assert().success().stdout(
+        // The kernel heap is exactly the configured size.
+        predicate::str::contains(format!(
+            " {heapsize:>7} bytes (CONFIG_MM_KERNEL_HEAPSIZE={heapsize})"
+        ))
+        .and(predicate::str::contains("ok: 0 bytes over-granted")),
+    );
+    mcu_build(&["layout", "--check"], &tree)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "check: the tree matches the plan\n",
+        ));
+}
