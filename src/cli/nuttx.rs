@@ -10,6 +10,8 @@ use clap::{Args, Subcommand};
 
 use crate::layout::svg::size_text;
 use crate::nuttx::check::{self, CheckReport};
+use crate::nuttx::plan::{self, Change, Plan};
+use crate::nuttx::plan_files;
 use crate::nuttx::tree::Tree;
 
 #[derive(Debug, Subcommand)]
@@ -33,12 +35,40 @@ Exit status: 0 when no byte outside the user's own memory is reachable,
 1 on any over-grant (or executable data with --deny-executable-data),
 2 when the tree cannot be read or modelled (e.g. not built: run make).")]
     Check(CheckArgs),
+    /// Plan the placement of a built protected tree's partitions so that
+    /// the MPU regions NuttX programs at run time grant exactly the user's
+    /// own memory, with the kernel heap exactly CONFIG_MM_KERNEL_HEAPSIZE.
+    #[command(after_help = "Examples:
+  # in a built tree: print the plan, the files it changes and its check
+  mcu-build nuttx layout
+  # plan for a 16 KiB kernel heap, as JSON
+  mcu-build nuttx layout --tree ~/nuttxspace/nuttx --kernel-heap 16K --json
+  # rewrite the board's memory.ld in place, the .config values to a fragment
+  mcu-build nuttx layout --write --fragment layout.defconfig
+  # in CI: fail when the tree differs from its plan
+  mcu-build nuttx layout --check
+
+The sizes come from the built tree (struct userspace_s in nuttx_user.elf);
+the regions from NuttX's own arithmetic (arm_mpu.c, the chip's heap code),
+decoded as the hardware does, and the plan is proved by the same model as
+`nuttx check`. After --write, merge the fragment into the board's defconfig
+(or .config), add the printed `. = ALIGN(n);` before `_ebss` in
+user-space.ld if the plan pads .bss, update the board's *_userspace.c
+check if CONFIG_NUTTX_USERSPACE moved, and rebuild; `--check` then passes.
+--write changes nothing but memory.ld (and the --fragment file).
+
+Exit status: 0 when the plan grants exactly the user's own memory (with
+--check: and the tree matches it), 1 when no placement does (nothing is
+written) or, with --check, when the tree differs from the plan, 2 when
+the tree cannot be read or modelled (e.g. not built: run make).")]
+    Layout(LayoutArgs),
 }
 
 impl NuttxCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             NuttxCommand::Check(args) => args.run(),
+            NuttxCommand::Layout(args) => args.run(),
         }
     }
 }
@@ -327,5 +357,332 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
             .sum::<u64>(),
         report.findings.len()
     );
+    out
+}
+
+#[derive(Debug, Args)]
+pub struct LayoutArgs {
+    /// The NuttX tree, configured and built.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    tree: PathBuf,
+    /// The kernel heap to plan for, bytes (`8K`, `0x2000`); default the
+    /// tree's CONFIG_MM_KERNEL_HEAPSIZE. The plan's kernel heap is this or,
+    /// when the user heap's power of two does not allow it, the least more.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    kernel_heap: Option<u64>,
+    /// Write the planned MEMORY block into the board's memory.ld (in
+    /// place, atomically); nothing else in the tree is touched.
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Report what in the tree differs from the plan (exit 1 if anything);
+    /// write nothing.
+    #[arg(long)]
+    check: bool,
+    /// Write the defconfig fragment (CONFIG_NUTTX_USERSPACE,
+    /// CONFIG_MM_KERNEL_HEAPSIZE) to FILE instead of printing it.
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    fragment: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    crate::number::parse_u64(text).map_err(|e| e.to_string())
+}
+
+/// The JSON form of `nuttx layout`.
+#[derive(serde::Serialize)]
+struct LayoutSummary<'a> {
+    /// Whether the exit status is 0.
+    ok: bool,
+    /// The plan grants exactly the user's own memory.
+    exact: bool,
+    over_granted_bytes: u64,
+    loss_bytes: u64,
+    /// What in the tree differs from the plan.
+    drift: &'a [Change],
+    memory_ld: &'a str,
+    fragment: &'a str,
+    /// The line to add before `_ebss` in user-space.ld, if any.
+    user_space_ld: Option<String>,
+    /// The board's `#if CONFIG_NUTTX_USERSPACE != ...` checks.
+    userspace_checks: &'a [plan_files::UserspaceCheck],
+    written: &'a [PathBuf],
+    plan: &'a Plan,
+}
+
+impl LayoutArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let planned = Tree::open(&self.tree)
+            .map_err(plan::PlanError::from)
+            .and_then(|tree| {
+                let plan = plan::plan(&tree, self.kernel_heap)?;
+                let built = check::read_userspace(&tree)?;
+                Ok((tree, plan, built))
+            });
+        let (tree, plan, built) = match planned {
+            Ok(planned) => planned,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let board = tree
+            .config
+            .text("CONFIG_ARCH_BOARD")
+            .unwrap_or("the board")
+            .to_owned();
+        let fragment = plan_files::fragment(&plan, &board);
+        let memory_path = tree.memory.path.clone();
+        let original = std::fs::read_to_string(&memory_path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", memory_path.display()))?;
+        let Some(memory_ld) = plan_files::memory_ld_text(&original, &plan) else {
+            eprintln!(
+                "error: {}: expected a MEMORY block, found none",
+                memory_path.display()
+            );
+            return Ok(ExitCode::from(2));
+        };
+        let drift = plan_files::drift(&tree, &plan, &built);
+        let checks = plan_files::userspace_checks(&tree.board_dir);
+        let exact = plan.exact();
+        let mut written = Vec::new();
+        let mut refusal = None;
+        if self.write && !exact {
+            refusal = Some(
+                "no placement grants exactly the user's own memory (see the plan's check); \
+                 nothing written"
+                    .to_owned(),
+            );
+        } else if self.write && memory_path.extension().is_some_and(|e| e == "tmp") {
+            refusal = Some(format!(
+                "{}: the board's memory.ld needs the C preprocessor, so it is not rewritten; \
+                 put the planned MEMORY block into it by hand; nothing written",
+                memory_path.display()
+            ));
+        } else {
+            if self.write && !crate::output::holds(&memory_path, memory_ld.as_bytes())? {
+                crate::output::write_atomically(&memory_path, memory_ld.as_bytes())?;
+                written.push(memory_path.clone());
+            }
+            if let Some(path) = &self.fragment {
+                crate::output::write_atomically(path, fragment.as_bytes())?;
+                written.push(path.clone());
+            }
+        }
+        let ok = exact && refusal.is_none() && (!self.check || drift.is_empty());
+        if self.json {
+            let summary = LayoutSummary {
+                ok,
+                exact,
+                over_granted_bytes: plan.check.over_granted_bytes(),
+                loss_bytes: plan.loss(),
+                drift: &drift,
+                memory_ld: &memory_ld,
+                fragment: &fragment,
+                user_space_ld: plan_files::bss_line(&plan),
+                userspace_checks: &checks,
+                written: &written,
+                plan: &plan,
+            };
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        } else {
+            let mut out = render_plan(&tree, &plan, &drift, &checks);
+            if self.check {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    if drift.is_empty() {
+                        "check: the tree matches the plan"
+                    } else {
+                        "check: FAILED: the tree differs from the plan (see the changes)"
+                    }
+                );
+            } else {
+                if self.fragment.is_none() {
+                    let _ = write!(out, "defconfig fragment:\n{fragment}");
+                }
+                if !self.write {
+                    let _ = write!(
+                        out,
+                        "{} MEMORY block (--write puts it there):\n{}",
+                        memory_path.display(),
+                        plan_files::memory_block_text(&plan)
+                    );
+                }
+                for path in &written {
+                    let _ = writeln!(out, "wrote {}", path.display());
+                }
+            }
+            print!("{out}");
+        }
+        if let Some(refusal) = refusal {
+            eprintln!("error: {refusal}");
+        }
+        Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}
+
+/// The plan for people: where each partition goes and why, the heaps, the
+/// loss, the check of the plan, and what changes in the tree.
+fn render_plan(
+    tree: &Tree,
+    plan: &Plan,
+    drift: &[Change],
+    checks: &[plan_files::UserspaceCheck],
+) -> String {
+    let mut out = String::new();
+    let spans = |s: &[check::Span]| {
+        s.iter()
+            .map(|g| span(&g.range()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (text, data, heaps) = (&plan.text, &plan.data, &plan.heaps);
+    let _ = writeln!(
+        out,
+        "{}: layout modelled as {}, from the built sizes",
+        tree.root.display(),
+        plan.family.name()
+    );
+    let _ = writeln!(
+        out,
+        "  user text        {}  {:>7} bytes in uflash {}; mpu_user_flash grants {}",
+        span(&text.text.range()),
+        text.text.bytes(),
+        span(&text.uflash.range()),
+        spans(&text.granted)
+    );
+    let _ = writeln!(
+        out,
+        "  user .data/.bss  {}  {:>7} bytes (built {}) in usram {}; mpu_user_intsram grants {}",
+        span(&data.planned.range()),
+        data.planned.bytes(),
+        span(&data.built.range()),
+        span(&data.usram.range()),
+        spans(&data.granted)
+    );
+    let _ = writeln!(
+        out,
+        "  kernel heap      {}  {:>7} bytes (CONFIG_MM_KERNEL_HEAPSIZE={}, was {}; {} asked{})",
+        span(&heaps.kernel.range()),
+        heaps.kernel.bytes(),
+        heaps.configured,
+        heaps.configured_before,
+        heaps.requested,
+        if heaps.exact {
+            ": exact".to_owned()
+        } else {
+            format!(
+                ": {} more, as the user heap must be a power of two dividing {} {:#010x}",
+                heaps.kernel.bytes() - heaps.requested,
+                heaps.end_name,
+                heaps.end
+            )
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  user heap        {}  {:>7} bytes",
+        span(&heaps.user.range()),
+        heaps.user.bytes()
+    );
+    let _ = writeln!(
+        out,
+        "loss: {} bytes (uflash alignment {}, usram alignment {}, .bss padding {})",
+        plan.loss(),
+        text.alignment,
+        data.alignment,
+        data.padding
+    );
+    let over = plan.check.over_granted_bytes();
+    if !heaps.as_configured {
+        let _ = writeln!(
+            out,
+            "kernel heap: FAILED: NuttX's heap arithmetic gives {} bytes, not the {} configured",
+            heaps.kernel.bytes(),
+            heaps.configured
+        );
+    }
+    if plan.check.passes(false) {
+        let _ = writeln!(
+            out,
+            "check of the plan: ok: 0 bytes over-granted, no heap over code or data, no other \
+             findings"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "check of the plan: FAILED: no placement grants exactly the user's own memory; the \
+             least found over-grants {over} bytes (user text {}, user .data/.bss {}):",
+            text.over_grant, data.over_grant
+        );
+        for problem in plan.check.problems() {
+            let _ = writeln!(out, "  {problem}");
+        }
+        if data.over_grant > 0 {
+            let _ = writeln!(
+                out,
+                "  usram {} leaves no room to start the .data/.bss region on a subregion and \
+                 end .bss on one; a longer usram (or less user data) would",
+                span(&data.usram.range())
+            );
+        }
+        if text.over_grant > 0 {
+            let _ = writeln!(
+                out,
+                "  uflash {} cannot hold the user text's MPU block at any aligned origin",
+                span(&text.uflash.range())
+            );
+        }
+    }
+    match plan_files::bss_line(plan) {
+        Some(line) => {
+            let _ = writeln!(
+                out,
+                "user-space.ld: add `{line}` before `_ebss = ABSOLUTE(.);` (.bss padded by {} \
+                 bytes to the region's {}-byte subregion)",
+                data.padding, data.granule
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "user-space.ld: nothing to add: .bss ends on the region's {}-byte subregion",
+                data.granule
+            );
+        }
+    }
+    for check in checks {
+        let _ = writeln!(
+            out,
+            "{}:{}: needs `#if CONFIG_NUTTX_USERSPACE != {:#010x}`{}",
+            check.path.display(),
+            check.line,
+            text.userspace_address,
+            if check.value == text.userspace_address {
+                " (as it is)"
+            } else {
+                ""
+            }
+        );
+    }
+    if drift.is_empty() {
+        let _ = writeln!(out, "changes: none: the tree is laid out as planned");
+    } else {
+        let _ = writeln!(out, "changes:");
+        for change in drift {
+            let _ = writeln!(
+                out,
+                "  {}: {} -> {}",
+                change.what, change.before, change.after
+            );
+        }
+    }
     out
 }

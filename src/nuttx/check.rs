@@ -371,14 +371,26 @@ impl CheckReport {
 
 /// Checks the built protected tree `tree` (see the module docs).
 pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
-    let config = &tree.config;
-    if !config.is_set("CONFIG_ARM_MPU") {
-        return Err(CheckError::NoMpu {
-            path: config.path.clone(),
-        });
+    require_mpu(tree)?;
+    let userspace = read_userspace(tree)?;
+    check_userspace(tree, &userspace)
+}
+
+/// Without `CONFIG_ARM_MPU` there is nothing to check (said before the
+/// blobs are read, so that an unbuilt tree without an MPU is told that).
+pub fn require_mpu(tree: &Tree) -> Result<(), CheckError> {
+    if tree.config.is_set("CONFIG_ARM_MPU") {
+        Ok(())
+    } else {
+        Err(CheckError::NoMpu {
+            path: tree.config.path.clone(),
+        })
     }
-    let family = Family::of(config)?;
-    tree.check_userspace_address()?;
+}
+
+/// The user blob's `struct userspace_s`, read from the tree's
+/// `nuttx_user.elf` at `CONFIG_NUTTX_USERSPACE`.
+pub fn read_userspace(tree: &Tree) -> Result<Userspace, CheckError> {
     let user_elf = tree.user_elf();
     let user_bytes = read_regular(&user_elf, "user blob")?;
     let image = elf::read(&user_bytes)
@@ -402,10 +414,28 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
             problem,
         },
     )?;
+    Ok(userspace)
+}
+
+/// The check of `tree` with the user blob described by `userspace`, which
+/// may be a planned header rather than the built one (`nuttx layout`
+/// proves its plan this way); the kernel's sections come from the tree's
+/// `nuttx`.
+pub fn check_userspace(tree: &Tree, userspace: &Userspace) -> Result<CheckReport, CheckError> {
+    let config = &tree.config;
+    require_mpu(tree)?;
+    let family = Family::of(config)?;
+    let header_error = |error| CheckError::Header {
+        path: tree.user_elf(),
+        error,
+    };
+    tree.check_userspace_address()?;
+    let partitions = tree.user_partitions()?;
+    userspace.check(&partitions).map_err(header_error)?;
     let kernel = Kernel::read(&tree.kernel_elf())?;
 
-    let heaps = family.heaps(config, &userspace)?;
-    let programmed = arm_mpu::program(&family.calls(&userspace, &heaps))?;
+    let heaps = family.heaps(config, userspace)?;
+    let programmed = arm_mpu::program(&family.calls(userspace, &heaps))?;
     let hardware_regions = config
         .number("CONFIG_ARM_MPU_NREGIONS")
         .map_err(TreeError::from)?
@@ -518,7 +548,7 @@ pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
             }
         })
         .collect();
-    let heap_collisions = heap_collisions(&heaps, &userspace, &kernel);
+    let heap_collisions = heap_collisions(&heaps, userspace, &kernel);
     let warnings = heaps.warnings.clone();
     Ok(CheckReport {
         tree: tree.root.clone(),

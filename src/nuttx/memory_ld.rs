@@ -126,6 +126,21 @@ impl MemoryLd {
     }
 }
 
+/// The bytes of `text` from the `MEMORY` keyword to its block's closing
+/// `}`, comments skipped: what a writer replaces to rewrite the regions
+/// and keep the rest of the file (its licence header, `SECTIONS`).
+pub fn memory_block(text: &str) -> Option<std::ops::Range<usize>> {
+    let code = without_comments(text);
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
+    let bytes = code.as_bytes();
+    let start = code.match_indices("MEMORY").map(|(at, _)| at).find(|&at| {
+        (at == 0 || !is_word(bytes[at - 1])) && bytes.get(at + 6).is_none_or(|&c| !is_word(c))
+    })?;
+    let open = start + code[start..].find('{')?;
+    let close = open + code[open..].find('}')?;
+    Some(start..close + 1)
+}
+
 /// `text` with every `/* ... */` comment replaced by spaces (newlines
 /// kept), so that byte offsets still point into the original.
 fn without_comments(text: &str) -> String {
@@ -423,6 +438,19 @@ mod tests {
 
     fn parse(text: &str) -> Result<MemoryLd, Located> {
         MemoryLd::parse(text, Path::new("memory.ld"))
+    }
+
+    /// The block's span skips a `MEMORY` in a comment and one inside a
+    /// longer word, and ends at the block's `}`.
+    #[test]
+    fn finds_the_memory_block_span() {
+        let text = "/* MEMORY { x } */\nMY_MEMORY = 1;\nMEMORY\n{\n  /* } */\n  \
+                    kflash (rx) : ORIGIN = 0, LENGTH = 1K\n}\nSECTIONS {}\n";
+        let span = memory_block(text).unwrap();
+        assert!(text[span.clone()].starts_with("MEMORY\n{\n  /* } */"));
+        assert!(text[span.clone()].ends_with("LENGTH = 1K\n}"));
+        assert_eq!(&text[span.end..], "\nSECTIONS {}\n");
+        assert_eq!(memory_block("SECTIONS { }"), None);
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod check;
 pub mod heap;
 pub mod kconfig;
 pub mod memory_ld;
+pub mod plan;
+pub mod plan_files;
 pub mod project;
 pub mod tree;
 pub mod userspace;

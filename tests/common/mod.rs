@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod external;
+pub mod nuttx_tree;
 pub mod small_board;
 #[allow(unused_imports)] // as above: not every test crate reads NuttX's files
 pub use external::nuttx_testdata;
