@@ -12,6 +12,8 @@ use crate::layout::svg::size_text;
 use crate::nuttx::check::{self, CheckReport};
 use crate::nuttx::tree::Tree;
 
+mod config;
+
 #[derive(Debug, Subcommand)]
 pub enum NuttxCommand {
     /// Model the heaps and MPU regions a built protected NuttX tree sets up
@@ -33,12 +35,17 @@ Exit status: 0 when no byte outside the user's own memory is reachable,
 1 on any over-grant (or executable data with --deny-executable-data),
 2 when the tree cannot be read or modelled (e.g. not built: run make).")]
     Check(CheckArgs),
+    /// Compare NuttX configurations, and convert a defconfig between a
+    /// flat and a protected build.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 impl NuttxCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             NuttxCommand::Check(args) => args.run(),
+            NuttxCommand::Config(command) => command.run(),
         }
     }
 }

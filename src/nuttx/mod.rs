@@ -6,6 +6,7 @@
 
 pub mod arm_mpu;
 pub mod check;
+pub mod config_diff;
 pub mod heap;
 pub mod kconfig;
 pub mod memory_ld;
