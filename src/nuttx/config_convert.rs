@@ -376,16 +376,21 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
     );
 
     // The kernel heap.
-    if let Some(size) = options.kernel_heap {
-        if size == DEFAULT_KERNEL_HEAP {
-            e.remove("CONFIG_MM_KERNEL_HEAPSIZE", "its default (8192)");
-        } else {
-            e.set(
-                "CONFIG_MM_KERNEL_HEAPSIZE",
-                number(size, false),
-                "the kernel heap's size in bytes (--kernel-heap)",
-            );
-        }
+    match options.kernel_heap {
+        Some(size) if size != DEFAULT_KERNEL_HEAP => e.set(
+            "CONFIG_MM_KERNEL_HEAPSIZE",
+            number(size, false),
+            "the kernel heap's size in bytes (--kernel-heap)",
+        ),
+        Some(_) => e.remove(
+            "CONFIG_MM_KERNEL_HEAPSIZE",
+            "--kernel-heap is NuttX's default, 8192 bytes",
+        ),
+        None => e.remove_if(
+            "CONFIG_MM_KERNEL_HEAPSIZE",
+            Some(&number(DEFAULT_KERNEL_HEAP, false)),
+            "NuttX's default, 8192 bytes",
+        ),
     }
 
     // The MPU.
@@ -409,7 +414,11 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
             number(regions, false),
             "the chip's MPU region count (--mpu-regions)",
         ),
-        None => {}
+        None => e.remove_if(
+            "CONFIG_ARM_MPU_NREGIONS",
+            Some(&number(default_regions, false)),
+            "NuttX's default for this core (16 on Cortex-M7, else 8)",
+        ),
     }
     check_mpu_regions(&e, options.mpu_regions, default_regions, &mut findings);
     check_tls(&e, &mut findings);
