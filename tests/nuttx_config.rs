@@ -460,3 +460,65 @@ fn lm3s6965_ek_kostest_and_protected_go_flat_and_back() {
     assert!(names(&json["only_in_a"]).is_empty(), "{json}");
     assert_eq!(names(&json["only_in_b"]), ["CONFIG_TLS_LOG2_MAXSTACK"]);
 }
+
+#[test]
+fn to_standard_output_the_report_goes_to_stderr_and_json_lists_changes() {
+    let protected = fixture("tiva-fixture-protected.defconfig");
+    let (status, out, err) = config(&["flat", arg(&protected), "-o", "-", "--json"]);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        out,
+        std::fs::read_to_string(fixture("tiva-fixture-flat.defconfig")).unwrap()
+    );
+    let json: serde_json::Value = serde_json::from_str(&err).unwrap();
+    assert_eq!(json["written"], true);
+    let removed: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["after"].is_null())
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "CONFIG_BUILD_PROTECTED",
+            "CONFIG_PASS1_BUILDIR",
+            "CONFIG_NUTTX_USERSPACE",
+            "CONFIG_MM_KERNEL_HEAPSIZE",
+            "CONFIG_ARM_MPU",
+        ]
+    );
+    // A Cortex-M7 without the chip's region count is a warning.
+    let dir = Dir::new();
+    let m7 = dir.write(
+        "m7",
+        "CONFIG_ARCH=\"arm\"\nCONFIG_ARCH_BOARD=\"b\"\nCONFIG_ARCH_CHIP=\"c\"\n\
+         CONFIG_ARCH_CORTEXM7=y\nCONFIG_TLS_LOG2_MAXSTACK=11\n",
+    );
+    let (status, out, err) = config(&["protect", arg(&m7), "--userspace", "0x8000", "-o", "-"]);
+    assert_eq!(status, 0, "{err}");
+    assert!(
+        out.contains("\nCONFIG_ARM_MPU=y\nCONFIG_BUILD_PROTECTED=y\n"),
+        "{out}"
+    );
+    assert!(
+        err.contains("warning: Cortex-M7: NuttX assumes 16 MPU regions"),
+        "{err}"
+    );
+    let (_, _, err) = config(&[
+        "protect",
+        arg(&m7),
+        "--userspace",
+        "0x8000",
+        "--mpu-regions",
+        "8",
+        "-o",
+        "-",
+    ]);
+    assert!(
+        err.contains("+ CONFIG_ARM_MPU_NREGIONS=8: the chip's MPU region count"),
+        "{err}"
+    );
+    assert!(!err.contains("warning"), "{err}");
+}

@@ -255,6 +255,22 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
         defconfig,
         changes: Vec::new(),
     };
+    let default_regions = if e.is_set("CONFIG_ARCH_CORTEXM7") {
+        16
+    } else {
+        8
+    };
+    if options.mpu_regions.is_none() {
+        // Before the renaming, so that an old name at the default goes at
+        // once.
+        for name in ["CONFIG_ARM_MPU_NREGIONS", "CONFIG_ARMV7M_MPU_NREGIONS"] {
+            e.remove_if(
+                name,
+                Some(&number(default_regions, false)),
+                "NuttX's default for this core (16 on Cortex-M7, else 8)",
+            );
+        }
+    }
     for (old, new) in RENAMED {
         e.rename(old, new);
     }
@@ -399,11 +415,6 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
         yes(),
         "selects ARCH_USE_MPU, which BUILD_PROTECTED depends on",
     );
-    let default_regions = if e.is_set("CONFIG_ARCH_CORTEXM7") {
-        16
-    } else {
-        8
-    };
     match options.mpu_regions {
         Some(regions) if regions == default_regions => e.remove(
             "CONFIG_ARM_MPU_NREGIONS",
@@ -414,11 +425,7 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
             number(regions, false),
             "the chip's MPU region count (--mpu-regions)",
         ),
-        None => e.remove_if(
-            "CONFIG_ARM_MPU_NREGIONS",
-            Some(&number(default_regions, false)),
-            "NuttX's default for this core (16 on Cortex-M7, else 8)",
-        ),
+        None => {}
     }
     check_mpu_regions(&e, options.mpu_regions, default_regions, &mut findings);
     check_tls(&e, &mut findings);
