@@ -522,3 +522,31 @@ fn to_standard_output_the_report_goes_to_stderr_and_json_lists_changes() {
     );
     assert!(!err.contains("warning"), "{err}");
 }
+
+#[test]
+fn converting_twice_changes_nothing_more() {
+    let dir = Dir::new();
+    for (command, name) in [
+        ("protect", "tiva-fixture-protected.defconfig"),
+        ("flat", "tiva-fixture-flat.defconfig"),
+    ] {
+        let input = fixture(name);
+        let (status, out, err) = config(&[command, arg(&input), "-o", &dir.arg(name)]);
+        assert_eq!(status, 0, "{out}{err}");
+        assert!(out.ends_with("(0 changes)\n"), "{out}");
+        assert_eq!(
+            std::fs::read(dir.path(name)).unwrap(),
+            std::fs::read(&input).unwrap()
+        );
+    }
+    let (_, out, _) = config(&[
+        "flat",
+        arg(&fixture("tiva-fixture-flat.defconfig")),
+        "-o",
+        &dir.arg("again"),
+    ]);
+    assert!(
+        out.contains("CONFIG_BUILD_PROTECTED is not set: already a flat build"),
+        "{out}"
+    );
+}
