@@ -550,3 +550,51 @@ fn converting_twice_changes_nothing_more() {
         "{out}"
     );
 }
+
+/// On a NuttX source tree (NUTTX_TREE): lm3s6965-ek's own qemu-flat,
+/// protected with the tree (its kernel/Makefile, the uflash origin of its
+/// memory.ld), differs from its own qemu-protected in applications and in
+/// the TLS alignment the check asks for, not in protection options.
+#[test]
+fn lm3s6965_ek_qemu_flat_protected_with_the_tree_is_its_qemu_protected() {
+    let configs = "boards/arm/tiva/lm3s6965-ek/configs";
+    let Some(flat) = common::external::external_file(
+        "NUTTX_TREE",
+        &format!("{configs}/qemu-flat/defconfig"),
+        "a NuttX source tree",
+    ) else {
+        return;
+    };
+    let tree = flat.ancestors().nth(7).unwrap().to_owned();
+    let protected = tree.join(configs).join("qemu-protected/defconfig");
+    let dir = Dir::new();
+    let (status, out, err) = config(&[
+        "protect",
+        arg(&flat),
+        "--tree",
+        arg(&tree),
+        "-o",
+        &dir.arg("p"),
+    ]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(
+        out.contains("+ CONFIG_NUTTX_USERSPACE=0x00020000: "),
+        "{out}"
+    );
+    let json = diff_json(&dir.path("p"), &protected);
+    assert_eq!(json["equal"], false);
+    let in_protected = names(&json["only_in_b"]);
+    assert!(in_protected.contains(&"CONFIG_TLS_LOG2_MAXSTACK"), "{json}");
+    let without_tls: Vec<&str> = in_protected
+        .into_iter()
+        .filter(|name| *name != "CONFIG_TLS_LOG2_MAXSTACK")
+        .collect();
+    let mut rest = json.clone();
+    rest["only_in_b"] = serde_json::json!(
+        without_tls
+            .iter()
+            .map(|name| serde_json::json!({ "name": name }))
+            .collect::<Vec<_>>()
+    );
+    assert_no_protection_options(&rest);
+}
