@@ -347,6 +347,24 @@ fn protect_checks_the_tree_the_mpu_and_the_stacks() {
         out.contains("warning: the high-priority work queue is a kernel thread"),
         "{out}"
     );
+    // Values no Kconfig would write are errors, not overflows.
+    let wild = dir.write(
+        "wild",
+        "CONFIG_ARCH=\"arm\"\nCONFIG_ARCH_BOARD=\"b\"\nCONFIG_ARCH_CHIP=\"c\"\n\
+         CONFIG_TLS_LOG2_MAXSTACK=64\nCONFIG_MM_REGIONS=0xffffffffffffffff\n",
+    );
+    let (status, _, out) = config(&["protect", arg(&wild), "--userspace", "0", "-o", "-"]);
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("error: CONFIG_TLS_LOG2_MAXSTACK=64 is outside Kconfig's range 11 to 24"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "error: CONFIG_ARM_MPU_NREGIONS is 8, and NuttX programs 18446744073709551615"
+        ),
+        "{out}"
+    );
 }
 
 // NuttX's own defconfigs.

@@ -34,6 +34,9 @@ use super::memory_ld::{MemoryLd, MemoryLdError, Role};
 pub const DEFAULT_KERNEL_HEAP: u64 = 8192;
 /// NuttX's default `CONFIG_TLS_LOG2_MAXSTACK` (`libs/libc/tls/Kconfig`).
 const DEFAULT_TLS_LOG2_MAXSTACK: u64 = 13;
+/// The range Kconfig allows `CONFIG_TLS_LOG2_MAXSTACK`
+/// (`libs/libc/tls/Kconfig`).
+const TLS_LOG2_RANGE: std::ops::RangeInclusive<u64> = 11..=24;
 /// NuttX's default `CONFIG_DEFAULT_TASK_STACKSIZE` (`sched/Kconfig`), the
 /// default of `INIT_STACKSIZE` and the work queues' stacks, bytes.
 const DEFAULT_STACKSIZE: u64 = 2048;
@@ -465,7 +468,7 @@ fn check_mpu_regions(
         .number("CONFIG_ARM_MPU_NREGIONS")
         .unwrap_or(default_regions);
     let extra = e.number("CONFIG_MM_REGIONS").unwrap_or(1).saturating_sub(1);
-    let needed = USER_REGIONS + extra;
+    let needed = USER_REGIONS.saturating_add(extra);
     if configured < needed {
         findings.push(Finding {
             severity: Severity::Error,
@@ -505,9 +508,19 @@ fn check_tls(e: &Editor, findings: &mut Vec<Finding>) {
     let log2 = e
         .number("CONFIG_TLS_LOG2_MAXSTACK")
         .unwrap_or(DEFAULT_TLS_LOG2_MAXSTACK);
-    let Some(align) = 1u64.checked_shl(u32::try_from(log2).unwrap_or(u32::MAX)) else {
+    if !TLS_LOG2_RANGE.contains(&log2) {
+        findings.push(Finding {
+            severity: Severity::Error,
+            message: format!(
+                "CONFIG_TLS_LOG2_MAXSTACK={log2} is outside Kconfig's range {} to {} \
+                 (libs/libc/tls/Kconfig)",
+                TLS_LOG2_RANGE.start(),
+                TLS_LOG2_RANGE.end()
+            ),
+        });
         return;
-    };
+    }
+    let align = 1u64 << log2;
     let source = if e.number("CONFIG_TLS_LOG2_MAXSTACK").is_some() {
         format!("CONFIG_TLS_LOG2_MAXSTACK={log2}")
     } else {
@@ -524,9 +537,16 @@ fn check_tls(e: &Editor, findings: &mut Vec<Finding>) {
                 severity: Severity::Error,
                 message: format!(
                     "{name}={size} is more than the {align} bytes {source} allows a stack \
-                     (up_create_stack asserts it, or cuts the stack); raise \
-                     CONFIG_TLS_LOG2_MAXSTACK to {}",
-                    64 - (size - 1).leading_zeros()
+                     (up_create_stack asserts it, or cuts the stack); {}",
+                    match u64::from(64 - (size - 1).leading_zeros()) {
+                        log2 if TLS_LOG2_RANGE.contains(&log2) => {
+                            format!("raise CONFIG_TLS_LOG2_MAXSTACK to {log2}")
+                        }
+                        _ => format!(
+                            "make it smaller: Kconfig allows at most 2^{}",
+                            TLS_LOG2_RANGE.end()
+                        ),
+                    }
                 ),
             });
         }
@@ -537,7 +557,7 @@ fn check_tls(e: &Editor, findings: &mut Vec<Finding>) {
     let init = e
         .number("CONFIG_INIT_STACKSIZE")
         .unwrap_or(DEFAULT_STACKSIZE);
-    let needed = init + 2 * align;
+    let needed = init.saturating_add(2 * align);
     if let Some(ram) = e.number("CONFIG_RAM_SIZE") {
         let room = ram.saturating_sub(kernel_heap);
         let heap = if room == 0 {
@@ -587,7 +607,7 @@ fn check_tls(e: &Editor, findings: &mut Vec<Finding>) {
             continue;
         }
         let size = e.number(stack).unwrap_or(DEFAULT_STACKSIZE);
-        let needed = size + 2 * align;
+        let needed = size.saturating_add(2 * align);
         if needed > kernel_heap {
             findings.push(Finding {
                 severity: Severity::Warning,
