@@ -26,24 +26,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::config_checks::{DEFAULT_KERNEL_HEAP, Finding, Severity, check_mpu_regions, check_tls};
 use super::defconfig::{Defconfig, line_of};
 use super::kconfig::{KconfigError, Value};
 use super::memory_ld::{MemoryLd, MemoryLdError, Role};
-
-/// NuttX's default `CONFIG_MM_KERNEL_HEAPSIZE` (`mm/Kconfig`), bytes.
-pub const DEFAULT_KERNEL_HEAP: u64 = 8192;
-/// NuttX's default `CONFIG_TLS_LOG2_MAXSTACK` (`libs/libc/tls/Kconfig`).
-const DEFAULT_TLS_LOG2_MAXSTACK: u64 = 13;
-/// The range Kconfig allows `CONFIG_TLS_LOG2_MAXSTACK`
-/// (`libs/libc/tls/Kconfig`).
-const TLS_LOG2_RANGE: std::ops::RangeInclusive<u64> = 11..=24;
-/// NuttX's default `CONFIG_DEFAULT_TASK_STACKSIZE` (`sched/Kconfig`), the
-/// default of `INIT_STACKSIZE` and the work queues' stacks, bytes.
-const DEFAULT_STACKSIZE: u64 = 2048;
-/// The MPU regions NuttX's ARMv7-M protected build programs for the user
-/// (text, .data/.bss, heap; `tiva_mpuinitialize`, `up_allocate_heap`), plus
-/// one per extra heap region (`arm_addregion`).
-const USER_REGIONS: u64 = 3;
 
 /// One option changed, added or removed, and why.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -54,22 +40,6 @@ pub struct Change {
     /// The line after (absent: removed).
     pub after: Option<String>,
     pub why: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The converted configuration would not build or boot: not written.
-    Error,
-    /// Worth a look; the configuration is written.
-    Warning,
-}
-
-/// A check of the converted configuration that found something.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    pub message: String,
 }
 
 /// The converted defconfig, what changed and what the checks found.
@@ -182,17 +152,6 @@ impl Editor {
             self.set(new, value, &why);
         }
     }
-
-    fn number(&self, name: &str) -> Option<u64> {
-        match self.defconfig.get(name)? {
-            Value::Number { value, .. } => u64::try_from(value).ok(),
-            _ => None,
-        }
-    }
-
-    fn is_set(&self, name: &str) -> bool {
-        self.defconfig.get(name) == Some(Value::Bool(true))
-    }
 }
 
 fn yes() -> Value {
@@ -258,7 +217,7 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
         defconfig,
         changes: Vec::new(),
     };
-    let default_regions = if e.is_set("CONFIG_ARCH_CORTEXM7") {
+    let default_regions = if e.defconfig.is_set("CONFIG_ARCH_CORTEXM7") {
         16
     } else {
         8
@@ -383,7 +342,7 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
         }
         (Some(given), _) => Some(given),
         (None, Some((_, origin))) => Some(*origin),
-        (None, None) => e.number("CONFIG_NUTTX_USERSPACE"),
+        (None, None) => e.defconfig.number("CONFIG_NUTTX_USERSPACE"),
     };
     let userspace = userspace.ok_or_else(|| ConvertError::NoUserspace {
         path: e.defconfig.config.path.clone(),
@@ -430,8 +389,13 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
         ),
         None => {}
     }
-    check_mpu_regions(&e, options.mpu_regions, default_regions, &mut findings);
-    check_tls(&e, &mut findings);
+    check_mpu_regions(
+        &e.defconfig,
+        options.mpu_regions,
+        default_regions,
+        &mut findings,
+    );
+    check_tls(&e.defconfig, &mut findings);
     Ok(Conversion {
         defconfig: e.defconfig,
         changes: e.changes,
@@ -454,172 +418,6 @@ fn user_flash_origin(tree: &Path, defconfig: &Defconfig) -> Result<(PathBuf, u64
         .map(|region| region.origin)
         .ok_or(ConvertError::NoUserFlash { path: path.clone() })?;
     Ok((path, origin))
-}
-
-/// The MPU has regions for what NuttX programs: three user regions and one
-/// per extra heap region.
-fn check_mpu_regions(
-    e: &Editor,
-    chip: Option<u64>,
-    default_regions: u64,
-    findings: &mut Vec<Finding>,
-) {
-    let configured = e
-        .number("CONFIG_ARM_MPU_NREGIONS")
-        .unwrap_or(default_regions);
-    let extra = e.number("CONFIG_MM_REGIONS").unwrap_or(1).saturating_sub(1);
-    let needed = USER_REGIONS.saturating_add(extra);
-    if configured < needed {
-        findings.push(Finding {
-            severity: Severity::Error,
-            message: format!(
-                "CONFIG_ARM_MPU_NREGIONS is {configured}, and NuttX programs {needed} user \
-                 regions (text, .data/.bss, heap{}): mpu_allocregion runs out",
-                if extra > 0 {
-                    format!(", {extra} more heap regions for CONFIG_MM_REGIONS")
-                } else {
-                    String::new()
-                }
-            ),
-        });
-    }
-    if chip.is_none() && e.is_set("CONFIG_ARCH_CORTEXM7") && configured == 16 {
-        findings.push(Finding {
-            severity: Severity::Warning,
-            message: "Cortex-M7: NuttX assumes 16 MPU regions, but the chip maker chooses 8 or \
-                      16; give --mpu-regions N from the chip's manual"
-                .to_owned(),
-        });
-    }
-}
-
-/// With `CONFIG_TLS_ALIGNED` (the default in a protected build) every
-/// thread's stack is aligned to 2^`CONFIG_TLS_LOG2_MAXSTACK` bytes and at
-/// most that big: `up_create_stack` (`arch/arm/src/common/
-/// arm_createstack.c`) asserts `stack_size <= TLS_MAXSTACK` and allocates
-/// with `kumm_memalign` (user tasks, from the user heap) or `kmm_memalign`
-/// (kernel threads, from the kernel heap), which asks the heap for the
-/// size plus twice the alignment in one piece (`mm/mm_heap/
-/// mm_memalign.c`).
-fn check_tls(e: &Editor, findings: &mut Vec<Finding>) {
-    if e.defconfig.get("CONFIG_TLS_ALIGNED") == Some(Value::Bool(false)) {
-        return;
-    }
-    let log2 = e
-        .number("CONFIG_TLS_LOG2_MAXSTACK")
-        .unwrap_or(DEFAULT_TLS_LOG2_MAXSTACK);
-    if !TLS_LOG2_RANGE.contains(&log2) {
-        findings.push(Finding {
-            severity: Severity::Error,
-            message: format!(
-                "CONFIG_TLS_LOG2_MAXSTACK={log2} is outside Kconfig's range {} to {} \
-                 (libs/libc/tls/Kconfig)",
-                TLS_LOG2_RANGE.start(),
-                TLS_LOG2_RANGE.end()
-            ),
-        });
-        return;
-    }
-    let align = 1u64 << log2;
-    let source = if e.number("CONFIG_TLS_LOG2_MAXSTACK").is_some() {
-        format!("CONFIG_TLS_LOG2_MAXSTACK={log2}")
-    } else {
-        format!("CONFIG_TLS_LOG2_MAXSTACK's default {log2}")
-    };
-    let stacks = e.defconfig.config.entries.keys().filter(|name| {
-        name.ends_with("STACKSIZE")
-            && *name != "CONFIG_IDLETHREAD_STACKSIZE"
-            && e.defconfig.get(name).is_some()
-    });
-    for name in stacks {
-        if let Some(size) = e.number(name).filter(|size| *size > align) {
-            findings.push(Finding {
-                severity: Severity::Error,
-                message: format!(
-                    "{name}={size} is more than the {align} bytes {source} allows a stack \
-                     (up_create_stack asserts it, or cuts the stack); {}",
-                    match u64::from(64 - (size - 1).leading_zeros()) {
-                        log2 if TLS_LOG2_RANGE.contains(&log2) => {
-                            format!("raise CONFIG_TLS_LOG2_MAXSTACK to {log2}")
-                        }
-                        _ => format!(
-                            "make it smaller: Kconfig allows at most 2^{}",
-                            TLS_LOG2_RANGE.end()
-                        ),
-                    }
-                ),
-            });
-        }
-    }
-    let kernel_heap = e
-        .number("CONFIG_MM_KERNEL_HEAPSIZE")
-        .unwrap_or(DEFAULT_KERNEL_HEAP);
-    let init = e
-        .number("CONFIG_INIT_STACKSIZE")
-        .unwrap_or(DEFAULT_STACKSIZE);
-    let needed = init.saturating_add(2 * align);
-    if let Some(ram) = e.number("CONFIG_RAM_SIZE") {
-        let room = ram.saturating_sub(kernel_heap);
-        let heap = if room == 0 {
-            0
-        } else {
-            1 << (63 - room.leading_zeros())
-        };
-        let fix = "CONFIG_TLS_LOG2_MAXSTACK=11 (2 KiB) makes it 6144 bytes; NuttX's \
-                   lm3s6965-ek:qemu-protected needed that (commit 1128f6bd6c5)";
-        if needed > heap {
-            findings.push(Finding {
-                severity: Severity::Error,
-                message: format!(
-                    "the init task's stack takes {needed} bytes of the user heap in one piece \
-                     ({init} + 2 x {align}, {source}), and the user heap is at most {heap} bytes \
-                     (CONFIG_RAM_SIZE {ram} less the kernel heap, rounded down to a power of two): \
-                     the init task cannot start (nx_bringup asserts); {fix}"
-                ),
-            });
-        } else if needed > heap / 2 {
-            findings.push(Finding {
-                severity: Severity::Warning,
-                message: format!(
-                    "the init task's stack takes {needed} bytes of the user heap in one piece \
-                     ({init} + 2 x {align}, {source}); the user heap is at most {heap} bytes, and \
-                     {} once what lies below it (the kernel's and the user's .data/.bss, the kernel \
-                     heap) takes more than {} bytes of RAM: then the init task cannot start (nx_bringup asserts); {fix}",
-                    heap / 2,
-                    ram - heap
-                ),
-            });
-        }
-    }
-    for (thread, option, stack) in [
-        (
-            "high-priority",
-            "CONFIG_SCHED_HPWORK",
-            "CONFIG_SCHED_HPWORKSTACKSIZE",
-        ),
-        (
-            "low-priority",
-            "CONFIG_SCHED_LPWORK",
-            "CONFIG_SCHED_LPWORKSTACKSIZE",
-        ),
-    ] {
-        if !e.is_set(option) {
-            continue;
-        }
-        let size = e.number(stack).unwrap_or(DEFAULT_STACKSIZE);
-        let needed = size.saturating_add(2 * align);
-        if needed > kernel_heap {
-            findings.push(Finding {
-                severity: Severity::Warning,
-                message: format!(
-                    "the {thread} work queue is a kernel thread, whose stack takes {needed} bytes \
-                     of the kernel heap in one piece ({size} + 2 x {align}, {source}); \
-                     CONFIG_MM_KERNEL_HEAPSIZE is {kernel_heap}, and NuttX adds only what the \
-                     user heap's power-of-two rounding leaves"
-                ),
-            });
-        }
-    }
 }
 
 /// The options a protected build adds, in current and older names; `flat`
@@ -700,8 +498,8 @@ pub fn flat(defconfig: Defconfig, keep_mpu: bool) -> Result<Conversion, ConvertE
     // a flat kernel heap) says so with a line that means the same in a
     // flat build only when it turns the option on.
     let keep = |e: &Editor, name: &str| match name {
-        "CONFIG_MM_KERNEL_HEAPSIZE" => e.is_set("CONFIG_MM_KERNEL_HEAP"),
-        "CONFIG_TLS_LOG2_MAXSTACK" => e.is_set("CONFIG_TLS_ALIGNED"),
+        "CONFIG_MM_KERNEL_HEAPSIZE" => e.defconfig.is_set("CONFIG_MM_KERNEL_HEAP"),
+        "CONFIG_TLS_LOG2_MAXSTACK" => e.defconfig.is_set("CONFIG_TLS_ALIGNED"),
         _ => false,
     };
     for name in PROTECTION {

@@ -83,6 +83,20 @@ impl Defconfig {
         parsed.entries.get(name).map(|entry| entry.value.clone())
     }
 
+    /// Int or hex option `name` now, if set to a number from 0 to
+    /// `u64::MAX`.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        match self.get(name)? {
+            Value::Number { value, .. } => u64::try_from(value).ok(),
+            _ => None,
+        }
+    }
+
+    /// Whether bool option `name` is `y` now.
+    pub fn is_set(&self, name: &str) -> bool {
+        self.get(name) == Some(Value::Bool(true))
+    }
+
     /// The line of option `name` now, as it will be written.
     pub fn line(&self, name: &str) -> Option<&str> {
         self.options.get(name).map(|o| o.text.as_str())

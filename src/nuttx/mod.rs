@@ -6,6 +6,7 @@
 
 pub mod arm_mpu;
 pub mod check;
+pub mod config_checks;
 pub mod config_convert;
 pub mod config_diff;
 pub mod defconfig;

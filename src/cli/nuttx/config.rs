@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use crate::number;
-use crate::nuttx::config_convert::{self, Conversion, ProtectOptions, Severity};
+use crate::nuttx::config_checks::Severity;
+use crate::nuttx::config_convert::{self, Conversion, ProtectOptions};
 use crate::nuttx::config_diff::{self, ConfigDiff, Unset};
 use crate::nuttx::defconfig::Defconfig;
 use crate::nuttx::kconfig::Kconfig;
