@@ -14,6 +14,8 @@ use crate::nuttx::plan::{self, Change, Plan};
 use crate::nuttx::plan_files;
 use crate::nuttx::tree::Tree;
 
+mod config;
+
 #[derive(Debug, Subcommand)]
 pub enum NuttxCommand {
     /// Model the heaps and MPU regions a built protected NuttX tree sets up
@@ -62,6 +64,10 @@ Exit status: 0 when the plan grants exactly the user's own memory (with
 written) or, with --check, when the tree differs from the plan, 2 when
 the tree cannot be read or modelled (e.g. not built: run make).")]
     Layout(LayoutArgs),
+    /// Compare NuttX configurations, and convert a defconfig between a
+    /// flat and a protected build.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 impl NuttxCommand {
@@ -69,6 +75,7 @@ impl NuttxCommand {
         match self {
             NuttxCommand::Check(args) => args.run(),
             NuttxCommand::Layout(args) => args.run(),
+            NuttxCommand::Config(command) => command.run(),
         }
     }
 }

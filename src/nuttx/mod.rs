@@ -6,6 +6,10 @@
 
 pub mod arm_mpu;
 pub mod check;
+pub mod config_checks;
+pub mod config_convert;
+pub mod config_diff;
+pub mod defconfig;
 pub mod heap;
 pub mod kconfig;
 pub mod memory_ld;
