@@ -370,8 +370,33 @@ fn command(options: &RunOptions) -> Command {
         ))
         .arg("-device")
         .arg(loader(&options.image, options.base));
+    die_with_parent(&mut qemu);
     qemu
 }
+
+/// QEMU is killed when mcu-build dies, however it dies: a NuttX image never
+/// exits QEMU, so a `run` killed by `timeout` or a CI runner's SIGTERM
+/// would otherwise leave it running forever. (Linux's
+/// `PR_SET_PDEATHSIG`, prctl(2); the signal comes when the spawning thread
+/// ends, and `run` spawns from the thread that waits for QEMU.)
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: prctl is async-signal-safe and touches no memory of the
+    // parent; it runs in the child between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut Command) {}
 
 /// The generic loader's option: HEX and ELF carry their addresses, a raw
 /// binary is loaded at `base` (`force-raw`, so that its content is never

@@ -519,6 +519,51 @@ fn a_failing_make_stops_protect_and_removes_the_last_image() {
     }
 }
 
+/// A make that rewrites `.config`, a board of another core, and a kernel
+/// that is not Arm code: each stops protect with what is wrong.
+#[test]
+fn a_tree_that_is_not_what_protect_planned_for_is_refused() {
+    let Some(project) = Project::new(
+        "[nuttx]\ntree = \"nuttx\"\nmake = \"make && sed -i s/HEAPSIZE=8192/HEAPSIZE=4096/ .config\"\n",
+    ) else {
+        return;
+    };
+    project.align_user_bss();
+    let error = project.protect_fails();
+    assert!(
+        error.contains("changed ")
+            && error.contains(".config or ")
+            && error.contains("while it ran"),
+        "{error}"
+    );
+
+    std::fs::write(
+        project.path("mcu-build.toml"),
+        "board = \"qemu-mps2-an386\"\n[nuttx]\ntree = \"nuttx\"\n",
+    )
+    .unwrap();
+    let error = project.protect_fails();
+    assert!(
+        error.contains(
+            "CONFIG_ARCH_CORTEXM3 builds for a cortex-m3, but board qemu-mps2-an386 is a \
+             cortex-m4: name the board the tree is configured for"
+        ),
+        "{error}"
+    );
+
+    std::fs::write(
+        project.path("mcu-build.toml"),
+        "[nuttx]\ntree = \"nuttx\"\nmake = \"make && printf '\\\\076' | dd of=nuttx bs=1 seek=18 \
+         conv=notrunc 2>/dev/null\"\n",
+    )
+    .unwrap();
+    let error = project.protect_fails();
+    assert!(
+        error.contains("not for 32-bit Arm (e_machine EM_ARM)"),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_missing_tree_or_config_is_named() {
     let Some(project) = Project::new("[nuttx]\ntree = \"nowhere\"\n") else {
@@ -526,7 +571,7 @@ fn a_missing_tree_or_config_is_named() {
     };
     let error = project.protect_fails();
     assert!(
-        error.contains("nowhere is not a configured NuttX tree: it has no .config"),
+        error.contains("nowhere: no such directory: expected a configured NuttX tree"),
         "{error}"
     );
     std::fs::write(

@@ -413,6 +413,46 @@ fn a_nuttx_assertion_fails_a_run_that_expects_by_default() {
     );
 }
 
+/// QEMU dies with mcu-build: a run killed by SIGTERM (a CI runner's
+/// timeout) leaves no QEMU behind, though the firmware never exits.
+#[test]
+fn a_killed_run_takes_qemu_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = console_program(dir.path(), "nsh> ");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .args(["run", elf.to_str().unwrap(), "--board", "qemu-mps2-an386"])
+        .args(["--expect", "never printed", "--timeout", "60"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // QEMU is mcu-build's child once it runs.
+    let children = format!("/proc/{}/task/{}/children", child.id(), child.id());
+    let mut qemu = None;
+    for _ in 0..100 {
+        let list = std::fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = list.split_whitespace().next() {
+            qemu = Some(pid.to_owned());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let qemu = qemu.expect("QEMU started within 10 s");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap();
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::read_to_string(format!("/proc/{qemu}/cmdline"))
+            .map_or(true, |cmdline| !cmdline.starts_with("qemu-system-arm"))
+    });
+    assert!(gone, "QEMU (pid {qemu}) outlived mcu-build");
+}
+
 #[test]
 fn help_documents_the_console_verdict_and_the_nuttx_fail_patterns() {
     let output = mcu_build(&["run", "--help"]).output().unwrap();

@@ -100,6 +100,12 @@ pub enum InspectError {
     #[error("{}: not an ELF file the inspector can read: {error}", path.display())]
     Sections { path: PathBuf, error: object::Error },
     #[error(
+        "{}: an ELF for {found}, not for 32-bit Arm (e_machine EM_ARM): not firmware for an \
+         Arm Cortex-M",
+        path.display()
+    )]
+    NotArm { path: PathBuf, found: String },
+    #[error(
         "{}: {what} at {} ends past {partition} ({}): the {owner} overflows its partition by \
          {overflow} bytes",
         path.display(), format_range(range), format_range(partition_range)
@@ -194,6 +200,12 @@ pub fn place(
         path: path.to_owned(),
         error,
     })?;
+    if file.architecture() != object::Architecture::Arm {
+        return Err(InspectError::NotArm {
+            path: path.to_owned(),
+            found: format!("{:?}", file.architecture()),
+        });
+    }
     let place = Placer {
         path,
         owner,
@@ -206,7 +218,7 @@ pub fn place(
             continue;
         }
         let name = section.name().unwrap_or("?").to_owned();
-        let range = section.address()..section.address() + section.size();
+        let range = section.address()..section.address().saturating_add(section.size());
         let space = place.find_in(&format!("section {name}"), &range, false)?;
         sections.push(SectionExtent {
             name,

@@ -89,6 +89,19 @@ pub enum NuttxError {
     NoBoard { path: PathBuf, action: &'static str },
     #[error(transparent)]
     Check(#[from] CheckError),
+    #[error("{}: {what}: name the board the tree is configured for", config.display())]
+    OtherBoard { config: PathBuf, what: String },
+    #[error(
+        "`{command}` changed {} or {} while it ran, so the plan mcu-build read before it no \
+         longer describes the build; run `mcu-build protect` again (a make that reconfigures \
+         the tree, e.g. olddefconfig, should run before protect)",
+        config.display(), memory.display()
+    )]
+    ChangedByMake {
+        command: String,
+        config: PathBuf,
+        memory: PathBuf,
+    },
     #[error(
         "NuttX's run-time MPU setup does not confine user code to its own memory:\n  {}\n\
          `mcu-build nuttx check --tree {}` shows the heaps and regions behind it. Change the \
@@ -250,6 +263,40 @@ impl NuttxProject {
 
 /// Every non-empty region of the tree lies inside one memory of `board`.
 fn check_inside(tree: &Tree, board: &Board) -> Result<(), NuttxError> {
+    let config = &tree.config;
+    let cores = ["m0", "m3", "m4", "m7", "m23", "m33", "m55", "m85"];
+    if let Some(core) = cores
+        .iter()
+        .find(|core| config.is_set(&format!("CONFIG_ARCH_CORTEX{}", core.to_uppercase())))
+    {
+        let cpu = format!("cortex-{core}");
+        if board.cpu != cpu {
+            return Err(NuttxError::OtherBoard {
+                config: config.path.clone(),
+                what: format!(
+                    "CONFIG_ARCH_CORTEX{} builds for a {cpu}, but board {} is a {}",
+                    core.to_uppercase(),
+                    board.name,
+                    board.cpu
+                ),
+            });
+        }
+    }
+    if let (Some(regions), Some(mpu)) = (
+        config
+            .number("CONFIG_ARM_MPU_NREGIONS")
+            .map_err(|e| NuttxError::Tree(e.into()))?,
+        &board.mpu,
+    ) && regions > u64::from(mpu.regions)
+    {
+        return Err(NuttxError::OtherBoard {
+            config: config.path.clone(),
+            what: format!(
+                "CONFIG_ARM_MPU_NREGIONS={regions}, but board {}'s MPU has {} regions",
+                board.name, mpu.regions
+            ),
+        });
+    }
     for region in tree.memory.regions.iter().filter(|r| r.length > 0) {
         let inside = board
             .memories
@@ -401,6 +448,18 @@ fn make(project: &NuttxProject, reporter: &mut dyn Reporter) -> Result<((), Stri
     let step = Step::Make;
     let error = |error| ProtectError::Pass { step, error };
     pass::run(&pass, &context, &mut |line| reporter.output(step, line)).map_err(error)?;
+    // The plan and the check read the tree before make: a make that
+    // changes .config or memory.ld would leave them describing another
+    // build than the one they inspect.
+    let after = Tree::open(&tree.root).map_err(NuttxError::from)?;
+    if after.config.entries != tree.config.entries || after.memory.regions != tree.memory.regions {
+        return Err(NuttxError::ChangedByMake {
+            command,
+            config: tree.config.path.clone(),
+            memory: tree.memory.path.clone(),
+        }
+        .into());
+    }
     let user = tree.user_elf();
     if !user.is_file() {
         return Err(error(PassError::NoArtifact {

@@ -27,7 +27,7 @@ pub struct BoardChoice {
     /// default: mcu-build.toml in the current directory, when there is one.
     /// `--board` or `--board-file` replaces its board, not its sizes.
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
 }
 
 /// The board chosen and the partitions to plan on it.

@@ -166,6 +166,26 @@ fn refuse_nuttx_tree(config: Option<&std::path::Path>) -> anyhow::Result<()> {
     }
 }
 
+/// Refuses a `[nuttx]` project (the configuration `config`, else the one
+/// `mcu-build.toml` found here) for the same reason as
+/// [`refuse_nuttx_tree`]: its MPU regions are NuttX's.
+fn refuse_nuttx_project(config: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(path) = crate::build::config::find(config) else {
+        return Ok(());
+    };
+    match crate::build::config::load_any(&path) {
+        Ok(crate::build::config::ProjectConfig::Nuttx(project)) => Err(super::UsageError(format!(
+            "{}: a NuttX project ([nuttx]); NuttX programs its own MPU regions at boot, never \
+             mcu-build's table, so `mpu check` would prove nothing about it: run `mcu-build \
+             nuttx check --tree {}`",
+            path.display(),
+            project.root.join(&project.tree).display()
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -192,6 +212,7 @@ struct CheckResult {
 
 impl CheckArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
+        refuse_nuttx_project(self.board.config.as_deref())?;
         let chosen = self.board.load()?;
         refuse_nuttx_tree(chosen.config.as_deref())?;
         eprintln!("{}", chosen.provenance);
