@@ -280,7 +280,8 @@ fn protect_checks_both_blobs_and_the_header_and_merges_with_the_kernels_start() 
 /// The fixture as it is: the 32-byte region NuttX programs for the user
 /// `.data`/`.bss` (16 bytes) reaches the first 16 bytes of the kernel
 /// heap. `protect` refuses by default, naming the range and what lives
-/// there; `over-grant = "accept"` builds it and records the over-grant.
+/// there; `over-grant = "accept"` builds it and records the over-grant,
+/// and `run` names it.
 #[test]
 fn an_over_grant_of_nuttx_mpu_setup_is_refused_unless_accepted() {
     let Some(project) = Project::new("board = \"qemu-lm3s6965evb\"\n[nuttx]\ntree = \"nuttx\"\n")
@@ -318,6 +319,14 @@ fn an_over_grant_of_nuttx_mpu_setup_is_refused_unless_accepted() {
     assert_eq!(
         manifest["verification"]["nuttx-check"]["over_grants"][0]["bytes"],
         16
+    );
+    // run admits the image and names what the project accepted.
+    let output = project.mcu_build(&["run", "--expect", "ostest_main: Exiting with status 0"]);
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("records an over-grant of NuttX's MPU setup that the project accepts"),
+        "{stderr}"
     );
 }
 

@@ -288,6 +288,16 @@ fn admit(target: &Target, force: bool) -> anyhow::Result<()> {
         .into());
     }
     warn_forced(&report);
+    if let Some(record) = &record
+        && !record.accepted().is_empty()
+    {
+        eprintln!(
+            "warning: {} records an over-grant of NuttX's MPU setup that the project accepts \
+             ([nuttx] over-grant = \"accept\"): {}",
+            record.path.display(),
+            record.accepted().join("; ")
+        );
+    }
     Ok(())
 }
 

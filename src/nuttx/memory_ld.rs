@@ -188,6 +188,11 @@ impl Lexer<'_> {
         self.at += rest.len() - rest.trim_start().len();
     }
 
+    /// The error at byte `at` (an operator whose result is out of range).
+    fn error_at(&self, at: usize, key: &str, message: &str) -> Located {
+        self.source.error(at..at, key, message)
+    }
+
     /// The error at the next token.
     fn error(&self, key: &str, message: String) -> Located {
         let rest = &self.code[self.at..];
@@ -333,16 +338,18 @@ impl Lexer<'_> {
     fn sum(&mut self, key: &str, before: &[Region]) -> Result<u64, Located> {
         let mut value = self.product(key, before)?;
         loop {
+            self.skip_space();
+            let operator = self.at;
             if self.eat("+") {
                 let rhs = self.product(key, before)?;
                 value = value
                     .checked_add(rhs)
-                    .ok_or_else(|| self.error(key, "the sum overflows".to_owned()))?;
+                    .ok_or_else(|| self.error_at(operator, key, "the sum overflows"))?;
             } else if self.eat("-") {
                 let rhs = self.product(key, before)?;
                 value = value
                     .checked_sub(rhs)
-                    .ok_or_else(|| self.error(key, "the difference is negative".to_owned()))?;
+                    .ok_or_else(|| self.error_at(operator, key, "the difference is negative"))?;
             } else {
                 return Ok(value);
             }
@@ -352,16 +359,18 @@ impl Lexer<'_> {
     fn product(&mut self, key: &str, before: &[Region]) -> Result<u64, Located> {
         let mut value = self.term(key, before)?;
         loop {
+            self.skip_space();
+            let operator = self.at;
             if self.eat("*") {
                 let rhs = self.term(key, before)?;
                 value = value
                     .checked_mul(rhs)
-                    .ok_or_else(|| self.error(key, "the product overflows".to_owned()))?;
+                    .ok_or_else(|| self.error_at(operator, key, "the product overflows"))?;
             } else if self.eat("/") {
                 let rhs = self.term(key, before)?;
                 value = value
                     .checked_div(rhs)
-                    .ok_or_else(|| self.error(key, "division by zero".to_owned()))?;
+                    .ok_or_else(|| self.error_at(operator, key, "division by zero"))?;
             } else {
                 return Ok(value);
             }
@@ -530,6 +539,10 @@ mod tests {
             (
                 "MEMORY\n{\n  a : ORIGIN = 0xffffff00, LENGTH = 1K\n}\n",
                 "memory.ld:3:3: `a`: ORIGIN 0xffffff00 + LENGTH 0x400 lies past the 32-bit address space",
+            ),
+            (
+                "MEMORY\n{\n  a : ORIGIN = 0, LENGTH = 1K - 2K\n  b : ORIGIN = 0, LENGTH = 1K\n}\n",
+                "memory.ld:3:31: `a.LENGTH`: the difference is negative",
             ),
             (
                 "#include <x.h>\nMEMORY {}\n",

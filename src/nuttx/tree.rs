@@ -54,7 +54,7 @@ pub enum TreeError {
     #[error(transparent)]
     MemoryLd(#[from] MemoryLdError),
     #[error(
-        "{}: no {role} {kind} region (NuttX names them {example}); a protected build's \
+        "{}: no {role} {kind} region (NuttX names them {example}){hint}; a protected build's \
          memory.ld gives each partition a region",
         path.display()
     )]
@@ -63,6 +63,8 @@ pub enum TreeError {
         role: &'static str,
         kind: &'static str,
         example: &'static str,
+        /// Why a region of that name does not count, starting with `: `.
+        hint: String,
     },
     #[error(
         "{}:{line}: CONFIG_NUTTX_USERSPACE={value:#010x} is not the user flash origin: {}:{} \
@@ -203,6 +205,26 @@ impl Tree {
     /// `kflash`, `uflash`, `ksram`, `usram` by NuttX's names, or the first
     /// region of that role and kind.
     pub fn region(&self, role: Role, flash: bool) -> Result<&Region, TreeError> {
+        let example = match (role, flash) {
+            (Role::Kernel, true) => "kflash",
+            (Role::User, true) => "uflash",
+            (Role::Kernel, false) => "ksram",
+            _ => "usram",
+        };
+        let hint = match self.memory.region(example) {
+            Some(r) if r.length == 0 => format!(": {example} at line {} has LENGTH 0", r.line),
+            Some(r) if r.is_flash() != flash => format!(
+                ": {example} at line {} has attributes ({}), which make it {}",
+                r.line,
+                r.attributes,
+                if r.is_flash() {
+                    "flash (no w)"
+                } else {
+                    "RAM (w)"
+                }
+            ),
+            _ => String::new(),
+        };
         self.memory
             .of(role, flash)
             .next()
@@ -215,12 +237,8 @@ impl Tree {
                     Role::Other => "other",
                 },
                 kind: if flash { "flash" } else { "RAM" },
-                example: match (role, flash) {
-                    (Role::Kernel, true) => "kflash",
-                    (Role::User, true) => "uflash",
-                    (Role::Kernel, false) => "ksram",
-                    _ => "usram",
-                },
+                example,
+                hint,
             })
     }
 
@@ -387,5 +405,16 @@ mod tests {
         assert!(tree.memory.path.ends_with("memory.ld.tmp"));
         let error = tree.user_partitions().unwrap_err().to_string();
         assert!(error.ends_with("memory.ld.tmp: no user flash region (NuttX names them uflash); a protected build's memory.ld gives each partition a region"), "{error}");
+        write(
+            dir.path(),
+            "custom/b/scripts/memory.ld.tmp",
+            "MEMORY { kflash (rx) : ORIGIN = 0, LENGTH = 1K\n uflash (rwx) : ORIGIN = 1K, LENGTH = 1K }\n",
+        );
+        let error = Tree::open(dir.path())
+            .unwrap()
+            .user_partitions()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no user flash region (NuttX names them uflash): uflash at line 2 has attributes (rwx), which make it RAM (w);"), "{error}");
     }
 }
