@@ -85,13 +85,15 @@ pub enum HeapError {
     },
     #[error(
         "the kernel heap does not fit: us_bssend {bss_end:#010x} + CONFIG_MM_KERNEL_HEAPSIZE \
-         {kernel_heap_size} = {ubase:#x} is not below the end of the heaps {end:#010x} \
-         ({end_name}); NuttX DEBUGASSERTs `ubase < {end_name}` in up_allocate_heap"
+         {kernel_heap_size} = {} is not below the end of the heaps {end:#010x} \
+         ({end_name}); NuttX DEBUGASSERTs `ubase < {end_name}` in up_allocate_heap",
+        ubase.map_or_else(|| "more than 64 bits hold".to_owned(), |u| format!("{u:#x}"))
     )]
     NoRoom {
         bss_end: u64,
         kernel_heap_size: u64,
-        ubase: u64,
+        /// `us_bssend + CONFIG_MM_KERNEL_HEAPSIZE`, unless it overflows.
+        ubase: Option<u64>,
         end: u64,
         end_name: &'static str,
     },
@@ -196,16 +198,18 @@ impl Family {
             Family::Mps => mps_memory(config, regions)?,
         };
         let bss_end = header.bss().end;
-        let ubase = bss_end.saturating_add(kernel_configured);
-        if ubase >= end {
+        let ubase = bss_end
+            .checked_add(kernel_configured)
+            .filter(|ubase| *ubase < end);
+        let Some(ubase) = ubase else {
             return Err(HeapError::NoRoom {
                 bss_end,
                 kernel_heap_size: kernel_configured,
-                ubase,
+                ubase: bss_end.checked_add(kernel_configured),
                 end,
                 end_name,
             });
-        }
+        };
         let log2 = arm_mpu::log2_region_floor(end - ubase);
         let size = 1u64 << log2;
         let mut warnings = Vec::new();
