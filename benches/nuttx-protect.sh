@@ -48,7 +48,11 @@ find "$work/nuttx" "$work/apps" -type l | while read -r link; do
     "$apps"/*) ln -sfn "$work/apps${target#"$apps"}" "$link" ;;
   esac
 done
-(cd "$work/nuttx" && make -s clean >/dev/null 2>&1 && make -s >/dev/null 2>&1)
+if ! (cd "$work/nuttx" && make -s clean && make -s) >"$work/build.log" 2>&1; then
+  echo "the copy of the tree does not build; the end of its make:" >&2
+  tail -20 "$work/build.log" >&2
+  exit 1
+fi
 
 hyperfine --style none --export-json "$work/clean.json" --runs "$runs" \
   -n protect --prepare "make -s -C $work/nuttx clean >/dev/null 2>&1" "cd $work && $mcu protect >/dev/null 2>&1" \
