@@ -448,23 +448,7 @@ fn the_fixture_built_by_make_takes_its_plan() {
     assert_eq!(plan["user_space_ld"], ". = ALIGN(32);");
     assert_eq!(plan["plan"]["data"]["padding"], 16);
     let heapsize = plan["plan"]["heaps"]["configured"].as_u64().unwrap();
-
-    let edit = |name: &str, old: &str, new: &str| {
-        let path = tree.join(name);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(old), "{name} has no {old:?}");
-        std::fs::write(&path, text.replacen(old, new, 1)).unwrap();
-    };
-    edit(
-        "boards/arm/tiva/qemu-fixture/scripts/user-space.ld",
-        "_ebss = ABSOLUTE(.);",
-        ". = ALIGN(32);\n        _ebss = ABSOLUTE(.);",
-    );
-    edit(
-        ".config",
-        "CONFIG_MM_KERNEL_HEAPSIZE=8192",
-        &format!("CONFIG_MM_KERNEL_HEAPSIZE={heapsize}"),
-    );
+    apply_plan(&tree, &plan);
     make("clean");
     make("all");
     mcu_build(&["check"], &tree).assert().success().stdout(
@@ -480,4 +464,125 @@ fn the_fixture_built_by_make_takes_its_plan() {
         .stdout(predicate::str::contains(
             "check: the tree matches the plan\n",
         ));
+}
+
+/// Does what `nuttx layout` asks of a person after it planned `tree`
+/// (`plan`, its JSON): the fragment's values into `.config`, the `.bss`
+/// alignment into the board's `user-space.ld` before `_ebss`.
+fn apply_plan(tree: &Path, plan: &serde_json::Value) {
+    let config_path = tree.join(".config");
+    let mut config = std::fs::read_to_string(&config_path).unwrap();
+    for line in plan["fragment"].as_str().unwrap().lines() {
+        let Some((key, _)) = line.split_once('=').filter(|_| !line.starts_with('#')) else {
+            continue;
+        };
+        let old = config
+            .lines()
+            .find(|l| l.starts_with(&format!("{key}=")))
+            .map(str::to_owned);
+        match old {
+            Some(old) => config = config.replacen(&old, line, 1),
+            None => config.push_str(&format!("{line}\n")),
+        }
+    }
+    std::fs::write(&config_path, config).unwrap();
+    if let Some(align) = plan["user_space_ld"].as_str() {
+        let board = mcu_build::nuttx::tree::Tree::open(tree).unwrap().board_dir;
+        let script = board.join("scripts/user-space.ld");
+        let text = std::fs::read_to_string(&script).unwrap();
+        assert!(
+            text.contains("_ebss = ABSOLUTE(.);"),
+            "{}",
+            script.display()
+        );
+        let text = text.replacen(
+            "_ebss = ABSOLUTE(.);",
+            &format!("{align}\n        _ebss = ABSOLUTE(.);"),
+            1,
+        );
+        std::fs::write(&script, text).unwrap();
+    }
+}
+
+/// NUTTX_TREE: a copy of a real built tree, planned, written, applied and
+/// rebuilt with its own make: `nuttx check` finds nothing beyond the user's
+/// own memory, `layout --check` no drift, and on a board mcu-build bundles
+/// `protect` proves it and `run` boots it to the entry point's last line.
+#[test]
+fn a_real_tree_built_to_its_plan_checks_clean_and_boots() {
+    let Some(config) = common::external::external_file(
+        "NUTTX_TREE",
+        ".config",
+        "a configured and built protected NuttX tree",
+    ) else {
+        return;
+    };
+    if !common::external::tools_run(&["make", "arm-none-eabi-gcc"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tree = common::nuttx_tree::copy_built_tree(config.parent().unwrap(), dir.path());
+    let plan = json(
+        &mut mcu_build(&["layout", "--write", "--fragment"], &tree)
+            .arg(dir.path().join("layout.defconfig")),
+        0,
+    );
+    assert_eq!(plan["exact"], true, "{plan}");
+    apply_plan(&tree, &plan);
+    let built = std::process::Command::new("make")
+        .arg("-j2")
+        .current_dir(&tree)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    mcu_build(&["check"], &tree)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok: 0 bytes over-granted"));
+    mcu_build(&["layout", "--check"], &tree).assert().success();
+
+    let kconfig = mcu_build::nuttx::kconfig::Kconfig::read(&tree.join(".config")).unwrap();
+    let board = match kconfig.text("CONFIG_ARCH_BOARD") {
+        Some("lm3s6965-ek") => "qemu-lm3s6965evb",
+        Some("mps2-an500") => "qemu-mps2-an500",
+        other => {
+            eprintln!(
+                "skipped the boot of a_real_tree_built_to_its_plan_checks_clean_and_boots: no \
+                 bundled QEMU board for CONFIG_ARCH_BOARD {other:?}"
+            );
+            return;
+        }
+    };
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(
+        project.join("mcu-build.toml"),
+        format!(
+            "board = {board:?}\n[nuttx]\ntree = {:?}\nmake = \"test -f nuttx\"\n",
+            tree.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut protect = Command::cargo_bin("mcu-build").unwrap();
+    protect
+        .arg("protect")
+        .current_dir(&project)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "user code reaches exactly its own memory",
+        ));
+    let expect = match kconfig.text("CONFIG_INIT_ENTRYPOINT") {
+        Some("ostest_main") => "ostest_main: Exiting with status 0",
+        _ => "nsh> ",
+    };
+    let mut run = Command::cargo_bin("mcu-build").unwrap();
+    run.args(["run", "--timeout", "400", "--expect", expect])
+        .current_dir(&project)
+        .assert()
+        .success();
 }

@@ -98,3 +98,42 @@ pub fn write_tree(
         &build_elf(false, false, 1, &[TestSegment::load(0, &[0; 8])]),
     );
 }
+
+/// Copies the configured NuttX tree `tree` and its `../apps` to
+/// `dest/nuttx` and `dest/apps`, and points the copies' absolute symbolic
+/// links (configuring a tree makes them: `Make.defs`, `arch/arm/src/board`,
+/// `include/arch`, `apps/platform/board`) into the copies, so that nothing
+/// built in the copy lands in the original. Returns `dest/nuttx`.
+pub fn copy_built_tree(tree: &Path, dest: &Path) -> std::path::PathBuf {
+    let tree = tree.canonicalize().unwrap();
+    let apps = tree.join("../apps").canonicalize().unwrap();
+    let copies = [(tree, dest.join("nuttx")), (apps, dest.join("apps"))];
+    for (from, to) in &copies {
+        super::run(std::process::Command::new("cp").arg("-a").arg(from).arg(to));
+    }
+    for (_, to) in &copies {
+        repoint_links(to, &copies);
+    }
+    dest.join("nuttx")
+}
+
+/// Below `dir`, every symbolic link into one of `copies`' originals now
+/// points to the same place in its copy.
+fn repoint_links(dir: &Path, copies: &[(std::path::PathBuf, std::path::PathBuf)]) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&path).unwrap();
+            if let Some((inside, copy)) = copies
+                .iter()
+                .find_map(|(from, to)| Some((target.strip_prefix(from).ok()?, to)))
+            {
+                std::fs::remove_file(&path).unwrap();
+                std::os::unix::fs::symlink(copy.join(inside), &path).unwrap();
+            }
+        } else if meta.is_dir() {
+            repoint_links(&path, copies);
+        }
+    }
+}
