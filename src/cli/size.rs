@@ -79,7 +79,10 @@ fn render(report: &Report) -> String {
     let percent = if report.flat.flash == 0 {
         String::new()
     } else {
-        format!(" ({:+.0}%)", report.difference as f64 / report.flat.flash as f64 * 100.0)
+        format!(
+            " ({:+.0}%)",
+            report.difference as f64 / report.flat.flash as f64 * 100.0
+        )
     };
     let _ = writeln!(out, "flash bytes (load span of the ELF files)");
     let _ = writeln!(out, "  flat                 {:>9}", report.flat.flash);
@@ -91,18 +94,38 @@ fn render(report: &Report) -> String {
         report.user.loaded,
         report.protected.flash - report.protected.loaded
     );
-    let _ = writeln!(out, "  difference           {:>+9}{percent}", report.difference);
+    let _ = writeln!(
+        out,
+        "  difference           {:>+9}{percent}",
+        report.difference
+    );
     for (number, cause) in report.causes.iter().enumerate() {
-        let _ = writeln!(out, "{}. {:<55} {:>+9}", number + 1, cause.title, cause.bytes);
+        let _ = writeln!(
+            out,
+            "{}. {:<55} {:>+9}",
+            number + 1,
+            cause.title,
+            cause.bytes
+        );
         for entry in &cause.largest {
-            let _ = writeln!(out, "     {:>7}  {:<6}  {}", entry.size, entry.blob.name(), entry.name);
+            let _ = writeln!(
+                out,
+                "     {:>7}  {:<6}  {}",
+                entry.size,
+                entry.blob.name(),
+                entry.name
+            );
         }
     }
     let _ = writeln!(out, "rest (not explained by 1-5) {:>+34}", report.rest);
     let _ = writeln!(
         out,
         "RAM bytes (allocated writable sections): flat {}, protected {} (kernel {} + user {}), difference {:+}",
-        report.flat.ram, report.protected.ram, report.kernel.ram, report.user.ram, report.ram_difference
+        report.flat.ram,
+        report.protected.ram,
+        report.kernel.ram,
+        report.user.ram,
+        report.ram_difference
     );
     out
 }

@@ -138,7 +138,8 @@ pub fn explain(flat: &Blob, kernel: &Blob, user: &Blob, syscalls: &BTreeSet<Stri
     };
     let flat_names = names(flat);
     let kernel_names = names(kernel);
-    let syscall = |name: &str, blob: &Blob| is_syscall_layer(name, blob.kind == BlobKind::User, syscalls);
+    let syscall =
+        |name: &str, blob: &Blob| is_syscall_layer(name, blob.kind == BlobKind::User, syscalls);
 
     // 1. The system-call layer the flat build lacks: symbols under the
     // rules whose name the flat build does not have (a flat build may keep

@@ -58,7 +58,11 @@ pub fn protected_in(dir: &Path) -> Result<(PathBuf, PathBuf, Option<PathBuf>), I
 
 /// The files of a flat and a protected directory; an explicit `csv` wins
 /// over the protected tree's.
-pub fn from_dirs(flat_dir: &Path, protected_dir: &Path, csv: Option<PathBuf>) -> Result<Files, InputError> {
+pub fn from_dirs(
+    flat_dir: &Path,
+    protected_dir: &Path,
+    csv: Option<PathBuf>,
+) -> Result<Files, InputError> {
     let flat = flat_in(flat_dir)?;
     let (kernel, user, found) = protected_in(protected_dir)?;
     Ok(Files {

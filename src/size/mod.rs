@@ -16,7 +16,7 @@ pub mod names;
 use std::collections::BTreeSet;
 
 pub use blob::{Blob, BlobError, BlobKind};
-pub use causes::{explain, Report};
+pub use causes::{Report, explain};
 pub use inputs::{Files, InputError};
 
 /// Why `mcu-build size` cannot measure.

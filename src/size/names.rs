@@ -77,7 +77,10 @@ fn has_segment(name: &str, segment: &str) -> bool {
 pub fn is_syscall_layer(name: &str, in_user: bool, syscalls: &BTreeSet<String>) -> bool {
     name.starts_with("PROXY_")
         || name.starts_with("STUB_")
-        || matches!(name, "g_stublookup" | "g_funcnargs" | "g_funcnames" | "svc_handler")
+        || matches!(
+            name,
+            "g_stublookup" | "g_funcnargs" | "g_funcnames" | "svc_handler"
+        )
         || (in_user && syscalls.contains(name))
         || ((name.starts_with("_ZN") || name.starts_with("_R"))
             && (has_segment(name, "syscalls") || name.contains("sys_call")))
@@ -137,8 +140,14 @@ mod tests {
             false,
             &csv
         ));
-        assert!(!is_syscall_layer("_ZN4user9scenarios22syscall_kernel_pointer17h53e1f91f97f638e0E", true, &csv));
-        assert!(is_allocator("_ZN18firmware_userspace4heap8FreeList9push_free17he22529e15ac61c9bE"));
+        assert!(!is_syscall_layer(
+            "_ZN4user9scenarios22syscall_kernel_pointer17h53e1f91f97f638e0E",
+            true,
+            &csv
+        ));
+        assert!(is_allocator(
+            "_ZN18firmware_userspace4heap8FreeList9push_free17he22529e15ac61c9bE"
+        ));
         assert!(is_allocator("kmm_malloc"));
         assert!(!is_allocator("freeaddrinfo"));
         assert!(!is_allocator("_ZN4user5heaps3run17he22529e15ac61c9bE"));
