@@ -117,7 +117,11 @@ fn render(report: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(out, "rest (not explained by 1-5) {:>+34}", report.rest);
+    let _ = writeln!(
+        out,
+        "{:<58} {:>+9}",
+        "rest (not explained by 1-5)", report.rest
+    );
     let _ = writeln!(
         out,
         "RAM bytes (allocated writable sections): flat {}, protected {} (kernel {} + user {}), difference {:+}",
