@@ -9,7 +9,8 @@
 //!   `syscall_nparms.c`). The allocator: `mm_*`, `umm_*`, `kmm_*` and the
 //!   C entry points (`malloc`, `free`, ...), NuttX's `mm/`.
 //! - Rust (the bundled firmware, legacy `_ZN` or v0 `_R` mangling): a path
-//!   segment `syscalls` (the kernel's dispatch and `Syscalls` trait, the
+//!   segment `syscalls` (`8syscalls`, or `..syscalls..` inside a legacy
+//!   `<T as path>` segment) (the kernel's dispatch and `Syscalls` trait, the
 //!   user's proxies), `sys_call*` (the `svc` wrappers) and `svc_handler`;
 //!   the allocator: a `heap` path segment, `GlobalAlloc` implementations and
 //!   the `__rust_alloc`/`__rdl_`/`__rg_` shims rustc generates.
@@ -83,7 +84,9 @@ pub fn is_syscall_layer(name: &str, in_user: bool, syscalls: &BTreeSet<String>) 
         )
         || (in_user && syscalls.contains(name))
         || ((name.starts_with("_ZN") || name.starts_with("_R"))
-            && (has_segment(name, "syscalls") || name.contains("sys_call")))
+            && (has_segment(name, "syscalls")
+                || name.contains("..syscalls..")
+                || name.contains("sys_call")))
 }
 
 /// A symbol of a heap allocator.
@@ -109,7 +112,9 @@ pub fn is_allocator(name: &str) -> bool {
         || name.starts_with("__rdl_")
         || name.starts_with("__rg_")
         || ((name.starts_with("_ZN") || name.starts_with("_R"))
-            && (has_segment(name, "heap") || name.contains("GlobalAlloc")))
+            && (has_segment(name, "heap")
+                || name.contains("..heap..")
+                || name.contains("GlobalAlloc")))
 }
 
 #[cfg(test)]
