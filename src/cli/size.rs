@@ -92,7 +92,8 @@ fn render(report: &Report) -> String {
         report.protected.flash,
         report.kernel.loaded,
         report.user.loaded,
-        report.protected.flash - report.protected.loaded
+        // Signed: blobs whose load images overlap have less span than bytes.
+        report.protected.flash as i128 - report.protected.loaded as i128
     );
     let _ = writeln!(
         out,
