@@ -120,11 +120,15 @@ fn symbol(section: &str, name: &str, size: u32) -> String {
     )
 }
 
-/// Links `symbols` (name, size) into an ELF whose code starts at `address`.
+/// Links `symbols` (name, size) into an ELF whose code starts at `address`;
+/// `printf_core` gets an alias, `printf_alias`, which must not count twice.
 fn link(dir: &Path, name: &str, address: u32, symbols: &[(&str, u32)]) -> String {
     let mut source = String::from(".syntax unified\n.thumb\n.global _start\n.text\n_start:\n");
     for (symbol_name, size) in symbols {
         source += &symbol(".text", symbol_name, *size);
+    }
+    if symbols.iter().any(|(n, _)| *n == "printf_core") {
+        source += ".global printf_alias\n.set printf_alias, printf_core\n.size printf_alias, 100\n";
     }
     let (s, o, elf) = (
         dir.join(format!("{name}.s")),

@@ -14,6 +14,9 @@
 //! - *symbols in flash*: symbol-table entries with `st_size > 0` defined in
 //!   an allocated section that has file contents (not `SHT_NOBITS`), minus
 //!   the ARM mapping symbols (`$a`, `$t`, `$d`); their bytes are `st_size`.
+//!   Aliases (several names for the same address and size, as libgcc's
+//!   `__aeabi_dsub`/`__subdf3`) are one symbol, under the name the symbol
+//!   table gives first, so that no byte counts twice.
 
 use std::path::{Path, PathBuf};
 
@@ -117,6 +120,7 @@ pub fn parse(data: &[u8], path: &Path, kind: BlobKind) -> Result<Blob, BlobError
         });
     }
     let mut symbols = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for symbol in file.symbols() {
         let Some(index) = symbol.section_index() else {
             continue;
@@ -131,6 +135,9 @@ pub fn parse(data: &[u8], path: &Path, kind: BlobKind) -> Result<Blob, BlobError
             );
         let name = symbol.name().unwrap_or("");
         if !in_flash || symbol.size() == 0 || name.is_empty() || name.starts_with('$') {
+            continue;
+        }
+        if !seen.insert((index.0, symbol.address(), symbol.size())) {
             continue;
         }
         symbols.push(Symbol {
