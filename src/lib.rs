@@ -18,6 +18,7 @@ pub mod output;
 pub mod pipelined;
 pub mod position;
 pub mod qemu;
+pub mod size;
 pub mod syscall;
 pub mod toml_input;
 

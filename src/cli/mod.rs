@@ -21,6 +21,7 @@ mod probes;
 mod progress;
 mod protect;
 mod run;
+mod size;
 mod syscalls;
 
 /// Build, verify, merge and run protected (MPU-isolated) firmware.
@@ -145,6 +146,21 @@ console showed every --expect; 1 when a --fail (or built-in) pattern
 matched, on a timeout, when the firmware exited first, or when QEMU cannot
 run; 2 on a usage error, such as a pattern that is no regular expression.")]
     Run(run::RunArgs),
+    /// Explain the flash a protected build costs against the flat build:
+    /// system-call layer, kernel-only code, second allocator, shared code,
+    /// padding, and the rest.
+    #[command(after_help = "Examples:
+  # the bundled firmware: both builds, then the table
+  mcu-build protect && mcu-build flat
+  mcu-build size --flat-dir target/mcu-build/qemu-mps2-an386 \\
+      --protected-dir target/mcu-build/qemu-mps2-an386
+  # any three ELF files, as JSON
+  mcu-build size --flat flat.elf --kernel kernel.elf --user user.elf --json
+  # two built NuttX trees (flat and protected, the same application)
+  mcu-build size --flat-dir ~/flat/nuttx --protected-dir ~/kostest/nuttx
+
+Exit status: 0 on success, 2 when the arguments or files are not usable.")]
+    Size(size::SizeArgs),
     /// Check the image of the last `protect`, then program it with probe-rs.
     #[cfg(feature = "flash")]
     #[command(after_help = "Examples:
@@ -205,6 +221,7 @@ impl Cli {
         match self.command {
             Command::Hex(cmd) => cmd.run(),
             Command::Boards(args) => args.run(),
+            Command::Size(args) => args.run(),
             Command::Layout(args) => args.run(),
             Command::Mpu(cmd) => cmd.run(),
             Command::Nuttx(cmd) => cmd.run(),
