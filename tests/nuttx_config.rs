@@ -353,7 +353,7 @@ fn protect_checks_the_tree_the_mpu_and_the_stacks() {
         "CONFIG_ARCH=\"arm\"\nCONFIG_ARCH_BOARD=\"b\"\nCONFIG_ARCH_CHIP=\"c\"\n\
          CONFIG_TLS_LOG2_MAXSTACK=64\nCONFIG_MM_REGIONS=0xffffffffffffffff\n",
     );
-    let (status, _, out) = config(&["protect", arg(&wild), "--userspace", "0", "-o", "-"]);
+    let (status, _, out) = config(&["protect", arg(&wild), "--userspace", "0x20000", "-o", "-"]);
     assert_eq!(status, 1, "{out}");
     assert!(
         out.contains("error: CONFIG_TLS_LOG2_MAXSTACK=64 is outside Kconfig's range 11 to 24"),
@@ -615,4 +615,28 @@ fn lm3s6965_ek_qemu_flat_protected_with_the_tree_is_its_qemu_protected() {
             .collect::<Vec<_>>()
     );
     assert_no_protection_options(&rest);
+}
+
+/// An output that cannot be written is an error before anything is
+/// reported as written, and a user flash origin that is no address is a
+/// usage error.
+#[test]
+fn an_unwritable_output_or_a_bad_origin_is_refused_before_the_report() {
+    let flat = fixture("tiva-fixture-flat.defconfig");
+    let (status, out, err) = config(&[
+        "protect",
+        arg(&flat),
+        "--userspace",
+        "0x20000",
+        "-o",
+        "/nonexistent-dir/p.defconfig",
+    ]);
+    assert_eq!(status, 2, "{out}{err}");
+    assert!(!out.contains("wrote"), "{out}");
+    assert!(err.contains("/nonexistent-dir"), "{err}");
+    for origin in ["0", "0x20001", "0x100000000"] {
+        let (status, _, err) = config(&["protect", arg(&flat), "--userspace", origin, "-o", "-"]);
+        assert_eq!(status, 2, "{origin}: {err}");
+        assert!(err.contains("is not a user flash origin"), "{err}");
+    }
 }

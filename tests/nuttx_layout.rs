@@ -260,6 +260,42 @@ fn write_puts_the_planned_regions_into_memory_ld() {
 /// uflash at 0x00022000: the text's 128 KiB block starts at 0x00020000 and
 /// grants 8 KiB of kflash; at 0x00024000 it stays inside, so
 /// CONFIG_NUTTX_USERSPACE and the board's userspace check move.
+/// `--fragment` never replaces a file of the tree, and a fragment that
+/// cannot be written leaves memory.ld as it was.
+#[test]
+fn write_destroys_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "tiva", MEMORY, &KOSTEST);
+    let config_before = std::fs::read(dir.path().join(".config")).unwrap();
+    let memory_before = std::fs::read(memory_ld(dir.path())).unwrap();
+    for target in [".config", "nuttx_user.elf"] {
+        mcu_build(&["layout", "--write", "--fragment"], dir.path())
+            .arg(dir.path().join(target))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("a file of the tree"));
+    }
+    mcu_build(&["layout", "--write", "--fragment"], dir.path())
+        .arg(dir.path().join("no-such-dir/layout.defconfig"))
+        .assert()
+        .failure();
+    assert_eq!(
+        std::fs::read(dir.path().join(".config")).unwrap(),
+        config_before
+    );
+    assert_eq!(std::fs::read(memory_ld(dir.path())).unwrap(), memory_before);
+    // A new file inside the tree is fine.
+    mcu_build(&["layout", "--write", "--fragment"], dir.path())
+        .arg(dir.path().join("layout.defconfig"))
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(dir.path().join("layout.defconfig"))
+            .unwrap()
+            .contains("CONFIG_MM_KERNEL_HEAPSIZE=")
+    );
+}
+
 #[test]
 fn uflash_moves_to_keep_the_text_region_inside() {
     let dir = tempfile::tempdir().unwrap();
@@ -522,11 +558,9 @@ fn a_real_tree_built_to_its_plan_checks_clean_and_boots() {
     }
     let dir = tempfile::tempdir().unwrap();
     let tree = common::nuttx_tree::copy_built_tree(config.parent().unwrap(), dir.path());
-    let plan = json(
-        &mut mcu_build(&["layout", "--write", "--fragment"], &tree)
-            .arg(dir.path().join("layout.defconfig")),
-        0,
-    );
+    let mut layout = mcu_build(&["layout", "--write", "--fragment"], &tree);
+    layout.arg(dir.path().join("layout.defconfig"));
+    let plan = json(&mut layout, 0);
     assert_eq!(plan["exact"], true, "{plan}");
     apply_plan(&tree, &plan);
     let built = std::process::Command::new("make")

@@ -394,6 +394,27 @@ pub struct LayoutArgs {
     json: bool,
 }
 
+/// The fragment must not replace a file of the tree (`.config`,
+/// `memory.ld`, a blob...): it is a few lines to merge, not a file's
+/// content. A new file inside the tree, or any file outside it, will do.
+fn refuse_tree_file(path: &std::path::Path, root: &std::path::Path) -> anyhow::Result<()> {
+    let resolved = match path.canonicalize() {
+        Ok(resolved) => resolved,
+        Err(_) => return Ok(()), // a new file
+    };
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+    if resolved.starts_with(&root) {
+        return Err(super::UsageError(format!(
+            "--fragment {}: that is {}, a file of the tree; the fragment is a few lines to \
+             merge into the defconfig, so write it to a new file or outside the tree",
+            path.display(),
+            resolved.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     crate::number::parse_u64(text).map_err(|e| e.to_string())
 }
@@ -469,13 +490,25 @@ impl LayoutArgs {
                 memory_path.display()
             ));
         } else {
-            if self.write && !crate::output::holds(&memory_path, memory_ld.as_bytes())? {
-                crate::output::write_atomically(&memory_path, memory_ld.as_bytes())?;
-                written.push(memory_path.clone());
-            }
+            // Both files are staged before either is committed: a fragment
+            // that cannot be written leaves memory.ld as it was.
+            let mut staged = Vec::new();
             if let Some(path) = &self.fragment {
-                crate::output::write_atomically(path, fragment.as_bytes())?;
-                written.push(path.clone());
+                refuse_tree_file(path, &tree.root)?;
+                staged.push((
+                    crate::output::stage(path, fragment.as_bytes())?,
+                    path.clone(),
+                ));
+            }
+            if self.write && !crate::output::holds(&memory_path, memory_ld.as_bytes())? {
+                staged.push((
+                    crate::output::stage(&memory_path, memory_ld.as_bytes())?,
+                    memory_path.clone(),
+                ));
+            }
+            for (file, path) in staged {
+                file.commit()?;
+                written.push(path);
             }
         }
         let ok = exact && refusal.is_none() && (!self.check || drift.is_empty());

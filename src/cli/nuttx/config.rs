@@ -216,7 +216,7 @@ pub struct ProtectArgs {
     io: ConvertIo,
     /// CONFIG_NUTTX_USERSPACE: the user flash origin, where the user blob
     /// and its struct userspace_s are linked.
-    #[arg(long, value_name = "ADDR", value_parser = parse_number)]
+    #[arg(long, value_name = "ADDR", value_parser = parse_userspace)]
     userspace: Option<u64>,
     /// CONFIG_MM_KERNEL_HEAPSIZE in bytes (NuttX's default: 8192).
     #[arg(long, value_name = "SIZE", value_parser = parse_number)]
@@ -241,6 +241,20 @@ pub struct FlatArgs {
     keep_mpu: bool,
 }
 
+/// A user flash origin: a word-aligned address of the 32-bit space, not 0
+/// (where the kernel's vector table is). include/nuttx/userspace.h warns
+/// about an address that is not 4-byte aligned.
+fn parse_userspace(text: &str) -> Result<u64, String> {
+    let address = parse_number(text)?;
+    if address == 0 || address > u64::from(u32::MAX) || address % 4 != 0 {
+        return Err(format!(
+            "{address:#x} is not a user flash origin: expected a word-aligned (multiple of 4) \
+             address above 0 and below 4 GiB"
+        ));
+    }
+    Ok(address)
+}
+
 fn parse_number(text: &str) -> Result<u64, String> {
     number::parse_u64(text).map_err(|e| e.to_string())
 }
@@ -259,6 +273,19 @@ fn convert(
         Err(error) => {
             eprintln!("error: {error}");
             return Ok(ExitCode::from(2));
+        }
+    };
+    // Staged before the report, so that the report never says "wrote" of
+    // a file that could not be written.
+    let staged = if conversion.has_errors() || output::is_stdout(&io.output) {
+        None
+    } else {
+        match output::stage(&io.output, conversion.defconfig.render().as_bytes()) {
+            Ok(staged) => Some(staged),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(2));
+            }
         }
     };
     let report = if io.json {
@@ -280,9 +307,11 @@ fn convert(
     if conversion.has_errors() {
         return Ok(ExitCode::FAILURE);
     }
-    if let Err(error) =
-        output::write_atomically(&io.output, conversion.defconfig.render().as_bytes())
-    {
+    let written = match staged {
+        Some(staged) => staged.commit(),
+        None => output::write_atomically(&io.output, conversion.defconfig.render().as_bytes()),
+    };
+    if let Err(error) = written {
         eprintln!("error: {error}");
         return Ok(ExitCode::from(2));
     }
