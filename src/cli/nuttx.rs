@@ -62,7 +62,8 @@ check if CONFIG_NUTTX_USERSPACE moved, and rebuild; `--check` then passes.
 Exit status: 0 when the plan grants exactly the user's own memory (with
 --check: and the tree matches it), 1 when no placement does (nothing is
 written) or, with --check, when the tree differs from the plan, 2 when
-the tree cannot be read or modelled (e.g. not built: run make).")]
+the tree cannot be read or modelled (e.g. not built: run make) or the
+request cannot be met at all (a --kernel-heap that leaves no user heap).")]
     Layout(LayoutArgs),
     /// Compare NuttX configurations, and convert a defconfig between a
     /// flat and a protected build.

@@ -96,8 +96,9 @@ struct TableArgs {
     /// does for --config (needs --config).
     #[arg(long, value_name = "FILE", requires = "config")]
     lookup: Option<PathBuf>,
-    /// The .config (or defconfig) whose options decide the #if conditions
-    /// of --lookup (needs --lookup).
+    /// The built tree's .config whose options decide the #if conditions
+    /// of --lookup (needs --lookup). A defconfig leaves out the options at
+    /// their defaults, so it numbers differently: give the .config.
     #[arg(long, value_name = "FILE", requires = "lookup")]
     config: Option<PathBuf>,
 }
