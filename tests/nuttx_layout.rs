@@ -546,11 +546,7 @@ fn apply_plan(tree: &Path, plan: &serde_json::Value) {
 /// `protect` proves it and `run` boots it to the entry point's last line.
 #[test]
 fn a_real_tree_built_to_its_plan_checks_clean_and_boots() {
-    let Some(config) = common::external::external_file(
-        "NUTTX_TREE",
-        ".config",
-        "a configured and built protected NuttX tree",
-    ) else {
+    let Some(config) = common::nuttx_tree::real_tree_config() else {
         return;
     };
     if !common::external::tools_run(&["make", "arm-none-eabi-gcc"]) {
@@ -580,16 +576,13 @@ fn a_real_tree_built_to_its_plan_checks_clean_and_boots() {
     mcu_build(&["layout", "--check"], &tree).assert().success();
 
     let kconfig = mcu_build::nuttx::kconfig::Kconfig::read(&tree.join(".config")).unwrap();
-    let board = match kconfig.text("CONFIG_ARCH_BOARD") {
-        Some("lm3s6965-ek") => "qemu-lm3s6965evb",
-        Some("mps2-an500") => "qemu-mps2-an500",
-        other => {
-            eprintln!(
-                "skipped the boot of a_real_tree_built_to_its_plan_checks_clean_and_boots: no \
-                 bundled QEMU board for CONFIG_ARCH_BOARD {other:?}"
-            );
-            return;
-        }
+    let Some(board) = common::nuttx_tree::qemu_board(&kconfig) else {
+        eprintln!(
+            "skipped the boot of a_real_tree_built_to_its_plan_checks_clean_and_boots: no \
+             bundled QEMU board for CONFIG_ARCH_BOARD {:?}",
+            kconfig.text("CONFIG_ARCH_BOARD")
+        );
+        return;
     };
     let project = dir.path().join("project");
     std::fs::create_dir(&project).unwrap();
@@ -610,10 +603,7 @@ fn a_real_tree_built_to_its_plan_checks_clean_and_boots() {
         .stderr(predicate::str::contains(
             "user code reaches exactly its own memory",
         ));
-    let expect = match kconfig.text("CONFIG_INIT_ENTRYPOINT") {
-        Some("ostest_main") => "ostest_main: Exiting with status 0",
-        _ => "nsh> ",
-    };
+    let expect = common::nuttx_tree::expected_line(&kconfig);
     let mut run = Command::cargo_bin("mcu-build").unwrap();
     run.args(["run", "--timeout", "400", "--expect", expect])
         .current_dir(&project)

@@ -700,11 +700,7 @@ fn run_needs_the_board_a_nuttx_project_may_leave_out() {
 /// to the console line the configuration's entry point prints.
 #[test]
 fn protect_checks_and_runs_a_real_nuttx_tree() {
-    let Some(config) = common::external::external_file(
-        "NUTTX_TREE",
-        ".config",
-        "a configured and built protected NuttX tree",
-    ) else {
+    let Some(config) = common::nuttx_tree::real_tree_config() else {
         return;
     };
     let tree = config.parent().unwrap();
@@ -724,11 +720,7 @@ fn protect_checks_and_runs_a_real_nuttx_tree() {
     // The tree is the user's: the project lives in a temporary directory
     // (outputs go below it), and its make only checks that the blobs are
     // there, so that nothing is written into the tree.
-    let board = match kconfig.text("CONFIG_ARCH_BOARD") {
-        Some("lm3s6965-ek") => Some("qemu-lm3s6965evb"),
-        Some("mps2-an500") => Some("qemu-mps2-an500"),
-        _ => None,
-    };
+    let board = common::nuttx_tree::qemu_board(&kconfig);
     let project = |accept: bool| {
         let mut text = String::new();
         if let Some(board) = board {
@@ -775,10 +767,7 @@ fn protect_checks_and_runs_a_real_nuttx_tree() {
         );
         return;
     };
-    let expect = match kconfig.text("CONFIG_INIT_ENTRYPOINT") {
-        Some("ostest_main") => "ostest_main: Exiting with status 0",
-        _ => "nsh> ",
-    };
+    let expect = common::nuttx_tree::expected_line(&kconfig);
     let output = mcu_build(
         dir.0.path(),
         &["run", "--timeout", "400", "--expect", expect],

@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use firmware_abi::{HeaderError, UserspaceHeader};
-use object::{Object as _, ObjectSection as _, SectionFlags};
+use object::{Object as _, ObjectSection as _};
 use serde::Serialize;
 
 use super::header::{self, HeaderKind, UserHeader};
@@ -213,8 +213,7 @@ pub fn place(
     };
     let mut sections = Vec::new();
     for section in file.sections() {
-        let allocated = matches!(section.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0);
-        if !allocated || section.size() == 0 {
+        if !elf::is_allocated(&section) || section.size() == 0 {
             continue;
         }
         let name = section.name().unwrap_or("?").to_owned();

@@ -115,6 +115,13 @@ impl std::fmt::Display for Skipped {
     }
 }
 
+/// Whether `section` occupies memory at run time (`SHF_ALLOC`): code,
+/// data and `.bss`, not symbols, strings or debug information.
+pub fn is_allocated<'d>(section: &impl object::ObjectSection<'d>) -> bool {
+    matches!(section.flags(), object::SectionFlags::Elf { sh_flags }
+        if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0)
+}
+
 /// A loaded ELF file.
 #[derive(Clone, Debug)]
 pub struct ElfFile {

@@ -40,7 +40,7 @@ use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SectionFlags};
+use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 use serde::Serialize;
 
 use super::arm_mpu::{self, ArmMpuError, Programmed};
@@ -685,11 +685,7 @@ fn allocated_sections(bytes: &[u8], path: &Path) -> Result<Vec<(String, Range<u6
         });
     }
     file.sections()
-        .filter(|s| {
-            matches!(s.flags(), SectionFlags::Elf { sh_flags }
-                if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0)
-                && s.size() > 0
-        })
+        .filter(|s| elf::is_allocated(s) && s.size() > 0)
         .map(|s| {
             let name = s.name().unwrap_or("?").to_owned();
             match s

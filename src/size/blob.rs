@@ -128,7 +128,7 @@ pub fn parse(data: &[u8], path: &Path, kind: BlobKind) -> Result<Blob, BlobError
         let Ok(section) = file.section_by_index(index) else {
             continue;
         };
-        let in_flash = matches!(section.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(SHF_ALLOC) != 0)
+        let in_flash = crate::image::elf::is_allocated(&section)
             && !matches!(
                 section.kind(),
                 SectionKind::UninitializedData | SectionKind::UninitializedTls

@@ -137,3 +137,31 @@ fn repoint_links(dir: &Path, copies: &[(std::path::PathBuf, std::path::PathBuf)]
         }
     }
 }
+
+/// The `.config` of the configured, built NuttX tree `NUTTX_TREE` names,
+/// or `None` (after one `skipped` line) when it is unset.
+pub fn real_tree_config() -> Option<std::path::PathBuf> {
+    super::external::external_file(
+        "NUTTX_TREE",
+        ".config",
+        "a configured and built protected NuttX tree",
+    )
+}
+
+/// The bundled QEMU board a real tree's `CONFIG_ARCH_BOARD` runs on.
+pub fn qemu_board(config: &mcu_build::nuttx::kconfig::Kconfig) -> Option<&'static str> {
+    match config.text("CONFIG_ARCH_BOARD") {
+        Some("lm3s6965-ek") => Some("qemu-lm3s6965evb"),
+        Some("mps2-an500") => Some("qemu-mps2-an500"),
+        _ => None,
+    }
+}
+
+/// The console line that says a real tree's entry point ran to its end:
+/// ostest's exit, else NuttShell's prompt.
+pub fn expected_line(config: &mcu_build::nuttx::kconfig::Kconfig) -> &'static str {
+    match config.text("CONFIG_INIT_ENTRYPOINT") {
+        Some("ostest_main") => "ostest_main: Exiting with status 0",
+        _ => "nsh> ",
+    }
+}
