@@ -610,3 +610,47 @@ fn a_real_tree_built_to_its_plan_checks_clean_and_boots() {
         .assert()
         .success();
 }
+
+/// With TLS-aligned stacks of 8 KiB, the init task's stack takes 2048 + 2
+/// x 8192 bytes of the user heap in one piece: a 32 KiB user heap holds
+/// it, the 16 KiB one a 16 KiB kernel heap leaves does not (NuttX's stock
+/// lm3s6965-ek:qemu-protected failure), and that plan is not written.
+#[test]
+fn a_user_heap_too_small_for_the_init_task_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("tiva")
+        + "CONFIG_TLS_ALIGNED=y\nCONFIG_TLS_LOG2_MAXSTACK=13\nCONFIG_INIT_STACKSIZE=2048\n";
+    write_tree(dir.path(), "tiva", &config, MEMORY, &KOSTEST, 0x20000);
+    mcu_build(&["layout"], dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "init task stack: 18432 bytes of the user heap in one piece (2048 + 2 x 8192, \
+             CONFIG_INIT_STACKSIZE and the TLS alignment): fits\n",
+        ));
+    let small = json(
+        &mut mcu_build(&["layout", "--kernel-heap", "16K"], dir.path()),
+        1,
+    );
+    assert_eq!(small["exact"], true);
+    assert_eq!(small["ok"], false);
+    assert_eq!(small["plan"]["heaps"]["init_stack_fits"], false);
+    assert_eq!(small["plan"]["heaps"]["init_stack"]["needed"], 18432);
+    mcu_build(&["layout", "--kernel-heap", "16K"], dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "init task stack: 18432 bytes of the user heap in one piece (2048 + 2 x 8192, \
+             CONFIG_INIT_STACKSIZE and the TLS alignment): FAILED: the 16384-byte user heap \
+             cannot hold it",
+        ));
+    let before = std::fs::read(memory_ld(dir.path())).unwrap();
+    mcu_build(&["layout", "--kernel-heap", "16K", "--write"], dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the planned user heap cannot hold the init task's stack (see the plan); nothing \
+             written",
+        ));
+    assert_eq!(std::fs::read(memory_ld(dir.path())).unwrap(), before);
+}

@@ -60,8 +60,9 @@ check if CONFIG_NUTTX_USERSPACE moved, and rebuild; `--check` then passes.
 --write changes nothing but memory.ld (and the --fragment file).
 
 Exit status: 0 when the plan grants exactly the user's own memory (with
---check: and the tree matches it), 1 when no placement does (nothing is
-written) or, with --check, when the tree differs from the plan, 2 when
+--check: and the tree matches it), 1 when no placement does or the
+planned user heap cannot hold the init task's stack (nothing is written)
+or, with --check, when the tree differs from the plan, 2 when
 the tree cannot be read or modelled (e.g. not built: run make) or the
 request cannot be met at all (a --kernel-heap that leaves no user heap).")]
     Layout(LayoutArgs),
@@ -484,6 +485,12 @@ impl LayoutArgs {
                  nothing written"
                     .to_owned(),
             );
+        } else if self.write && !plan.approved() {
+            refusal = Some(
+                "the planned user heap cannot hold the init task's stack (see the plan); nothing \
+                 written"
+                    .to_owned(),
+            );
         } else if self.write && memory_path.extension().is_some_and(|e| e == "tmp") {
             refusal = Some(format!(
                 "{}: the board's memory.ld needs the C preprocessor, so it is not rewritten; \
@@ -512,7 +519,7 @@ impl LayoutArgs {
                 written.push(path);
             }
         }
-        let ok = exact && refusal.is_none() && (!self.check || drift.is_empty());
+        let ok = plan.approved() && refusal.is_none() && (!self.check || drift.is_empty());
         if self.json {
             let summary = LayoutSummary {
                 ok,
@@ -632,6 +639,25 @@ fn render_plan(
         "  user heap        {}  {:>7} bytes",
         span(&heaps.user.range()),
         heaps.user.bytes()
+    );
+    let init = &heaps.init_stack;
+    let _ = writeln!(
+        out,
+        "init task stack: {} bytes of the user heap in one piece ({} + 2 x {}, \
+         CONFIG_INIT_STACKSIZE and the TLS alignment): {}",
+        init.needed,
+        init.stack,
+        init.align,
+        if heaps.init_stack_fits {
+            "fits".to_owned()
+        } else {
+            format!(
+                "FAILED: the {}-byte user heap cannot hold it and nx_bringup asserts; lower \
+                 CONFIG_TLS_LOG2_MAXSTACK or CONFIG_INIT_STACKSIZE, or ask for a smaller \
+                 --kernel-heap",
+                heaps.user.bytes()
+            )
+        }
     );
     let _ = writeln!(
         out,

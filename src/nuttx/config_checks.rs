@@ -76,6 +76,41 @@ pub fn check_mpu_regions(
     }
 }
 
+/// The block of the user heap the init task's stack takes: with
+/// `CONFIG_TLS_ALIGNED`, `up_create_stack` (`arch/arm/src/common/
+/// arm_createstack.c`) allocates `CONFIG_INIT_STACKSIZE` bytes aligned to
+/// 2^`CONFIG_TLS_LOG2_MAXSTACK` with `kumm_memalign`, which asks the heap
+/// for the size plus twice the alignment in one piece (`mm/mm_heap/
+/// mm_memalign.c`); without it, `kumm_malloc` asks for the size alone.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InitStack {
+    /// `CONFIG_INIT_STACKSIZE`, bytes.
+    pub stack: u64,
+    /// The stack's alignment, bytes (0 without `CONFIG_TLS_ALIGNED`).
+    pub align: u64,
+    /// The one piece of heap it takes: `stack + 2 * align`, bytes.
+    pub needed: u64,
+}
+
+/// [`InitStack`] of a configuration whose options `number` gives (a
+/// defconfig's or a `.config`'s; Kconfig's defaults for what it lacks);
+/// `tls_aligned` is whether `CONFIG_TLS_ALIGNED` is on.
+pub fn init_stack(number: impl Fn(&str) -> Option<u64>, tls_aligned: bool) -> InitStack {
+    let stack = number("CONFIG_INIT_STACKSIZE").unwrap_or(DEFAULT_STACKSIZE);
+    let align = if tls_aligned {
+        1u64 << number("CONFIG_TLS_LOG2_MAXSTACK")
+            .filter(|log2| TLS_LOG2_RANGE.contains(log2))
+            .unwrap_or(DEFAULT_TLS_LOG2_MAXSTACK)
+    } else {
+        0
+    };
+    InitStack {
+        stack,
+        align,
+        needed: stack.saturating_add(2 * align),
+    }
+}
+
 /// With `CONFIG_TLS_ALIGNED` (the default in a protected build) every
 /// thread's stack is aligned to 2^`CONFIG_TLS_LOG2_MAXSTACK` bytes and at
 /// most that big: `up_create_stack` (`arch/arm/src/common/
@@ -137,10 +172,11 @@ pub fn check_tls(d: &Defconfig, findings: &mut Vec<Finding>) {
     let kernel_heap = d
         .number("CONFIG_MM_KERNEL_HEAPSIZE")
         .unwrap_or(DEFAULT_KERNEL_HEAP);
-    let init = d
-        .number("CONFIG_INIT_STACKSIZE")
-        .unwrap_or(DEFAULT_STACKSIZE);
-    let needed = init.saturating_add(2 * align);
+    let InitStack {
+        stack: init,
+        needed,
+        ..
+    } = init_stack(|name| d.number(name), true);
     if let Some(ram) = d.number("CONFIG_RAM_SIZE") {
         let room = ram.saturating_sub(kernel_heap);
         let heap = if room == 0 {

@@ -37,6 +37,7 @@ use serde::Serialize;
 
 use super::arm_mpu::{self, Macro};
 use super::check::{self, CheckError, CheckReport, Span};
+use super::config_checks::{InitStack, init_stack};
 use super::heap::{Family, HeapError};
 use super::kconfig::{Entry, Value};
 use super::memory_ld::{Region, Role};
@@ -125,6 +126,10 @@ pub struct HeapPlan {
     /// NuttX's arithmetic gives a kernel heap of exactly `configured`
     /// bytes, as the plan means it to.
     pub as_configured: bool,
+    /// The piece of the user heap the init task's stack takes.
+    pub init_stack: InitStack,
+    /// That piece fits in the user heap (`nx_bringup` asserts otherwise).
+    pub init_stack_fits: bool,
 }
 
 /// One change the plan makes to the tree.
@@ -160,6 +165,12 @@ impl Plan {
     /// the user's own memory) and the kernel heap is as configured.
     pub fn exact(&self) -> bool {
         self.check.passes(false) && self.heaps.as_configured
+    }
+
+    /// The plan is exact and NuttX can start the init task in its user
+    /// heap: the plan `--write` may write.
+    pub fn approved(&self) -> bool {
+        self.exact() && self.heaps.init_stack_fits
     }
 
     /// Bytes the user loses to alignment and padding, in total.
@@ -487,6 +498,10 @@ pub fn plan(tree: &Tree, kernel_heap: Option<u64>) -> Result<Plan, PlanError> {
         bss_end,
     );
     let heaps = family.heaps(&planned.config, &planned_header)?;
+    let init_stack = init_stack(
+        |name| planned.config.number(name).ok().flatten(),
+        planned.config.is_set("CONFIG_TLS_ALIGNED"),
+    );
     let report = check::check_userspace(&planned, &planned_header)?;
     Ok(Plan {
         family,
@@ -500,6 +515,8 @@ pub fn plan(tree: &Tree, kernel_heap: Option<u64>) -> Result<Plan, PlanError> {
             user: span(&heaps.user()),
             exact: heaps.kernel_end - heaps.kernel_start == requested,
             as_configured: heaps.kernel_end - heaps.kernel_start == configured,
+            init_stack_fits: init_stack.needed <= heaps.user().end - heaps.user().start,
+            init_stack,
         },
         text,
         data,
