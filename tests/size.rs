@@ -69,8 +69,14 @@ fn the_bundled_firmware_difference_adds_up_by_cause() {
     let report = size_report(&["--flat-dir", &dir, "--protected-dir", &dir]);
     assert_adds_up(&report);
     // LTO inlines the dispatch into the kernel's loop and the proxies into
-    // the user code, so the layer may leave no sized symbol; what it lists
-    // must be the layer's.
+    // the user code, so the layer may leave no sized symbol, and then the
+    // report says so; what it lists must be the layer's.
+    let layer = cause(&report, "syscall-layer");
+    assert_eq!(
+        layer["note"] == mcu_build::size::causes::INLINED_LAYER,
+        layer["bytes"] == 0,
+        "{layer}"
+    );
     for entry in cause(&report, "syscall-layer")["largest"]
         .as_array()
         .unwrap()

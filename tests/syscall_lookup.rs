@@ -181,7 +181,13 @@ fn gen_writes_only_the_kept_calls_with_nuttx_numbers() {
 fn list_error(text: &str, config: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("lookup.h"), text).unwrap();
-    std::fs::write(dir.path().join(".config"), config).unwrap();
+    // A built .config (CONFIG_APPS_DIR), so that no warning precedes the
+    // error.
+    std::fs::write(
+        dir.path().join(".config"),
+        format!("{config}\nCONFIG_APPS_DIR=\"../apps\"\n"),
+    )
+    .unwrap();
     let output = mcu_build()
         .current_dir(dir.path())
         .args([
@@ -470,4 +476,35 @@ fn a_defconfig_numbers_only_what_it_says() {
         assert_eq!(numbers.len(), 123, "{defconfig}");
         assert!(numbers.contains(&(61, "write".to_owned())), "{defconfig}");
     }
+}
+
+/// A defconfig given as --config numbers the calls (they are its
+/// options), with a warning that a built .config may number differently.
+#[test]
+fn a_defconfig_as_config_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let defconfig = dir.path().join("defconfig");
+    let built = std::fs::read_to_string(data("kernel.config")).unwrap();
+    std::fs::write(
+        &defconfig,
+        built.replace("CONFIG_APPS_DIR=\"../apps\"\n", ""),
+    )
+    .unwrap();
+    let list = |config: &Path| {
+        mcu_build()
+            .args(["syscalls", "list", "--csv"])
+            .arg(data("syscall.csv"))
+            .arg("--lookup")
+            .arg(data("syscall_lookup.h"))
+            .arg("--config")
+            .arg(config)
+            .assert()
+            .success()
+    };
+    list(&defconfig).stderr(predicate::str::contains(format!(
+        "warning: {}: sets neither CONFIG_APPS_DIR nor CONFIG_BASE_DEFCONFIG, so it is a \
+         defconfig, not a built .config",
+        defconfig.display()
+    )));
+    list(&data("kernel.config")).stderr("");
 }

@@ -108,6 +108,9 @@ fn render(report: &Report) -> String {
             cause.title,
             cause.bytes
         );
+        if let Some(note) = cause.note {
+            let _ = writeln!(out, "     ({note})");
+        }
         for entry in &cause.largest {
             let _ = writeln!(
                 out,

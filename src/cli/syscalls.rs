@@ -98,7 +98,8 @@ struct TableArgs {
     lookup: Option<PathBuf>,
     /// The built tree's .config whose options decide the #if conditions
     /// of --lookup (needs --lookup). A defconfig leaves out the options at
-    /// their defaults, so it numbers differently: give the .config.
+    /// their defaults, so it numbers differently: give the .config (a
+    /// defconfig is used with a warning).
     #[arg(long, value_name = "FILE", requires = "lookup")]
     config: Option<PathBuf>,
 }
@@ -120,6 +121,15 @@ impl TableArgs {
             }),
             _ => None,
         };
+        if let Some(order) = order.as_ref().filter(|o| o.config.built_marker().is_none()) {
+            eprintln!(
+                "warning: {}: sets neither CONFIG_APPS_DIR nor CONFIG_BASE_DEFCONFIG, so it is \
+                 a defconfig, not a built .config: the options it leaves at their defaults \
+                 count as not set, and NuttX's build may number the calls differently; give the \
+                 built tree's .config",
+                order.config.path.display()
+            );
+        }
         Ok((table, order))
     }
 

@@ -178,18 +178,15 @@ const RENAMED: [(&str, &str); 2] = [
 const NOT_AN_OPTION: &str = "not a Kconfig option in current NuttX (CONFIG_SYS_RESERVED is \
                              defined by arch/arm/include/syscall.h; MM_MULTIHEAP is gone)";
 
-/// Refuses a built `.config`: NuttX's `.config` always sets `APPS_DIR` and
-/// `BASE_DEFCONFIG`, which `make savedefconfig` disables (`tools/Unix.mk`).
+/// Refuses a built `.config` ([`super::kconfig::Kconfig::built_marker`]).
 fn refuse_full_config(defconfig: &Defconfig) -> Result<(), ConvertError> {
-    for option in ["CONFIG_APPS_DIR", "CONFIG_BASE_DEFCONFIG"] {
-        if defconfig.config.get(option).is_some() {
-            return Err(ConvertError::FullConfig {
-                path: defconfig.config.path.clone(),
-                option: option.to_owned(),
-            });
-        }
+    match defconfig.config.built_marker() {
+        Some(option) => Err(ConvertError::FullConfig {
+            path: defconfig.config.path.clone(),
+            option: option.to_owned(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The pass-1 directory NuttX's protected boards use: the board

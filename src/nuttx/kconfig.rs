@@ -127,6 +127,16 @@ impl Kconfig {
         self.entries.get(name).map(|entry| &entry.value)
     }
 
+    /// The option that shows this is a built `.config`, not a defconfig:
+    /// NuttX's `.config` always sets `APPS_DIR` and `BASE_DEFCONFIG`,
+    /// which `make savedefconfig` leaves out (`tools/Unix.mk`). `None`
+    /// for a defconfig, whose options at their defaults are missing.
+    pub fn built_marker(&self) -> Option<&'static str> {
+        ["CONFIG_APPS_DIR", "CONFIG_BASE_DEFCONFIG"]
+            .into_iter()
+            .find(|option| self.get(option).is_some())
+    }
+
     /// Whether bool option `name` is `y`.
     pub fn is_set(&self, name: &str) -> bool {
         matches!(self.get(name), Some(Value::Bool(true)))

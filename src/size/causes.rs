@@ -41,7 +41,16 @@ pub struct Cause {
     pub bytes: i64,
     /// The largest symbols counted, largest first (empty for padding).
     pub largest: Vec<Entry>,
+    /// Why the bytes may not be what they seem, when the report can tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
+
+/// The system-call layer when no symbol of it has a size.
+pub const INLINED_LAYER: &str = "no symbol of the layer has a size: the proxies and the \
+    dispatch were inlined into their callers (the bundled firmware's Rust proxies are \
+    #[inline] and its dispatch generic, under LTO), so their bytes are counted with the \
+    callers, under 2., 4. or the rest";
 
 /// Flash and RAM of one build, bytes.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -120,6 +129,7 @@ fn cause(key: &'static str, title: &'static str, bytes: i64, mut entries: Vec<En
         title,
         bytes,
         largest: entries,
+        note: None,
     }
 }
 
@@ -152,12 +162,15 @@ pub fn explain(flat: &Blob, kernel: &Blob, user: &Blob, syscalls: &BTreeSet<Stri
     }) + collect(user, &mut entries, |n| {
         syscall(n, user) && (syscalls.contains(n) || !flat_names.contains(&normalize(n)))
     });
-    let layer = cause(
+    let mut layer = cause(
         "syscall-layer",
         "system-call layer (proxies, stubs, dispatch, table)",
         signed(layer_bytes),
         entries,
     );
+    if layer_bytes == 0 {
+        layer.note = Some(INLINED_LAYER);
+    }
 
     // 2. Kernel code the flat build does not have.
     let mut entries = Vec::new();

@@ -15,6 +15,8 @@
 //! [`MAX_ATOMS`] atoms, or a condition that does not parse, the two are
 //! compared as text with runs of blanks made one space.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::lookup::{LookupEntry, LookupFile};
@@ -71,12 +73,14 @@ pub enum Comparison {
 /// the CSV, then the lookup file's own calls in its order.
 pub fn compare(table: &SyscallTable, lookup: &LookupFile) -> Vec<Drift> {
     let mut drift = Vec::new();
+    // The lookup file's lines of each name, in its order: one pass, so that
+    // comparing stays linear in the size of both files.
+    let mut by_name: HashMap<&str, Vec<&LookupEntry>> = HashMap::new();
+    for entry in &lookup.entries {
+        by_name.entry(&entry.name).or_default().push(entry);
+    }
     for syscall in &table.entries {
-        let listed: Vec<&LookupEntry> = lookup
-            .entries
-            .iter()
-            .filter(|e| e.name == *syscall.name)
-            .collect();
+        let listed = by_name.get(&*syscall.name).map_or(&[][..], Vec::as_slice);
         let Some(first) = listed.first() else {
             drift.push(Drift::OnlyInCsv {
                 name: syscall.name.to_string(),
@@ -88,7 +92,7 @@ pub fn compare(table: &SyscallTable, lookup: &LookupFile) -> Vec<Drift> {
             lookup_condition,
             comparison,
             witness,
-        }) = condition_difference(&syscall.condition, lookup, &listed)
+        }) = condition_difference(&syscall.condition, lookup, listed)
         {
             drift.push(Drift::Condition {
                 name: syscall.name.to_string(),
@@ -100,7 +104,7 @@ pub fn compare(table: &SyscallTable, lookup: &LookupFile) -> Vec<Drift> {
                 witness,
             });
         }
-        for entry in &listed {
+        for entry in listed {
             if entry.nparms as usize != syscall.params.len() {
                 drift.push(Drift::ParamCount {
                     name: syscall.name.to_string(),
@@ -112,9 +116,10 @@ pub fn compare(table: &SyscallTable, lookup: &LookupFile) -> Vec<Drift> {
             }
         }
     }
-    for (i, entry) in lookup.entries.iter().enumerate() {
-        let first_listing = !lookup.entries[..i].iter().any(|e| e.name == entry.name);
-        if first_listing && table.get(&entry.name).is_none() {
+    let in_csv: HashSet<&str> = table.entries.iter().map(|s| &*s.name).collect();
+    for entry in &lookup.entries {
+        let first_listing = std::ptr::eq(by_name[entry.name.as_str()][0], entry);
+        if first_listing && !in_csv.contains(entry.name.as_str()) {
             drift.push(Drift::OnlyInLookup {
                 name: entry.name.clone(),
                 lookup_line: entry.line,
@@ -153,9 +158,13 @@ fn condition_difference(
     });
     match semantic {
         Some((csv, lookup_formula)) if atoms.len() <= MAX_ATOMS => {
+            let implied = defined_implications(&atoms);
             let witness = (0u32..1 << atoms.len()).find(|&row| {
                 let value = |atom: usize| row >> atom & 1 == 1;
-                csv.holds(&value) != lookup_formula.holds(&value)
+                implied
+                    .iter()
+                    .all(|&(x, defined)| !value(x) || value(defined))
+                    && csv.holds(&value) != lookup_formula.holds(&value)
             })?;
             let witness = atoms
                 .iter()
@@ -177,6 +186,20 @@ fn condition_difference(
             })
         }
     }
+}
+
+/// The pairs `(X, defined(X))` among `atoms`, by index: a macro that is
+/// not defined evaluates to 0 in `#if` (C17 6.10.1), so `X` true implies
+/// `defined(X)`, and no witness may say otherwise.
+fn defined_implications(atoms: &[String]) -> Vec<(usize, usize)> {
+    atoms
+        .iter()
+        .enumerate()
+        .filter_map(|(x, atom)| {
+            let defined = format!("defined({atom})");
+            atoms.iter().position(|a| *a == defined).map(|d| (x, d))
+        })
+        .collect()
 }
 
 /// A Boolean function of atoms (indices into a list of their texts).
@@ -314,6 +337,25 @@ mod tests {
                       #ifdef B\n#else\nSYSCALL_LOOKUP(b, 0)\n#endif\nSYSCALL_LOOKUP(c, 0)\n\
                       #ifdef A\nSYSCALL_LOOKUP(d, 0)\n#elif defined B\nSYSCALL_LOOKUP(d, 0)\n#endif\n";
         assert_eq!(drift(csv, lookup), []);
+    }
+
+    /// `X` and `defined(X)` differ only for a defined `X` of value 0: an
+    /// undefined macro is 0 in `#if`, so no witness has `X` without
+    /// `defined(X)`.
+    #[test]
+    fn a_witness_never_has_a_macro_true_and_undefined() {
+        let csv = "\"a\",\"\",\"CONFIG_A\",\"int\"\n";
+        let lookup = "#ifdef CONFIG_A\nSYSCALL_LOOKUP(a, 0)\n#endif\n";
+        let [Drift::Condition { witness, .. }] = &drift(csv, lookup)[..] else {
+            panic!("expected one condition drift");
+        };
+        assert_eq!(
+            witness,
+            &[
+                ("CONFIG_A".to_owned(), false),
+                ("defined(CONFIG_A)".to_owned(), true)
+            ]
+        );
     }
 
     #[test]

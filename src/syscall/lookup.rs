@@ -99,13 +99,19 @@ impl LookupFile {
         // whether #else was seen, and where the #if is.
         let mut open: Vec<(Vec<usize>, bool, usize)> = Vec::new();
         let mut offset = 0;
-        for raw in code.split_inclusive('\n') {
+        // Line numbers are counted here rather than searched for from the
+        // start of the file at each entry, which made reading quadratic.
+        for (line_index, raw) in code.split_inclusive('\n').enumerate() {
+            let line_no = line_index + 1;
             let line = raw.trim_end_matches(['\n', '\r']);
             let indent = line.len() - line.trim_start().len();
             let content = line.trim();
             let line_start = offset;
             offset += raw.len();
             let at = line_start + indent;
+            // Columns count the characters of the text as written
+            // (comments are blanked byte for byte in `code`).
+            let column_of = |byte: usize| text[line_start..line_start + byte].chars().count() + 1;
             let error = |column: usize, message: String| -> LookupError {
                 source.error(line_start + column..line_start + column, "", message)
             };
@@ -122,14 +128,13 @@ impl LookupFile {
             let Some(directive) = content.strip_prefix('#') else {
                 let entry = parse_entry(content)
                     .map_err(|(column, message)| error(indent + column, message))?;
-                let (line_no, column) = crate::position::line_column(text, at);
                 file.steps.push(Step::Entry(file.entries.len()));
                 file.entries.push(LookupEntry {
                     name: entry.0,
                     nparms: entry.1,
                     first: entry.2,
                     line: line_no,
-                    column,
+                    column: column_of(indent),
                     guard: guard(&open),
                 });
                 continue;
@@ -147,13 +152,12 @@ impl LookupFile {
             // preprocessor would evaluate it (see `enabled`): in a skipped
             // group, not even its syntax matters.
             let mut condition = |expr: Result<Expr, ConditionError>| -> usize {
-                let (line_no, column) = crate::position::line_column(text, line_start + rest_at);
                 file.conditions.push(Condition {
                     expr,
                     directive: word.to_owned(),
                     text: rest.to_owned(),
                     line: line_no,
-                    column,
+                    column: column_of(rest_at),
                 });
                 file.conditions.len() - 1
             };
