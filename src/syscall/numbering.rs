@@ -19,6 +19,7 @@
 //!   and a kernel built with different options still agree; a call that is
 //!   configured out answers `-ENOSYS`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::config_macros::config_macro;
@@ -113,6 +114,10 @@ impl<'a> Numbering<'a> {
             key: entry.name.clone(),
             message,
         };
+        // Indexes by name, so that numbering stays linear in the files.
+        let by_name: HashMap<&str, &Syscall> =
+            table.entries.iter().map(|s| (&*s.name, s)).rev().collect();
+        let mut first_kept: HashMap<&str, &super::lookup::LookupEntry> = HashMap::new();
         let mut ordered: Vec<&Syscall> = Vec::with_capacity(kept.len());
         for (i, entry) in kept.iter().enumerate() {
             if entry.first != (i == 0) {
@@ -130,7 +135,7 @@ impl<'a> Numbering<'a> {
                 };
                 return Err(at(entry, message).into());
             }
-            if let Some(earlier) = kept[..i].iter().find(|e| e.name == entry.name) {
+            if let Some(earlier) = first_kept.insert(&entry.name, entry) {
                 return Err(at(
                     entry,
                     format!(
@@ -140,7 +145,7 @@ impl<'a> Numbering<'a> {
                 )
                 .into());
             }
-            let syscall = table.get(&entry.name).ok_or_else(|| {
+            let syscall = by_name.get(entry.name.as_str()).copied().ok_or_else(|| {
                 at(
                     entry,
                     format!(
