@@ -104,10 +104,11 @@ pub enum NuttxError {
     },
     #[error(
         "NuttX's run-time MPU setup does not confine user code to its own memory:\n  {}\n\
-         `mcu-build nuttx check --tree {}` shows the heaps and regions behind it. Change the \
-         layout (memory.ld, CONFIG_MM_KERNEL_HEAPSIZE), or, to build this tree as it is and \
-         record the over-grant in build.json, set `over-grant = \"accept\"` under [nuttx] in {}",
-        problems.join("\n  "), tree.display(), config.display()
+         `mcu-build nuttx check --tree {}` shows the heaps and regions behind it; `mcu-build \
+         nuttx layout --tree {}` plans the memory.ld and CONFIG_MM_KERNEL_HEAPSIZE that NuttX \
+         grants exactly (`--write` writes them). Or, to build this tree as it is and record \
+         the over-grant in build.json, set `over-grant = \"accept\"` under [nuttx] in {}",
+        problems.join("\n  "), tree.display(), tree.display(), config.display()
     )]
     OverGranted {
         problems: Vec<String>,
