@@ -10,7 +10,7 @@ use super::kconfig::Value;
 /// NuttX's default `CONFIG_MM_KERNEL_HEAPSIZE` (`mm/Kconfig`), bytes.
 pub const DEFAULT_KERNEL_HEAP: u64 = 8192;
 /// NuttX's default `CONFIG_TLS_LOG2_MAXSTACK` (`libs/libc/tls/Kconfig`).
-const DEFAULT_TLS_LOG2_MAXSTACK: u64 = 13;
+pub const DEFAULT_TLS_LOG2_MAXSTACK: u64 = 13;
 /// The range Kconfig allows `CONFIG_TLS_LOG2_MAXSTACK`
 /// (`libs/libc/tls/Kconfig`).
 const TLS_LOG2_RANGE: std::ops::RangeInclusive<u64> = 11..=24;
@@ -111,6 +111,27 @@ pub fn init_stack(number: impl Fn(&str) -> Option<u64>, tls_aligned: bool) -> In
     }
 }
 
+/// The smallest `CONFIG_TLS_LOG2_MAXSTACK` Kconfig allows that holds every
+/// stack `d` configures (and the default task stack), or `None` when a
+/// stack is larger than Kconfig's largest. See [`check_tls`].
+pub fn smallest_tls_log2(d: &Defconfig) -> Option<u64> {
+    let largest = configured_stacks(d)
+        .filter_map(|name| d.number(name))
+        .fold(DEFAULT_STACKSIZE, u64::max);
+    let log2 = u64::from(64 - (largest - 1).leading_zeros()).max(*TLS_LOG2_RANGE.start());
+    TLS_LOG2_RANGE.contains(&log2).then_some(log2)
+}
+
+/// The `*STACKSIZE` options `d` sets, but the idle thread's (not allocated
+/// from a heap).
+fn configured_stacks(d: &Defconfig) -> impl Iterator<Item = &str> {
+    d.config.entries.keys().map(String::as_str).filter(|name| {
+        name.ends_with("STACKSIZE")
+            && *name != "CONFIG_IDLETHREAD_STACKSIZE"
+            && d.get(name).is_some()
+    })
+}
+
 /// With `CONFIG_TLS_ALIGNED` (the default in a protected build) every
 /// thread's stack is aligned to 2^`CONFIG_TLS_LOG2_MAXSTACK` bytes and at
 /// most that big: `up_create_stack` (`arch/arm/src/common/
@@ -144,12 +165,7 @@ pub fn check_tls(d: &Defconfig, findings: &mut Vec<Finding>) {
     } else {
         format!("CONFIG_TLS_LOG2_MAXSTACK's default {log2}")
     };
-    let stacks = d.config.entries.keys().filter(|name| {
-        name.ends_with("STACKSIZE")
-            && *name != "CONFIG_IDLETHREAD_STACKSIZE"
-            && d.get(name).is_some()
-    });
-    for name in stacks {
+    for name in configured_stacks(d) {
         if let Some(size) = d.number(name).filter(|size| *size > align) {
             findings.push(Finding {
                 severity: Severity::Error,

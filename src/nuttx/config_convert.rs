@@ -26,7 +26,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::config_checks::{DEFAULT_KERNEL_HEAP, Finding, Severity, check_mpu_regions, check_tls};
+use super::config_checks::{
+    DEFAULT_KERNEL_HEAP, DEFAULT_TLS_LOG2_MAXSTACK, Finding, Severity, check_mpu_regions,
+    check_tls, smallest_tls_log2,
+};
 use super::defconfig::{Defconfig, line_of};
 use super::kconfig::{KconfigError, Value};
 use super::memory_ld::{MemoryLd, MemoryLdError, Role};
@@ -209,6 +212,7 @@ fn pass1_dir(defconfig: &Defconfig) -> Result<String, KconfigError> {
 /// Converts a flat defconfig into a protected one.
 pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Conversion, ConvertError> {
     refuse_full_config(&defconfig)?;
+    let was_flat = !defconfig.is_set("CONFIG_BUILD_PROTECTED");
     let mut findings = Vec::new();
     let mut e = Editor {
         defconfig,
@@ -392,12 +396,51 @@ pub fn protect(defconfig: Defconfig, options: &ProtectOptions) -> Result<Convers
         default_regions,
         &mut findings,
     );
+    if was_flat {
+        choose_tls_alignment(&mut e);
+    }
     check_tls(&e.defconfig, &mut findings);
     Ok(Conversion {
         defconfig: e.defconfig,
         changes: e.changes,
         findings,
     })
+}
+
+/// A defconfig that leaves `CONFIG_TLS_LOG2_MAXSTACK` at Kconfig's default
+/// (13: 8 KiB, where a flat defconfig never names it, as it depends on
+/// `TLS_ALIGNED`) gets the smallest alignment that holds every configured
+/// stack, when the default draws findings of [`check_tls`] and that one
+/// draws fewer (a flat defconfig only: a protected one keeps its author's
+/// choice, and the check speaks): every task's stack then costs the heap `2 x 2^n` less.
+/// On lm3s6965-ek's kostest this is NuttX's own fix for qemu-protected,
+/// 11 (commit 1128f6bd6c5).
+fn choose_tls_alignment(e: &mut Editor) {
+    let findings = |d: &Defconfig| {
+        let mut found = Vec::new();
+        check_tls(d, &mut found);
+        found.len()
+    };
+    if e.defconfig.get("CONFIG_TLS_LOG2_MAXSTACK").is_some()
+        || e.defconfig.get("CONFIG_TLS_ALIGNED") == Some(Value::Bool(false))
+    {
+        return;
+    }
+    let Some(log2) = smallest_tls_log2(&e.defconfig) else {
+        return;
+    };
+    let at_default = findings(&e.defconfig);
+    let mut chosen = e.defconfig.clone();
+    chosen.set("CONFIG_TLS_LOG2_MAXSTACK", &number(log2, false));
+    if findings(&chosen) < at_default {
+        let why = format!(
+            "the smallest stack alignment that holds every configured stack; Kconfig's default \
+             {DEFAULT_TLS_LOG2_MAXSTACK} makes each stack take {} bytes more of its heap in one \
+             piece, which the check finds too much",
+            2 * ((1u64 << DEFAULT_TLS_LOG2_MAXSTACK) - (1 << log2))
+        );
+        e.set("CONFIG_TLS_LOG2_MAXSTACK", number(log2, false), &why);
+    }
 }
 
 /// The user flash origin from the board's memory.ld in `tree`, and that
