@@ -94,15 +94,23 @@ fn our_lookup_file_numbers_each_configuration_as_the_preprocessor_would() {
     );
 }
 
-#[test]
-fn list_shows_nuttx_numbers_and_says_where_they_come_from() {
-    let output = mcu_build()
-        .args(["syscalls", "list", "--json", "--csv"])
+/// `syscalls list` of the fixture's CSV and lookup file under `config`.
+fn list_under(config: &Path) -> Command {
+    let mut command = mcu_build();
+    command
+        .args(["syscalls", "list", "--csv"])
         .arg(data("syscall.csv"))
         .arg("--lookup")
         .arg(data("syscall_lookup.h"))
         .arg("--config")
-        .arg(data("kernel.config"))
+        .arg(config);
+    command
+}
+
+#[test]
+fn list_shows_nuttx_numbers_and_says_where_they_come_from() {
+    let output = list_under(&data("kernel.config"))
+        .arg("--json")
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -117,13 +125,7 @@ fn list_shows_nuttx_numbers_and_says_where_they_come_from() {
             .ends_with("syscall_lookup.h")
     );
 
-    mcu_build()
-        .args(["syscalls", "list", "--csv"])
-        .arg(data("syscall.csv"))
-        .arg("--lookup")
-        .arg(data("syscall_lookup.h"))
-        .arg("--config")
-        .arg(data("flat.config"))
+    list_under(&data("flat.config"))
         .assert()
         .success()
         .stdout(predicate::str::contains("10 system calls, numbers 8..=17"))
@@ -490,17 +492,7 @@ fn a_defconfig_as_config_is_warned_about() {
         built.replace("CONFIG_APPS_DIR=\"../apps\"\n", ""),
     )
     .unwrap();
-    let list = |config: &Path| {
-        mcu_build()
-            .args(["syscalls", "list", "--csv"])
-            .arg(data("syscall.csv"))
-            .arg("--lookup")
-            .arg(data("syscall_lookup.h"))
-            .arg("--config")
-            .arg(config)
-            .assert()
-            .success()
-    };
+    let list = |config: &Path| list_under(config).assert().success();
     list(&defconfig).stderr(predicate::str::contains(format!(
         "warning: {}: sets neither CONFIG_APPS_DIR nor CONFIG_BASE_DEFCONFIG, so it is a \
          defconfig, not a built .config",
