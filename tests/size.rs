@@ -70,8 +70,23 @@ fn the_bundled_firmware_difference_adds_up_by_cause() {
     assert_adds_up(&report);
     // LTO inlines the dispatch into the kernel's loop and the proxies into
     // the user code, so the layer may leave no sized symbol, and then the
-    // report says so; what it lists must be the layer's.
+    // report says so (no --csv: naming it as well); what it lists must be
+    // the layer's.
     let layer = cause(&report, "syscall-layer");
+    assert_eq!(
+        layer["note"] == mcu_build::size::causes::UNNAMED_LAYER,
+        layer["bytes"] == 0,
+        "{layer}"
+    );
+    let named = size_report(&[
+        "--flat-dir",
+        &dir,
+        "--protected-dir",
+        &dir,
+        "--csv",
+        "firmware/abi/syscall.csv",
+    ]);
+    let layer = cause(&named, "syscall-layer");
     assert_eq!(
         layer["note"] == mcu_build::size::causes::INLINED_LAYER,
         layer["bytes"] == 0,
@@ -268,7 +283,7 @@ fn bad_input_names_the_file_and_what_is_expected() {
         .code(2);
     let errors = String::from_utf8_lossy(&failed.get_output().stderr).into_owned();
     assert!(
-        errors.contains(path) && errors.contains("not a 32-bit ELF file"),
+        errors.contains(path) && errors.contains("not a 32-bit Arm firmware ELF"),
         "{errors}"
     );
 
@@ -296,4 +311,43 @@ fn bad_input_names_the_file_and_what_is_expected() {
     );
 
     mcu_build().args(["size", "--flat", path]).assert().code(2);
+}
+
+/// A relocatable object, an ELF of another machine, and one blob given as
+/// both kernel and user are refused, each naming the file and why.
+#[test]
+fn elfs_that_are_no_firmware_of_one_image_are_refused() {
+    if !common::external::tools_run(&["arm-none-eabi-as", "arm-none-eabi-ld"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let elf = link(dir.path(), "a.elf", 0, &[("main", 8)]);
+    let object = dir.path().join("a.elf.o");
+    let mut other_machine = std::fs::read(&elf).unwrap();
+    other_machine[18..20].copy_from_slice(&3u16.to_le_bytes()); // e_machine EM_386
+    let x86 = dir.path().join("x86.elf");
+    std::fs::write(&x86, other_machine).unwrap();
+    let refusal = |flat: &str, kernel: &str, user: &str| {
+        let out = mcu_build()
+            .args(["size", "--flat", flat, "--kernel", kernel, "--user", user])
+            .assert()
+            .code(2);
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let errors = refusal(object.to_str().unwrap(), &elf, &elf);
+    assert!(
+        errors.contains("a.elf.o: not a 32-bit Arm firmware ELF (it is Relocatable, not a linked \
+                         executable (ET_EXEC))"),
+        "{errors}"
+    );
+    let errors = refusal(&elf, x86.to_str().unwrap(), &elf);
+    assert!(
+        errors.contains("x86.elf: not a 32-bit Arm firmware ELF (its machine is I386, not Arm)"),
+        "{errors}"
+    );
+    let errors = refusal(&elf, &elf, &elf);
+    assert!(
+        errors.contains("the kernel and the user blob of one protected image never share flash"),
+        "{errors}"
+    );
 }

@@ -71,7 +71,7 @@ pub enum BlobError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: not a 32-bit ELF file ({reason}); expected a linked firmware ELF such as kernel.elf, user.elf, flat.elf or nuttx", path.display())]
+    #[error("{}: not a 32-bit Arm firmware ELF ({reason}); expected a linked firmware ELF such as kernel.elf, user.elf, flat.elf or nuttx", path.display())]
     NotElf { path: PathBuf, reason: String },
     #[error("{}: no symbol table; expected an ELF linked without stripping its symbols", path.display())]
     NoSymbols { path: PathBuf },
@@ -93,6 +93,18 @@ pub fn parse(data: &[u8], path: &Path, kind: BlobKind) -> Result<Blob, BlobError
         reason,
     };
     let file = ElfFile32::<object::Endianness>::parse(data).map_err(|e| not_elf(e.to_string()))?;
+    if file.architecture() != object::Architecture::Arm {
+        return Err(not_elf(format!(
+            "its machine is {:?}, not Arm",
+            file.architecture()
+        )));
+    }
+    if file.kind() != object::ObjectKind::Executable {
+        return Err(not_elf(format!(
+            "it is {:?}, not a linked executable (ET_EXEC)",
+            file.kind()
+        )));
+    }
     let endian = file.endian();
     let mut flash_bytes = 0u64;
     let mut span: Option<(u64, u64)> = None;

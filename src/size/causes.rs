@@ -46,11 +46,19 @@ pub struct Cause {
     pub note: Option<&'static str>,
 }
 
-/// The system-call layer when no symbol of it has a size.
+/// The system-call layer when no symbol of it has a size, and the call
+/// names were given.
 pub const INLINED_LAYER: &str = "no symbol of the layer has a size: the proxies and the \
     dispatch were inlined into their callers (the bundled firmware's Rust proxies are \
     #[inline] and its dispatch generic, under LTO), so their bytes are counted with the \
     callers, under 2., 4. or the rest";
+
+/// The system-call layer when no symbol of it has a size and no call
+/// names were given.
+pub const UNNAMED_LAYER: &str = "no symbol of the layer has a size. A C build (NuttX) \
+    names its user-side proxies after their calls: give the table with --csv \
+    syscall/syscall.csv to count them. Rust proxies (the bundled firmware's) are #[inline], \
+    and under LTO their bytes are counted with their callers";
 
 /// Flash and RAM of one build, bytes.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -169,7 +177,11 @@ pub fn explain(flat: &Blob, kernel: &Blob, user: &Blob, syscalls: &BTreeSet<Stri
         entries,
     );
     if layer_bytes == 0 {
-        layer.note = Some(INLINED_LAYER);
+        layer.note = Some(if syscalls.is_empty() {
+            UNNAMED_LAYER
+        } else {
+            INLINED_LAYER
+        });
     }
 
     // 2. Kernel code the flat build does not have.

@@ -14,7 +14,8 @@
 //! only when all are written are they renamed into place, then the stale
 //! ones removed. An existing output that is not a regular file (a FIFO, a
 //! device, or a link to one) is refused before anything is staged (see
-//! [`crate::output::holds`]). A failure before that (a file that cannot be read or
+//! [`crate::output::holds`]), and so is a symbolic link, which would lead
+//! the write out of the directory. A failure before that (a file that cannot be read or
 //! written, a full disk) deletes the temporary files and leaves the
 //! directory as it was, removing it again if this run created it. What
 //! remains is the renaming itself, which fails only if the directory is
@@ -54,6 +55,15 @@ pub enum WriteFilesError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// A generated file's name in the directory is a symbolic link:
+    /// writing through it would change a file outside the directory.
+    #[error(
+        "{} is a symbolic link (to {}); generated files are written only inside their \
+         directory: remove the link",
+        path.display(),
+        target.display()
+    )]
+    Link { path: PathBuf, target: PathBuf },
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("cannot remove the stale generated file {}: {error}", path.display())]
@@ -125,6 +135,9 @@ fn replace_all(
     let mut changed = Vec::new();
     for file in files {
         let path = dir.join(&file.name);
+        if let Ok(target) = std::fs::read_link(&path) {
+            return Err(WriteFilesError::Link { path, target });
+        }
         if output::holds(&path, file.contents.as_bytes())? {
             summary.unchanged += 1;
         } else {
@@ -289,6 +302,32 @@ mod tests {
         assert_eq!((summary.written, summary.removed), (1, 0));
         assert!(std::fs::symlink_metadata(&fifo).is_ok());
         assert!(std::fs::symlink_metadata(dir.path().join("PROXY_zero.c")).is_ok());
+    }
+
+    /// A link named like a generated file would lead the write out of the
+    /// directory: refused before anything is written, its target untouched.
+    #[cfg(unix)]
+    #[test]
+    fn a_generated_file_that_is_a_symbolic_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, b"VICTIM").unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join("PROXY_a.c")).unwrap();
+        let files = [generated("b.c", "b"), generated("PROXY_a.c", "a")];
+        let err = write_changed(&out, &files, |_| false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is a symbolic link (to {}); generated files are written only inside their \
+                 directory: remove the link",
+                out.join("PROXY_a.c").display(),
+                victim.display()
+            )
+        );
+        assert_eq!(std::fs::read(&victim).unwrap(), b"VICTIM");
+        assert!(!out.join("b.c").exists());
     }
 
     #[test]
