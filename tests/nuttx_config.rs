@@ -649,9 +649,27 @@ fn an_unwritable_output_or_a_bad_origin_is_refused_before_the_report() {
     assert_eq!(status, 2, "{out}{err}");
     assert!(!out.contains("wrote"), "{out}");
     assert!(err.contains("/nonexistent-dir"), "{err}");
-    for origin in ["0", "0x20001", "0x100000000"] {
+    // 0xfffffffc: the System region, and struct userspace_s would wrap.
+    for origin in ["0", "0x20001", "0x100000000", "0xFFFFFFFC"] {
         let (status, _, err) = config(&["protect", arg(&flat), "--userspace", origin, "-o", "-"]);
         assert_eq!(status, 2, "{origin}: {err}");
         assert!(err.contains("is not a user flash origin"), "{err}");
+    }
+    for heap in ["0", "4G"] {
+        let (status, _, err) = config(&[
+            "protect",
+            arg(&flat),
+            "--userspace",
+            "0x20000",
+            "--kernel-heap",
+            heap,
+            "-o",
+            "-",
+        ]);
+        assert_eq!(status, 2, "{heap}: {err}");
+        assert!(
+            err.contains("out of range: expected a whole number from 1 to 4294967295"),
+            "{err}"
+        );
     }
 }

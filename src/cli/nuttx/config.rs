@@ -14,6 +14,7 @@ use crate::nuttx::config_convert::{self, Conversion, ProtectOptions};
 use crate::nuttx::config_diff::{self, ConfigDiff, Unset};
 use crate::nuttx::defconfig::Defconfig;
 use crate::nuttx::kconfig::Kconfig;
+use crate::layout::needs::SYSTEM_REGION_START;
 use crate::output;
 
 #[derive(Debug, Subcommand)]
@@ -219,7 +220,7 @@ pub struct ProtectArgs {
     #[arg(long, value_name = "ADDR", value_parser = parse_userspace)]
     userspace: Option<u64>,
     /// CONFIG_MM_KERNEL_HEAPSIZE in bytes (NuttX's default: 8192).
-    #[arg(long, value_name = "SIZE", value_parser = parse_number)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_kernel_heap)]
     kernel_heap: Option<u64>,
     /// The chip's MPU region count (written as CONFIG_ARM_MPU_NREGIONS when
     /// not NuttX's default for the core: 16 on Cortex-M7, else 8).
@@ -241,18 +242,26 @@ pub struct FlatArgs {
     keep_mpu: bool,
 }
 
-/// A user flash origin: a word-aligned address of the 32-bit space, not 0
-/// (where the kernel's vector table is). include/nuttx/userspace.h warns
-/// about an address that is not 4-byte aligned.
+/// A user flash origin: a word-aligned address, not 0 (where the kernel's
+/// vector table is) and below the System region (0xE0000000, which the MPU
+/// does not control and holds no flash; ARMv7-M ARM B3.1), so that
+/// struct userspace_s fits below it. include/nuttx/userspace.h warns about
+/// an address that is not 4-byte aligned.
 fn parse_userspace(text: &str) -> Result<u64, String> {
     let address = parse_number(text)?;
-    if address == 0 || address > u64::from(u32::MAX) || address % 4 != 0 {
+    if address == 0 || address >= SYSTEM_REGION_START || address % 4 != 0 {
         return Err(format!(
             "{address:#x} is not a user flash origin: expected a word-aligned (multiple of 4) \
-             address above 0 and below 4 GiB"
+             address above 0 and below the System region at {SYSTEM_REGION_START:#x}"
         ));
     }
     Ok(address)
+}
+
+/// CONFIG_MM_KERNEL_HEAPSIZE: at least 1 byte, and below 4 GiB (an `int`
+/// option of a 32-bit chip).
+fn parse_kernel_heap(text: &str) -> Result<u64, String> {
+    number::parse_in(text, 1..=u64::from(u32::MAX)).map_err(|e| e.to_string())
 }
 
 fn parse_number(text: &str) -> Result<u64, String> {
