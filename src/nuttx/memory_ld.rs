@@ -63,9 +63,15 @@ impl Region {
         }
     }
 
-    /// Flash (or memory NuttX treats as flash): not writable.
+    /// Flash (or memory NuttX treats as flash): not writable. In GNU ld's
+    /// attributes a `!` inverts those after it (`ld` manual, "MEMORY
+    /// Command"): `(!w)` is read-only, `(rx!w)` too.
     pub fn is_flash(&self) -> bool {
-        !self.attributes.contains(['w', 'W'])
+        let (set, inverted) = self
+            .attributes
+            .split_once('!')
+            .unwrap_or((&self.attributes, ""));
+        !set.contains(['w', 'W']) || inverted.contains(['w', 'W'])
     }
 }
 
@@ -498,6 +504,14 @@ mod tests {
         assert_eq!(sram2.role(), Role::Other);
         assert_eq!(memory.region("ksram").unwrap().role(), Role::Kernel);
         assert!(!memory.region("ksram").unwrap().is_flash());
+        let inverted = MemoryLd::parse(
+            "MEMORY {\n  uflash (!w) : ORIGIN = 0, LENGTH = 1K\n  \
+             usram (rw!x) : ORIGIN = 0x20000000, LENGTH = 1K\n}\n",
+            std::path::Path::new("memory.ld"),
+        )
+        .unwrap();
+        assert!(inverted.region("uflash").unwrap().is_flash());
+        assert!(!inverted.region("usram").unwrap().is_flash());
         let user_ram: Vec<_> = memory.of(Role::User, false).map(|r| &r.name).collect();
         assert_eq!(user_ram, ["usram"]);
         assert_eq!(
