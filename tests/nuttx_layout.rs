@@ -377,7 +377,8 @@ fn no_exact_plan_is_reported_and_not_written() {
     mcu_build(&["layout"], dir.path()).assert().code(1).stdout(
         predicate::str::contains(
             "check of the plan: FAILED: no placement grants exactly the user's own memory; the \
-             least found over-grants 60 bytes (user text 0, user .data/.bss 60):\n",
+             best found grants 60 bytes outside it (user text 0, user .data/.bss 60) and has \
+             these problems:\n",
         )
         .and(predicate::str::contains(
             "  unprivileged code reaches 0x200056c4..0x20005700 (60 bytes) rwx through region 1: \

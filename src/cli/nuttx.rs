@@ -686,7 +686,8 @@ fn render_plan(
         let _ = writeln!(
             out,
             "check of the plan: FAILED: no placement grants exactly the user's own memory; the \
-             least found over-grants {over} bytes (user text {}, user .data/.bss {}):",
+             best found grants {over} bytes outside it (user text {}, user .data/.bss {}) and \
+             has these problems:",
             text.over_grant, data.over_grant
         );
         for problem in plan.check.problems() {
