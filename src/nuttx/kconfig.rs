@@ -220,11 +220,14 @@ fn parse_line(
         return Ok(None);
     }
     if let Some(comment) = trimmed.strip_prefix('#') {
+        // As Kconfig's reader (conf_read_simple) does: the name starts two
+        // characters after `#` and ends at a space, and what follows must
+        // begin with `is not set`; anything after that is ignored.
         let unset = comment
-            .trim()
-            .strip_suffix(" is not set")
-            .filter(|name| is_option_name(name));
-        return Ok(unset.map(|name| (name.to_owned(), Value::Bool(false))));
+            .get(1..)
+            .and_then(|rest| rest.split_once(' '))
+            .filter(|(name, rest)| is_option_name(name) && rest.starts_with("is not set"));
+        return Ok(unset.map(|(name, _)| (name.to_owned(), Value::Bool(false))));
     }
     let indent = line.len() - line.trim_start().len();
     let error = |at: usize, message: String| -> Located {
@@ -339,6 +342,11 @@ mod tests {
         assert!(!config.is_set("CONFIG_LIBC_USRWORK"));
         assert!(!config.is_set("CONFIG_NOT_NAMED"));
         assert_eq!(config.get("CONFIG_FS"), Some(&Value::Module));
+        // Kconfig's reader: two characters before the name, and only the
+        // start of `is not set` counts.
+        let comments = parse("#CONFIG_A is not set\n# CONFIG_B is not set, on purpose\n").unwrap();
+        assert_eq!(comments.get("CONFIG_A"), None);
+        assert_eq!(comments.get("CONFIG_B"), Some(&Value::Bool(false)));
         assert_eq!(
             config.number("CONFIG_NUTTX_USERSPACE").unwrap(),
             Some(0x20000)
