@@ -278,7 +278,7 @@ fn write_destroys_nothing() {
     mcu_build(&["layout", "--write", "--fragment"], dir.path())
         .arg(dir.path().join("no-such-dir/layout.defconfig"))
         .assert()
-        .failure();
+        .code(2);
     assert_eq!(
         std::fs::read(dir.path().join(".config")).unwrap(),
         config_before
@@ -293,6 +293,21 @@ fn write_destroys_nothing() {
         std::fs::read_to_string(dir.path().join("layout.defconfig"))
             .unwrap()
             .contains("CONFIG_MM_KERNEL_HEAPSIZE=")
+    );
+    // A memory.ld that needs the preprocessor is planned from the build's
+    // memory.ld.tmp, and not rewritten.
+    let source = format!("#include <nuttx/config.h>\n{MEMORY}");
+    std::fs::write(memory_ld(dir.path()), &source).unwrap();
+    std::fs::write(memory_ld(dir.path()).with_extension("ld.tmp"), MEMORY).unwrap();
+    mcu_build(&["layout", "--write"], dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "memory.ld: the board's memory.ld needs the C preprocessor, so it is not rewritten",
+        ));
+    assert_eq!(
+        std::fs::read_to_string(memory_ld(dir.path())).unwrap(),
+        source
     );
 }
 

@@ -336,8 +336,10 @@ fn elfs_that_are_no_firmware_of_one_image_are_refused() {
     };
     let errors = refusal(object.to_str().unwrap(), &elf, &elf);
     assert!(
-        errors.contains("a.elf.o: not a 32-bit Arm firmware ELF (it is Relocatable, not a linked \
-                         executable (ET_EXEC))"),
+        errors.contains(
+            "a.elf.o: not a 32-bit Arm firmware ELF (it is Relocatable, not a linked \
+                         executable (ET_EXEC))"
+        ),
         "{errors}"
     );
     let errors = refusal(&elf, x86.to_str().unwrap(), &elf);

@@ -63,8 +63,10 @@ Exit status: 0 when the plan grants exactly the user's own memory (with
 --check: and the tree matches it), 1 when no placement does or the
 planned user heap cannot hold the init task's stack (nothing is written)
 or, with --check, when the tree differs from the plan, 2 when
-the tree cannot be read or modelled (e.g. not built: run make) or the
-request cannot be met at all (a --kernel-heap that leaves no user heap).")]
+the tree cannot be read or modelled (e.g. not built: run make), the
+request cannot be met at all (a --kernel-heap that leaves no user heap)
+or a file cannot be written (a memory.ld that needs the preprocessor, a
+--fragment in a missing directory or in the tree).")]
     Layout(LayoutArgs),
     /// Compare NuttX configurations, and convert a defconfig between a
     /// flat and a protected build.
@@ -492,31 +494,41 @@ impl LayoutArgs {
                     .to_owned(),
             );
         } else if self.write && memory_path.extension().is_some_and(|e| e == "tmp") {
-            refusal = Some(format!(
-                "{}: the board's memory.ld needs the C preprocessor, so it is not rewritten; \
-                 put the planned MEMORY block into it by hand; nothing written",
-                memory_path.display()
-            ));
+            eprintln!(
+                "error: {}: the board's memory.ld needs the C preprocessor, so it is not \
+                 rewritten; put the planned MEMORY block (printed without --write) into it by \
+                 hand; nothing written",
+                memory_path.with_extension("").display()
+            );
+            return Ok(ExitCode::from(2));
         } else {
             // Both files are staged before either is committed: a fragment
-            // that cannot be written leaves memory.ld as it was.
-            let mut staged = Vec::new();
-            if let Some(path) = &self.fragment {
-                refuse_tree_file(path, &tree.root)?;
-                staged.push((
-                    crate::output::stage(path, fragment.as_bytes())?,
-                    path.clone(),
-                ));
-            }
-            if self.write && !crate::output::holds(&memory_path, memory_ld.as_bytes())? {
-                staged.push((
-                    crate::output::stage(&memory_path, memory_ld.as_bytes())?,
-                    memory_path.clone(),
-                ));
-            }
-            for (file, path) in staged {
-                file.commit()?;
-                written.push(path);
+            // that cannot be written leaves memory.ld as it was. A file
+            // that cannot be written is an error of the request: exit 2.
+            let staged = (|| -> anyhow::Result<()> {
+                let mut staged = Vec::new();
+                if let Some(path) = &self.fragment {
+                    refuse_tree_file(path, &tree.root)?;
+                    staged.push((
+                        crate::output::stage(path, fragment.as_bytes())?,
+                        path.clone(),
+                    ));
+                }
+                if self.write && !crate::output::holds(&memory_path, memory_ld.as_bytes())? {
+                    staged.push((
+                        crate::output::stage(&memory_path, memory_ld.as_bytes())?,
+                        memory_path.clone(),
+                    ));
+                }
+                for (file, path) in staged {
+                    file.commit()?;
+                    written.push(path);
+                }
+                Ok(())
+            })();
+            if let Err(error) = staged {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(2));
             }
         }
         let ok = plan.approved() && refusal.is_none() && (!self.check || drift.is_empty());

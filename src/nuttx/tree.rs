@@ -13,6 +13,7 @@ use super::kconfig::{Kconfig, KconfigError};
 use super::memory_ld::{MemoryLd, MemoryLdError, Region, Role};
 use super::userspace::{Layout, Partitions};
 use crate::image::format_range;
+use crate::position::Located;
 
 /// The user blob NuttX's build links (`nuttx_user.elf`), at the top of the
 /// tree.
@@ -318,10 +319,21 @@ fn read_memory_ld(scripts: &Path) -> Result<MemoryLd, MemoryLdError> {
             if located.message.starts_with("a C preprocessor directive") =>
         {
             let preprocessed = scripts.join("memory.ld.tmp");
-            if preprocessed.is_file() {
-                MemoryLd::read(&preprocessed)
-            } else {
+            let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+            if !preprocessed.is_file() {
                 Err(MemoryLdError::Invalid(located))
+            } else if modified(&source) > modified(&preprocessed) {
+                // Edited since the build preprocessed it: the .tmp is stale.
+                Err(MemoryLdError::Invalid(Located {
+                    message: format!(
+                        "{}; memory.ld.tmp, which the build preprocessed from it, is older: run \
+                         make to preprocess it again",
+                        located.message
+                    ),
+                    ..located
+                }))
+            } else {
+                MemoryLd::read(&preprocessed)
             }
         }
         other => other,
@@ -403,6 +415,30 @@ mod tests {
         );
         let tree = Tree::open(dir.path()).unwrap();
         assert!(tree.memory.path.ends_with("memory.ld.tmp"));
+        // memory.ld edited after the build: the .tmp is stale.
+        let source = dir.path().join("custom/b/scripts/memory.ld");
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+        std::fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        let error = Tree::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "memory.ld.tmp, which the build preprocessed from it, is older: run make to \
+                 preprocess it again"
+            ),
+            "{error}"
+        );
+        let earlier = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+        std::fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(earlier)
+            .unwrap();
         let error = tree.user_partitions().unwrap_err().to_string();
         assert!(error.ends_with("memory.ld.tmp: no user flash region (NuttX names them uflash); a protected build's memory.ld gives each partition a region"), "{error}");
         write(

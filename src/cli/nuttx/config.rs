@@ -8,13 +8,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use crate::layout::needs::SYSTEM_REGION_START;
 use crate::number;
 use crate::nuttx::config_checks::Severity;
 use crate::nuttx::config_convert::{self, Conversion, ProtectOptions};
 use crate::nuttx::config_diff::{self, ConfigDiff, Unset};
 use crate::nuttx::defconfig::Defconfig;
 use crate::nuttx::kconfig::Kconfig;
-use crate::layout::needs::SYSTEM_REGION_START;
 use crate::output;
 
 #[derive(Debug, Subcommand)]
