@@ -358,7 +358,7 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
     let _ = writeln!(
         out,
         "{verdict}: {over} bytes over-granted, {} bytes of executable data, {} bytes of heap \
-         or kernel in the wrong place, {} other findings",
+         or kernel in the wrong place, {} other finding{}",
         report.executable_data_bytes(),
         report
             .heap_collisions
@@ -366,7 +366,8 @@ fn render(report: &CheckReport, deny_executable_data: bool) -> String {
             .chain(&report.kernel_exposed)
             .map(|c| c.bytes)
             .sum::<u64>(),
-        report.findings.len()
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" }
     );
     out
 }

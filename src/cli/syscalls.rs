@@ -421,6 +421,7 @@ impl CheckArgs {
             }
             match drift.len() {
                 0 => println!("{} and {} agree", self.csv.display(), self.lookup.display()),
+                1 => println!("1 difference"),
                 n => println!("{n} differences"),
             }
         }

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::lookup::{LookupEntry, LookupFile};
 use super::model::SyscallTable;
-use super::preprocessor::{self, BinaryOp, Expr, ExprKind, UnaryOp};
+use super::preprocessor::{self, BinaryOp, Expr, ExprKind, Macro, UnaryOp};
 
 /// Beyond this many atoms, a truth table (2^n rows) is not worth it.
 pub const MAX_ATOMS: usize = 16;
@@ -152,7 +152,10 @@ fn condition_difference(
     };
     let mut atoms = Vec::new();
     let semantic = csv_expr.and_then(|expr| {
-        let csv = expr.map_or(Formula::Const(true), |e| Formula::of(&e, &mut atoms));
+        let csv = match expr {
+            Some(e) => Formula::of(&e, &mut atoms)?,
+            None => Formula::Const(true),
+        };
         let lookup_formula = guards_formula(lookup, listed, &mut atoms)?;
         Some((csv, lookup_formula))
     });
@@ -213,18 +216,23 @@ enum Formula {
 
 impl Formula {
     /// `expr` with `!`, `&&`, `||` and constants as logic, anything else an
-    /// atom, added to `atoms` if new.
-    fn of(expr: &Expr, atoms: &mut Vec<String>) -> Formula {
-        match &expr.kind {
+    /// atom, added to `atoms` if new. An expression without identifiers is
+    /// evaluated (`1 == 1` is true); `None` when that fails (`1 / 0`), as
+    /// the preprocessor would fail.
+    fn of(expr: &Expr, atoms: &mut Vec<String>) -> Option<Formula> {
+        Some(match &expr.kind {
             ExprKind::Number(n) => Formula::Const(*n != 0),
             ExprKind::Unary(UnaryOp::Not, operand) => {
-                Formula::Not(Box::new(Formula::of(operand, atoms)))
+                Formula::Not(Box::new(Formula::of(operand, atoms)?))
             }
             ExprKind::Binary(BinaryOp::And, l, r) => {
-                Formula::And(vec![Formula::of(l, atoms), Formula::of(r, atoms)])
+                Formula::And(vec![Formula::of(l, atoms)?, Formula::of(r, atoms)?])
             }
             ExprKind::Binary(BinaryOp::Or, l, r) => {
-                Formula::Or(vec![Formula::of(l, atoms), Formula::of(r, atoms)])
+                Formula::Or(vec![Formula::of(l, atoms)?, Formula::of(r, atoms)?])
+            }
+            _ if !expr.names_a_macro() => {
+                Formula::Const(expr.evaluate(&|_| Macro::Undefined).ok()? != 0)
             }
             _ => {
                 let text = expr.to_string();
@@ -234,7 +242,7 @@ impl Formula {
                 });
                 Formula::Atom(index)
             }
-        }
+        })
     }
 
     fn holds(&self, value: &dyn Fn(usize) -> bool) -> bool {
@@ -259,7 +267,7 @@ fn guards_formula(
     for entry in listed {
         let mut literals = Vec::new();
         for &(index, holds) in &entry.guard {
-            let f = Formula::of(lookup.conditions[index].expr.as_ref().ok()?, atoms);
+            let f = Formula::of(lookup.conditions[index].expr.as_ref().ok()?, atoms)?;
             literals.push(if holds { f } else { Formula::Not(Box::new(f)) });
         }
         disjuncts.push(Formula::And(literals));
@@ -337,6 +345,20 @@ mod tests {
                       #ifdef B\n#else\nSYSCALL_LOOKUP(b, 0)\n#endif\nSYSCALL_LOOKUP(c, 0)\n\
                       #ifdef A\nSYSCALL_LOOKUP(d, 0)\n#elif defined B\nSYSCALL_LOOKUP(d, 0)\n#endif\n";
         assert_eq!(drift(csv, lookup), []);
+    }
+
+    /// A condition without macros is evaluated: `1 == 1` is always true;
+    /// one the preprocessor rejects (`1 / 0`) is compared as text.
+    #[test]
+    fn constant_conditions_are_evaluated_or_compared_as_text() {
+        let csv = "\"a\",\"\",\"\",\"int\"\n";
+        assert_eq!(drift(csv, "#if 1 == 1\nSYSCALL_LOOKUP(a, 0)\n#endif\n"), []);
+        let [Drift::Condition { comparison, .. }] =
+            &drift(csv, "#if 1 / 0\nSYSCALL_LOOKUP(a, 0)\n#endif\n")[..]
+        else {
+            panic!("expected one condition drift");
+        };
+        assert_eq!(*comparison, Comparison::Textual);
     }
 
     /// `X` and `defined(X)` differ only for a defined `X` of value 0: an

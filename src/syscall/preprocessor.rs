@@ -171,6 +171,17 @@ pub fn parse(text: &str) -> Result<Expr, ConditionError> {
 }
 
 impl Expr {
+    /// Whether an identifier or `defined` appears in it: otherwise its
+    /// value is the same in every configuration.
+    pub fn names_a_macro(&self) -> bool {
+        match &self.kind {
+            ExprKind::Number(_) => false,
+            ExprKind::Ident(_) | ExprKind::Defined(_) => true,
+            ExprKind::Unary(_, operand) => operand.names_a_macro(),
+            ExprKind::Binary(_, l, r) => l.names_a_macro() || r.names_a_macro(),
+        }
+    }
+
     /// The value of the expression (non-zero: the group is kept), with
     /// `lookup` giving the meaning of each identifier.
     pub fn evaluate(&self, lookup: &dyn Fn(&str) -> Macro) -> Result<i64, ConditionError> {
