@@ -99,11 +99,11 @@ fn the_kostest_layout_is_planned_to_zero_over_grant() {
     mcu_build(&["layout", "--kernel-heap", "43250"], dir.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::ends_with(
-            ".config: a kernel heap of 43250 bytes after us_bssend 0x20005700 leaves no user \
-             heap of 32 bytes or more (a power of two dividing CONFIG_RAM_END 0x20010000) below \
-             CONFIG_RAM_END\n",
-        ));
+        .stderr(
+            "error: --kernel-heap 43250: a kernel heap of 43250 bytes after us_bssend 0x20005700 \
+             leaves no user heap of 32 bytes or more (a power of two dividing CONFIG_RAM_END \
+             0x20010000) below CONFIG_RAM_END\n",
+        );
 }
 
 /// The plan applied (the fragment's values, `_ebss` aligned, rebuilt)

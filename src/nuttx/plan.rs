@@ -54,11 +54,10 @@ pub enum PlanError {
     Heap(#[from] HeapError),
     #[error(transparent)]
     Tree(#[from] TreeError),
-    #[error("{}: {what}", path.display())]
-    NoRoom {
-        path: std::path::PathBuf,
-        what: String,
-    },
+    /// `asked_by` names what asked for it (`--kernel-heap 43250`, or the
+    /// `.config` and its option).
+    #[error("{asked_by}: {what}")]
+    NoRoom { asked_by: String, what: String },
 }
 
 /// Where the user text goes.
@@ -465,7 +464,14 @@ pub fn plan(tree: &Tree, kernel_heap: Option<u64>) -> Result<Plan, PlanError> {
     let data = plan_data(&usram, &header, end);
     let bss_end = data.planned.end;
     let user_size = user_heap(bss_end, end, requested).ok_or_else(|| PlanError::NoRoom {
-        path: config.path.clone(),
+        // Blame what asked for the kernel heap: the command line or .config.
+        asked_by: match kernel_heap {
+            Some(_) => format!("--kernel-heap {requested}"),
+            None => format!(
+                "{}: CONFIG_MM_KERNEL_HEAPSIZE={requested}",
+                config.path.display()
+            ),
+        },
         what: format!(
             "a kernel heap of {requested} bytes after us_bssend {bss_end:#010x} leaves no user \
              heap of 32 bytes or more (a power of two dividing {end_name} {end:#010x}) below \
