@@ -295,12 +295,17 @@ impl LookupFile {
     }
 }
 
-/// `#if <text>`, or `#if` alone when there is no text.
+/// The most characters of a condition an error message quotes; the line
+/// and column say where the rest is.
+const QUOTED_CHARS: usize = 80;
+
+/// `#if <text>`, or `#if` alone when there is no text; a long text is cut
+/// after [`QUOTED_CHARS`] characters, with `...`.
 fn directive_text(word: &str, text: &str) -> String {
-    if text.is_empty() {
-        format!("#{word}")
-    } else {
-        format!("#{word} {text}")
+    match text.char_indices().nth(QUOTED_CHARS) {
+        _ if text.is_empty() => format!("#{word}"),
+        Some((cut, _)) => format!("#{word} {}...", &text[..cut]),
+        None => format!("#{word} {text}"),
     }
 }
 
@@ -434,6 +439,17 @@ mod tests {
         assert_eq!(blanked.len(), text.len());
         assert_eq!(blanked, "a     \n     d     \nf");
         assert_eq!(blank_comments("x /* é"), Err(2));
+    }
+
+    #[test]
+    fn a_long_condition_is_quoted_in_part() {
+        assert_eq!(directive_text("if", ""), "#if");
+        assert_eq!(directive_text("if", "A"), "#if A");
+        let long = "A || ".repeat(40);
+        assert_eq!(
+            directive_text("if", &long),
+            format!("#if {}...", &long[..QUOTED_CHARS])
+        );
     }
 
     #[test]
