@@ -203,9 +203,9 @@ fn pass1_dir(defconfig: &Defconfig) -> Result<String, KconfigError> {
     }
     Ok(format!(
         "boards/{}/{}/{}/kernel",
-        config.required_text("CONFIG_ARCH", why)?,
-        config.required_text("CONFIG_ARCH_CHIP", why)?,
-        config.required_text("CONFIG_ARCH_BOARD", why)?
+        config.required_dir_name("CONFIG_ARCH", why)?,
+        config.required_dir_name("CONFIG_ARCH_CHIP", why)?,
+        config.required_dir_name("CONFIG_ARCH_BOARD", why)?
     ))
 }
 

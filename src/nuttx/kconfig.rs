@@ -184,6 +184,28 @@ impl Kconfig {
         self.text(name).ok_or_else(|| self.missing(name, why))
     }
 
+    /// String option `name`, which `why` needs as one directory name of
+    /// the tree (`CONFIG_ARCH_CHIP="tiva"` in `boards/arm/tiva/...`): not
+    /// empty, no `/`, not `.` or `..`, so that it cannot lead out of the
+    /// directory it is joined to.
+    pub fn required_dir_name(&self, name: &str, why: &str) -> Result<&str, KconfigError> {
+        let text = self.required_text(name, why)?;
+        if text.is_empty() || text.contains(['/', '\\']) || text == "." || text == ".." {
+            let line = self.entries.get(name).map_or(1, |entry| entry.line);
+            return Err(self
+                .at(
+                    line,
+                    name,
+                    format!(
+                        "expected one directory name (not empty, no `/`, not `.` or `..`), found \
+                         \"{text}\""
+                    ),
+                )
+                .into());
+        }
+        Ok(text)
+    }
+
     /// The error for option `name`, missing although `why` needs it.
     pub fn missing(&self, name: &str, why: &str) -> KconfigError {
         KconfigError::Missing {

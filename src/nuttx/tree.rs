@@ -305,9 +305,9 @@ fn board_dir(root: &Path, config: &Kconfig) -> Result<PathBuf, TreeError> {
     }
     Ok(root
         .join("boards")
-        .join(config.required_text("CONFIG_ARCH", why)?)
-        .join(config.required_text("CONFIG_ARCH_CHIP", why)?)
-        .join(config.required_text("CONFIG_ARCH_BOARD", why)?))
+        .join(config.required_dir_name("CONFIG_ARCH", why)?)
+        .join(config.required_dir_name("CONFIG_ARCH_CHIP", why)?)
+        .join(config.required_dir_name("CONFIG_ARCH_BOARD", why)?))
 }
 
 /// `memory.ld` in `scripts`, or the preprocessed `memory.ld.tmp` when the
@@ -386,6 +386,20 @@ mod tests {
         write(dir.path(), ".config", "CONFIG_ARCH=\"arm\"\n");
         let error = Tree::open(dir.path()).unwrap_err().to_string();
         assert!(error.ends_with(".config: CONFIG_BUILD_PROTECTED is not set: a flat build has no user blob to protect (`mcu-build nuttx config protect` converts a flat defconfig)"), "{error}");
+        write(
+            dir.path(),
+            ".config",
+            "CONFIG_BUILD_PROTECTED=y\nCONFIG_ARCH=\"arm\"\nCONFIG_ARCH_CHIP=\"../../../etc\"\n\
+             CONFIG_ARCH_BOARD=\"b\"\n",
+        );
+        let error = Tree::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                ".config:3:1: `CONFIG_ARCH_CHIP`: expected one directory name (not empty, no `/`, \
+                 not `.` or `..`), found \"../../../etc\""
+            ),
+            "{error}"
+        );
         write(
             dir.path(),
             ".config",
