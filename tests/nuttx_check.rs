@@ -117,6 +117,22 @@ fn an_exact_layout_over_grants_nothing() {
         .stdout(predicate::str::contains(
             "a failure with --deny-executable-data",
         ));
+    // .config edited after the build: the report warns that it follows
+    // .config, not what was built.
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join(".config"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(10))
+        .unwrap();
+    check(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "warning: {} changed after {} was built",
+            dir.path().join(".config").display(),
+            dir.path().join("nuttx").display()
+        )));
 }
 
 /// User .data at 0x20004cb0, not on a 128-byte subregion: the data region

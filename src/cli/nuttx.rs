@@ -461,6 +461,9 @@ impl LayoutArgs {
                 return Ok(ExitCode::from(2));
             }
         };
+        if let Some(warning) = tree.stale_config() {
+            eprintln!("warning: {warning}");
+        }
         let board = tree
             .config
             .text("CONFIG_ARCH_BOARD")

@@ -373,7 +373,9 @@ impl CheckReport {
 pub fn check(tree: &Tree) -> Result<CheckReport, CheckError> {
     require_mpu(tree)?;
     let userspace = read_userspace(tree)?;
-    check_userspace(tree, &userspace)
+    let mut report = check_userspace(tree, &userspace)?;
+    report.warnings.extend(tree.stale_config());
+    Ok(report)
 }
 
 /// Without `CONFIG_ARM_MPU` there is nothing to check (said before the

@@ -149,6 +149,22 @@ impl Tree {
         })
     }
 
+    /// A warning when `.config` changed after the last build (it is newer
+    /// than the kernel `nuttx`): the model reads `.config`, but the blobs
+    /// were built from an older one.
+    pub fn stale_config(&self) -> Option<String> {
+        let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let kernel = self.kernel_elf();
+        (modified(&self.config.path)? > modified(&kernel)?).then(|| {
+            format!(
+                "{} changed after {} was built: what is reported follows .config, the blobs an \
+                 older one; run make",
+                self.config.path.display(),
+                kernel.display()
+            )
+        })
+    }
+
     pub fn user_elf(&self) -> PathBuf {
         self.root.join(USER_ELF)
     }
