@@ -49,6 +49,8 @@ extern crate alloc;
 
 #[cfg(not(feature = "flat"))]
 mod admission;
+#[cfg(not(feature = "flat"))]
+mod alarms;
 mod board;
 mod boot_argument;
 mod console;
@@ -59,6 +61,8 @@ mod fault_status;
 mod faults;
 #[cfg(feature = "flat")]
 mod flat;
+#[cfg(not(feature = "flat"))]
+mod grant;
 mod heap;
 #[cfg(not(feature = "flat"))]
 mod layout;
@@ -69,6 +73,8 @@ mod process;
 #[cfg(not(feature = "flat"))]
 mod protected;
 mod register;
+#[cfg(not(feature = "flat"))]
+mod scheduler;
 mod semihosting;
 mod services;
 #[allow(dead_code)] // the generated layer is complete; the kernel uses part of it
