@@ -8,6 +8,7 @@
 //! firmware and a repeated `protect` stays fast.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::Path;
 
 use firmware_abi::UserspaceHeader;
@@ -27,27 +28,61 @@ const MEMORY_LD_IN: &str = include_str!("../../templates/linker/memory.ld.in");
 const KERNEL_LD: &str = include_str!("../../templates/linker/kernel.ld");
 const USER_LD: &str = include_str!("../../templates/linker/user.ld");
 
-/// `memory.ld`: the template with every placeholder replaced.
+/// The numbers `memory.ld` is rendered with: the four partitions a blob
+/// is linked against, `[start, end)`, and the stack and heap sizes, in
+/// bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryLd {
+    pub kernel_flash: Range<u64>,
+    pub user_flash: Range<u64>,
+    pub kernel_sram: Range<u64>,
+    pub user_sram: Range<u64>,
+    pub kernel_stack: u64,
+    pub kernel_heap: u64,
+    pub user_stack: u64,
+    pub user_heap: u64,
+}
+
+impl MemoryLd {
+    /// `memory.ld.in` with every placeholder replaced.
+    pub fn render(&self) -> String {
+        let length = |range: &Range<u64>| range.end.saturating_sub(range.start);
+        let values = [
+            ("KERNEL_FLASH_ORIGIN", self.kernel_flash.start),
+            ("KERNEL_FLASH_LENGTH", length(&self.kernel_flash)),
+            ("USER_FLASH_ORIGIN", self.user_flash.start),
+            ("USER_FLASH_LENGTH", length(&self.user_flash)),
+            ("KERNEL_SRAM_ORIGIN", self.kernel_sram.start),
+            ("KERNEL_SRAM_LENGTH", length(&self.kernel_sram)),
+            ("USER_SRAM_ORIGIN", self.user_sram.start),
+            ("USER_SRAM_LENGTH", length(&self.user_sram)),
+            ("KERNEL_STACK_SIZE", self.kernel_stack),
+            ("KERNEL_HEAP_SIZE", self.kernel_heap),
+            ("USER_STACK_SIZE", self.user_stack),
+            ("USER_HEAP_SIZE", self.user_heap),
+        ];
+        values
+            .iter()
+            .fold(MEMORY_LD_IN.to_owned(), |text, (name, value)| {
+                text.replace(&format!("{{{{{name}}}}}"), &format!("{value:#010x}"))
+            })
+    }
+}
+
+/// `memory.ld` of a single-blob build: the plan's four partitions.
 pub fn memory_ld(plan: &Planned, splits: &Splits) -> String {
-    let values = [
-        ("KERNEL_FLASH_ORIGIN", plan.kernel_flash().start),
-        ("KERNEL_FLASH_LENGTH", plan.kernel_flash().size),
-        ("USER_FLASH_ORIGIN", plan.user_flash().start),
-        ("USER_FLASH_LENGTH", plan.user_flash().size),
-        ("KERNEL_SRAM_ORIGIN", plan.kernel_sram().start),
-        ("KERNEL_SRAM_LENGTH", plan.kernel_sram().size),
-        ("USER_SRAM_ORIGIN", plan.user_sram().start),
-        ("USER_SRAM_LENGTH", plan.user_sram().size),
-        ("KERNEL_STACK_SIZE", splits.kernel_stack),
-        ("KERNEL_HEAP_SIZE", plan.plan().kernel_heap.len()),
-        ("USER_STACK_SIZE", splits.user_stack),
-        ("USER_HEAP_SIZE", splits.user_heap),
-    ];
-    values
-        .iter()
-        .fold(MEMORY_LD_IN.to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{{{name}}}}}"), &format!("{value:#010x}"))
-        })
+    let range = |partition: &crate::layout::plan::Partition| partition.start..partition.end;
+    MemoryLd {
+        kernel_flash: range(plan.kernel_flash()),
+        user_flash: range(plan.user_flash()),
+        kernel_sram: range(plan.kernel_sram()),
+        user_sram: range(plan.user_sram()),
+        kernel_stack: splits.kernel_stack,
+        kernel_heap: plan.plan().kernel_heap.len(),
+        user_stack: splits.user_stack,
+        user_heap: splits.user_heap,
+    }
+    .render()
 }
 
 /// `board.rs`, for every pass: the board facts a kernel is configured
@@ -110,6 +145,11 @@ pub fn write_common(
 /// Writes the linker scripts of both passes into `dir`.
 fn write_linker_scripts(dir: &Path, plan: &Planned, splits: &Splits) -> Result<(), WriteError> {
     write_if_changed(&dir.join("memory.ld"), memory_ld(plan, splits).as_bytes())?;
+    write_templates(dir)
+}
+
+/// Writes `kernel.ld` and `user.ld`, which INCLUDE `memory.ld`, into `dir`.
+pub fn write_templates(dir: &Path) -> Result<(), WriteError> {
     write_if_changed(&dir.join("kernel.ld"), KERNEL_LD.as_bytes())?;
     write_if_changed(&dir.join("user.ld"), USER_LD.as_bytes())
 }

@@ -36,7 +36,7 @@ pub mod opened;
 pub mod pass;
 pub mod planned;
 pub mod process_table;
-
+pub mod processes;
 pub mod protect;
 pub mod provenance;
 pub mod record;

@@ -113,7 +113,8 @@ impl Process {
     /// Copies `.data` from flash, zeroes `.bss` and builds the first
     /// exception frame at the top of the process's stack, so that the
     /// next return to it enters `header.entry` with the boot argument in
-    /// r0. The header must have passed [`UserspaceHeader::validate`].
+    /// r0 and the number of times it was restarted in r1 (its memory is
+    /// fresh, so only the kernel can tell it). The header must have passed [`UserspaceHeader::validate`].
     fn start(&mut self) -> Result<(), BadAddress> {
         let header = &self.header;
         let memory = &self.memory;
@@ -125,7 +126,7 @@ impl Process {
 
         let frame: [u32; FRAME_WORDS] = [
             self.boot_argument,
-            0,
+            self.restarts,
             0,
             0,
             0,

@@ -157,8 +157,10 @@ impl Scheduler {
         let slice_start = systick::uptime_ms();
         loop {
             match process.resume() {
-                Trap::Served => {}
-                Trap::Preempted => {
+                // A tick that lands while the kernel serves a call does not
+                // trap the process, so the slice is checked after calls too:
+                // a process that makes calls all the time is switched on time.
+                Trap::Served | Trap::Preempted => {
                     if systick::uptime_ms().wrapping_sub(slice_start)
                         >= process.entry.time_slice_ms
                     {
