@@ -18,6 +18,8 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use firmware_abi::HeaderError;
+
 use super::config::{Pass, Syscalls};
 use super::generate::{self, MemoryLd};
 use super::inspect::{self, InspectError, Space};
@@ -91,14 +93,23 @@ pub struct BuiltSystem {
 /// A step of [`build_all`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessesError {
-    #[error("process {name}: {error}")]
-    Pass { name: String, error: PassError },
-    #[error("process {name}: {error}")]
-    Inspect { name: String, error: InspectError },
-    #[error("process {name}: {error}")]
-    Seal { name: String, error: SealError },
-    #[error("process {name}: {} holds no mcu-build user header", path.display())]
-    NoHeader { name: String, path: PathBuf },
+    // The step errors are boxed: they are large, and a `Result` carries
+    // its error's size on every return.
+    #[error("{name}: {error}")]
+    Pass { name: String, error: Box<PassError> },
+    #[error("{name}: {error}")]
+    Inspect {
+        name: String,
+        error: Box<InspectError>,
+    },
+    #[error("{name}: {error}")]
+    Seal { name: String, error: Box<SealError> },
+    #[error("{name}: {}: {error}", path.display())]
+    Header {
+        name: String,
+        path: PathBuf,
+        error: HeaderError,
+    },
     #[error(transparent)]
     Table(#[from] ProcessTableError),
     #[error(transparent)]
@@ -109,7 +120,8 @@ pub enum ProcessesError {
     Merge(#[from] MergeConflict),
 }
 
-/// The name of the kernel in messages and in its generated directory.
+/// The kernel's name in messages and in its generated directory; a
+/// process is `process <name>` in messages.
 const KERNEL: &str = "kernel";
 
 /// Builds every process at its addresses, then the kernel with the
@@ -203,6 +215,7 @@ fn build_process(
 ) -> Result<BuiltProcess, ProcessesError> {
     let spec = &process.spec;
     let name = spec.name.as_str();
+    let who = format!("process {name}");
     let reachable = spec.ram.start..spec.grant.start;
     let memory = MemoryLd {
         kernel_flash: plan.kernel.flash.clone(),
@@ -215,24 +228,36 @@ fn build_process(
         user_heap: process.heap_size,
     };
     let gen_dir = prepare_gen_dir(plan, name, &memory)?;
-    let artifact = run_pass(plan, &process.pass, &gen_dir, name, on_line)?;
-    let bytes = read(&artifact, name)?;
+    let artifact = run_pass(plan, &process.pass, &gen_dir, &who, on_line)?;
+    let bytes = read(&artifact, &who)?;
     let spaces = [
         space(&format!("{name}-flash"), &spec.flash, true),
         space(&format!("{name}-ram"), &reachable, false),
     ];
     let (inspection, _) = inspect::place(&bytes, &artifact, Owner::User, &spaces)
-        .map_err(|error| inspect_error(name, error))?;
-    let flash = firmware_abi::Partition {
-        start: spec.flash.start as u32,
-        end: spec.flash.end as u32,
+        .map_err(|error| inspect_error(&who, error))?;
+    // The table's check kept every range below 4 GiB.
+    let abi = |range: &Range<u64>| firmware_abi::Partition {
+        start: range.start as u32,
+        end: range.end as u32,
     };
+    let flash = abi(&spec.flash);
     let sealed = seal::seal_in(bytes, &inspection.image, &artifact, flash).map_err(|error| {
         ProcessesError::Seal {
-            name: name.to_owned(),
-            error,
+            name: who.clone(),
+            error: Box::new(error),
         }
     })?;
+    // The kernel refuses a blob whose extents leave its partitions; say so
+    // now rather than at boot.
+    sealed
+        .header
+        .check_extents(flash, abi(&reachable))
+        .map_err(|error| ProcessesError::Header {
+            name: who.clone(),
+            path: artifact.clone(),
+            error,
+        })?;
     let elf = write_output(plan, &format!("{name}.elf"), &sealed.elf)?;
     Ok(BuiltProcess {
         elf,
@@ -269,7 +294,7 @@ fn run_pass(
     plan: &SystemPlan,
     pass: &Pass,
     gen_dir: &Path,
-    name: &str,
+    who: &str,
     on_line: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, ProcessesError> {
     let context = Context {
@@ -280,8 +305,8 @@ fn run_pass(
         board: &plan.board.name,
     };
     pass::run(pass, &context, on_line).map_err(|error| ProcessesError::Pass {
-        name: name.to_owned(),
-        error,
+        name: who.to_owned(),
+        error: Box::new(error),
     })
 }
 
@@ -293,10 +318,10 @@ fn space(name: &str, range: &Range<u64>, flash: bool) -> Space {
     }
 }
 
-fn read(path: &Path, name: &str) -> Result<Vec<u8>, ProcessesError> {
+fn read(path: &Path, who: &str) -> Result<Vec<u8>, ProcessesError> {
     std::fs::read(path).map_err(|error| {
         inspect_error(
-            name,
+            who,
             InspectError::Io {
                 path: path.to_owned(),
                 error,
@@ -305,10 +330,10 @@ fn read(path: &Path, name: &str) -> Result<Vec<u8>, ProcessesError> {
     })
 }
 
-fn inspect_error(name: &str, error: InspectError) -> ProcessesError {
+fn inspect_error(who: &str, error: InspectError) -> ProcessesError {
     ProcessesError::Inspect {
-        name: name.to_owned(),
-        error,
+        name: who.to_owned(),
+        error: Box::new(error),
     }
 }
 
@@ -317,4 +342,62 @@ fn write_output(plan: &SystemPlan, name: &str, bytes: &[u8]) -> Result<PathBuf, 
     let path = plan.out_dir.join(name);
     generate::write_if_changed(&path, bytes)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::process_table::ProcessSpec;
+    use firmware_abi::FaultPolicy;
+
+    #[test]
+    fn a_bad_table_is_refused_before_any_pass_runs() {
+        let board = crate::board::bundled("qemu-mps2-an386").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A package that does not exist: a pass that ran would fail on it.
+        let pass = Pass::Cargo {
+            package: PathBuf::from("no-such-package"),
+            bin: "none".to_owned(),
+            features: Vec::new(),
+        };
+        let spec = ProcessSpec {
+            name: "a".to_owned(),
+            header: None,
+            flash: 0x4_0000..0x4_8000,
+            ram: 0x2001_0000..0x2001_2000,
+            grant: 0x2001_1000..0x2001_1c00,
+            regions: Vec::new(),
+            fault_policy: FaultPolicy::Stop,
+            time_slice_ms: 2,
+        };
+        let plan = SystemPlan {
+            board: &board,
+            root: dir.path(),
+            out_dir: dir.path(),
+            syscalls: None,
+            mair0: None,
+            kernel: KernelBuild {
+                pass: pass.clone(),
+                flash: 0..0x4_0000,
+                sram: 0x2000_0000..0x2001_0000,
+                stack_size: 8192,
+                heap_size: 16384,
+            },
+            processes: vec![ProcessBuild {
+                spec,
+                pass,
+                stack_size: 2048,
+                heap_size: 0,
+            }],
+        };
+        let error = build_all(&plan, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ProcessesError::Table(ProcessTableError::GrantNotAtTop { .. })
+            ),
+            "{error}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

@@ -25,9 +25,6 @@ struct Alarm {
 /// Every process's alarms.
 static ALARMS: Grant<Alarm> = Grant::new(0);
 
-/// Bytes one alarm takes in a grant region, for the console.
-pub const ALARM_BYTES: u32 = core::mem::size_of::<Alarm>() as u32;
-
 /// What `alarm_wait` does to the caller.
 pub enum Wait {
     /// The alarm is overdue: answer at once with the time it was due.

@@ -18,6 +18,7 @@ mod header;
 #[allow(dead_code)] // C needs only the byte probes
 mod probe;
 #[path = "../process_runtime.rs"]
+#[allow(dead_code)] // C does not time itself
 #[macro_use]
 mod runtime;
 
