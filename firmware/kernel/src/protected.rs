@@ -1,8 +1,6 @@
 //! The boot of the protected build: admit every process of the table,
 //! check its MPU regions, load it, and hand them all to the scheduler.
 
-use alloc::vec::Vec;
-
 use firmware_abi::ABI_VERSION;
 use firmware_abi::exit_status::BLOB_REFUSED;
 
@@ -22,7 +20,7 @@ pub extern "C" fn kernel_main() -> ! {
     );
     let boot_argument = boot_argument::read();
     // The process records are the kernel heap's tenants.
-    let mut processes = Vec::with_capacity(PROCESSES.len());
+    let mut scheduler = Scheduler::with_capacity(PROCESSES.len());
     for entry in PROCESSES {
         let prefix = Prefix::of(entry.name);
         kprintln!(
@@ -47,18 +45,19 @@ pub extern "C" fn kernel_main() -> ! {
             );
         }
         match Process::load(entry, header, boot_argument) {
-            Ok(process) => processes.push(process),
+            Ok(process) => scheduler.add(process),
             Err(_) => panic!("{prefix}the admitted header put the blob's memory outside its RAM"),
         }
     }
     mpu::set_attributes();
     if let Some(first) = PROCESSES.first() {
         mpu::load(first.mpu_regions);
+        scheduler.set_loaded(0);
     }
     for entry in PROCESSES {
         report_mpu(entry);
     }
-    for process in &processes {
+    for process in scheduler.processes() {
         let entry = process.entry;
         if PROCESSES.len() == 1 {
             kprintln!(
@@ -77,7 +76,7 @@ pub extern "C" fn kernel_main() -> ! {
             );
         }
     }
-    Scheduler::new(processes).run()
+    scheduler.run()
 }
 
 /// `, grant region [start, end)` when the process has one.

@@ -88,17 +88,27 @@ impl fmt::Display for GrantUse<'_> {
 }
 
 impl Scheduler {
-    /// The processes, all ready, with the MPU holding the first one's
-    /// regions (`loaded`).
-    pub fn new(processes: Vec<Process>) -> Self {
-        let loaded = if processes.is_empty() { None } else { Some(0) };
+    /// Room for `count` processes, allocated once on the kernel heap.
+    pub fn with_capacity(count: usize) -> Self {
         Self {
-            processes: processes
-                .into_iter()
-                .map(|process| (process, State::Ready))
-                .collect(),
-            loaded,
+            processes: Vec::with_capacity(count),
+            loaded: None,
         }
+    }
+
+    /// Adds a process, ready to run.
+    pub fn add(&mut self, process: Process) {
+        self.processes.push((process, State::Ready));
+    }
+
+    /// The processes, in the table's order.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.processes.iter().map(|(process, _)| process)
+    }
+
+    /// Records that the MPU holds process `index`'s regions.
+    pub fn set_loaded(&mut self, index: usize) {
+        self.loaded = Some(index);
     }
 
     /// Runs the processes until every one has ended, then ends the run.
@@ -115,9 +125,13 @@ impl Scheduler {
                     self.run_slice(index);
                     next = (index + 1) % count;
                 }
-                None if self.processes.iter().any(|(_, state)| {
-                    matches!(state, State::Ready | State::Blocked(_))
-                }) =>
+                // Nobody is ready but somebody waits for a time: sleep
+                // until the next tick. A tick between `wake_due` and here
+                // costs one more millisecond, within a waiter's bound.
+                None if self
+                    .processes
+                    .iter()
+                    .any(|(_, state)| matches!(state, State::Blocked(_))) =>
                 {
                     cpu::wait_for_interrupt()
                 }
