@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use firmware_abi::FaultPolicy;
+use firmware_abi::errno::ENOMEM;
 use firmware_abi::exit_status::USER_FAULT;
 use mcu_build::board::{self, Board};
 use mcu_build::build::config::{Pass, Syscalls};
@@ -119,6 +120,10 @@ impl Run {
             .lines()
             .find(|line| line.starts_with(prefix))
             .unwrap_or_else(|| panic!("no line starting `{prefix}`:\n{}", self.console))
+    }
+
+    fn assert_line_prefix(&self, prefix: &str) {
+        self.line_starting(prefix);
     }
 
     fn spec(&self, name: &str) -> &ProcessSpec {
@@ -228,12 +233,14 @@ fn every_process_reaches_its_own_partitions(run: &Run) {
 }
 
 /// A's alarms fill its grant region: ENOMEM for A, and the kernel's count
-/// of A's grant bytes leaves no room for one more alarm.
-fn grant_exhaustion_fails_for_a_alone(run: &Run) {
+/// of A's grant bytes leaves no room for one more alarm. Returns the bytes
+/// one alarm takes in a grant region.
+fn grant_exhaustion_fails_for_a_alone(run: &Run) -> u64 {
     let line = run.line_starting("user: a: alarm_start answered ");
     let rest = line.strip_prefix("user: a: alarm_start answered ").unwrap();
-    assert!(rest.starts_with("-12 after "), "{line}");
-    let alarms = number(rest.strip_prefix("-12 after ").unwrap());
+    let enomem = format!("-{ENOMEM} after ");
+    assert!(rest.starts_with(&enomem), "{line}");
+    let alarms = number(rest.strip_prefix(&enomem).unwrap());
     assert!(alarms > 0, "{line}");
     let end = run.line_starting("kernel: process a exited with status 0; grant ");
     let used = number(
@@ -248,17 +255,12 @@ fn grant_exhaustion_fails_for_a_alone(run: &Run) {
         "{end}: room for another alarm"
     );
     run.assert_line_prefix("user: a: computed for 60 ms");
-}
-
-impl Run {
-    fn assert_line_prefix(&self, prefix: &str) {
-        self.line_starting(prefix);
-    }
+    per_alarm
 }
 
 /// B's alarm fires on time while A computes and C faults: never later than
 /// the other two processes' time slices and a tick.
-fn b_is_woken_on_time(run: &Run) {
+fn b_is_woken_on_time(run: &Run, per_alarm: u64) {
     let prefix = "user: b: 10 alarms every 10 ms, at most ";
     let late = number(run.line_starting(prefix).strip_prefix(prefix).unwrap());
     let bound = u64::from(2 * TIME_SLICE_MS + 1);
@@ -267,12 +269,14 @@ fn b_is_woken_on_time(run: &Run) {
         "B woke {late} ms late, more than {bound}:\n{}",
         run.console
     );
-    run.assert_line("kernel: process b exited with status 0; grant 12 of 1024 bytes used");
+    run.assert_line(&format!(
+        "kernel: process b exited with status 0; grant {per_alarm} of {GRANT} bytes used"
+    ));
 }
 
 /// Each of C's attacks faults at the boundary it crossed (MMFAR), and C
 /// is restarted with its grant region emptied until its limit stops it.
-fn c_faults_at_each_boundary_and_is_restarted_then_stopped(run: &Run) {
+fn c_faults_at_each_boundary_and_is_restarted_then_stopped(run: &Run, per_alarm: u64) {
     let c = run.spec("c");
     let b = run.spec("b");
     let attacks = [
@@ -294,11 +298,11 @@ fn c_faults_at_each_boundary_and_is_restarted_then_stopped(run: &Run) {
     }
     for restart in 1..=C_RESTARTS {
         run.assert_line(&format!(
-            "kernel: process c restarted ({restart} of {C_RESTARTS}); grant emptied, 12 bytes freed"
+            "kernel: process c restarted ({restart} of {C_RESTARTS}); grant emptied, {per_alarm} bytes freed"
         ));
     }
     run.assert_line(&format!(
-        "kernel: process c reached its restart limit ({C_RESTARTS}) and is stopped; grant 12 of 1024 bytes used"
+        "kernel: process c reached its restart limit ({C_RESTARTS}) and is stopped; grant {per_alarm} of {GRANT} bytes used"
     ));
     assert!(
         !run.console.contains("isolation is broken"),
@@ -312,9 +316,9 @@ fn check(board: &str) {
     let run = build_and_boot(board);
     mpu_registers_are_the_tables(&run);
     every_process_reaches_its_own_partitions(&run);
-    grant_exhaustion_fails_for_a_alone(&run);
-    b_is_woken_on_time(&run);
-    c_faults_at_each_boundary_and_is_restarted_then_stopped(&run);
+    let per_alarm = grant_exhaustion_fails_for_a_alone(&run);
+    b_is_woken_on_time(&run, per_alarm);
+    c_faults_at_each_boundary_and_is_restarted_then_stopped(&run, per_alarm);
 }
 
 #[test]

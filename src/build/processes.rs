@@ -10,7 +10,9 @@
 //! ```
 //!
 //! The addresses come from the caller ([`SystemPlan`]): a planner's
-//! per-process plan, or a test's hand-chosen layout. Each process gets a
+//! per-process plan, or a test's hand-chosen layout. Before anything is
+//! built, the table is checked and each process's MPU registers are
+//! proved to grant exactly its partitions (`mpu::verify`). Each process gets a
 //! generated directory of its own (`gen-<name>/`), so that its blob links
 //! against its own partitions; the outputs are `<name>.elf`,
 //! `kernel.elf` and `combined.hex` in the output directory.
@@ -33,6 +35,8 @@ use crate::image::OverlapPolicy;
 use crate::image::ihex::{self, RecordLength};
 use crate::image::merge::{self, EntryChoice, Input, MergeConflict};
 use crate::layout::request::Owner;
+use crate::mpu::MemoryKind;
+use crate::mpu::verify::{self, RegionBudget, UserPartition};
 use crate::output::WriteError;
 
 /// How the kernel is built and where it lives.
@@ -112,6 +116,10 @@ pub enum ProcessesError {
     },
     #[error(transparent)]
     Table(#[from] ProcessTableError),
+    #[error("process {name}: its MPU regions do not grant exactly its partitions: {findings}")]
+    Verify { name: String, findings: String },
+    #[error("board {board} has no MPU: it cannot isolate processes")]
+    NoMpu { board: String },
     #[error(transparent)]
     Syscalls(#[from] SyscallsError),
     #[error(transparent)]
@@ -139,6 +147,9 @@ pub fn build_all(
         processes: plan.processes.iter().map(|p| p.spec.clone()).collect(),
     };
     table.check()?;
+    for process in &table.processes {
+        prove(plan.board, process)?;
+    }
     let mut process_elfs = Vec::with_capacity(plan.processes.len());
     let mut inputs = Vec::with_capacity(plan.processes.len() + 1);
     for (process, entry) in plan.processes.iter().zip(&mut table.processes) {
@@ -196,6 +207,44 @@ pub fn build_all(
         kernel_elf,
         image: merged.image,
         combined_hex,
+    })
+}
+
+/// Proves from the register values alone (`mpu::verify`) that the
+/// process's regions grant unprivileged code exactly its flash (read,
+/// execute) and its RAM below the grant region (read, write), within the
+/// board's region budget: its grant region, the kernel and every other
+/// process stay out of its reach.
+fn prove(board: &Board, process: &ProcessSpec) -> Result<(), ProcessesError> {
+    let mpu = board.mpu.as_ref().ok_or_else(|| ProcessesError::NoMpu {
+        board: board.name.to_string(),
+    })?;
+    let partition = |what: &str, range: &Range<u64>, kind: MemoryKind| UserPartition {
+        name: format!("{}-{what}", process.name),
+        start: range.start,
+        end: range.end,
+        access: kind.user_access(),
+    };
+    let partitions = [
+        partition("flash", &process.flash, MemoryKind::Flash),
+        partition(
+            "ram",
+            &(process.ram.start..process.grant.start),
+            MemoryKind::Ram,
+        ),
+    ];
+    let budget = RegionBudget {
+        hardware: mpu.regions,
+        kernel_reserved: mpu.kernel_regions,
+    };
+    let report = verify::verify(&process.regions, &partitions, budget);
+    if report.is_ok() {
+        return Ok(());
+    }
+    let findings: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
+    Err(ProcessesError::Verify {
+        name: process.name.clone(),
+        findings: findings.join("; "),
     })
 }
 
@@ -348,32 +397,20 @@ fn write_output(plan: &SystemPlan, name: &str, bytes: &[u8]) -> Result<PathBuf, 
 mod tests {
     use super::*;
     use crate::build::process_table::ProcessSpec;
+    use crate::mpu::{Arch, RegionNumber};
     use firmware_abi::FaultPolicy;
 
-    #[test]
-    fn a_bad_table_is_refused_before_any_pass_runs() {
-        let board = crate::board::bundled("qemu-mps2-an386").unwrap();
-        let dir = tempfile::tempdir().unwrap();
+    fn plan_for<'a>(board: &'a Board, dir: &'a Path, spec: ProcessSpec) -> SystemPlan<'a> {
         // A package that does not exist: a pass that ran would fail on it.
         let pass = Pass::Cargo {
             package: PathBuf::from("no-such-package"),
             bin: "none".to_owned(),
             features: Vec::new(),
         };
-        let spec = ProcessSpec {
-            name: "a".to_owned(),
-            header: None,
-            flash: 0x4_0000..0x4_8000,
-            ram: 0x2001_0000..0x2001_2000,
-            grant: 0x2001_1000..0x2001_1c00,
-            regions: Vec::new(),
-            fault_policy: FaultPolicy::Stop,
-            time_slice_ms: 2,
-        };
-        let plan = SystemPlan {
-            board: &board,
-            root: dir.path(),
-            out_dir: dir.path(),
+        SystemPlan {
+            board,
+            root: dir,
+            out_dir: dir,
             syscalls: None,
             mair0: None,
             kernel: KernelBuild {
@@ -389,7 +426,59 @@ mod tests {
                 stack_size: 2048,
                 heap_size: 0,
             }],
-        };
+        }
+    }
+
+    fn spec() -> ProcessSpec {
+        ProcessSpec {
+            name: "a".to_owned(),
+            header: None,
+            flash: 0x4_0000..0x4_8000,
+            ram: 0x2001_0000..0x2001_2000,
+            grant: 0x2001_1c00..0x2001_2000,
+            regions: Vec::new(),
+            fault_policy: FaultPolicy::Stop,
+            time_slice_ms: 2,
+        }
+    }
+
+    #[test]
+    fn regions_that_reach_the_grant_region_are_refused_before_any_pass_runs() {
+        let board = crate::board::bundled("qemu-mps2-an386").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec();
+        // The whole 8 KiB RAM partition in one region: the grant region too.
+        let number = RegionNumber::new(1).unwrap();
+        let region = Arch::Armv7m
+            .cover(spec.ram.clone(), 1, MemoryKind::Ram)
+            .unwrap()
+            .remove(0);
+        let flash = Arch::Armv7m
+            .cover(spec.flash.clone(), 1, MemoryKind::Flash)
+            .unwrap()
+            .remove(0);
+        let zero = RegionNumber::new(0).unwrap();
+        spec.regions = vec![
+            (zero, flash.registers(zero)),
+            (number, region.registers(number)),
+        ];
+        let error = build_all(&plan_for(&board, dir.path(), spec), &mut |_| {}).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "process a: its MPU regions do not grant exactly its partitions: over-grant: \
+             0x20011c00..0x20012000 (1024 bytes) is outside every user partition but region 1 \
+             gives unprivileged code rw-"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_bad_table_is_refused_before_any_pass_runs() {
+        let board = crate::board::bundled("qemu-mps2-an386").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = spec();
+        spec.grant = 0x2001_1000..0x2001_1c00;
+        let plan = plan_for(&board, dir.path(), spec);
         let error = build_all(&plan, &mut |_| {}).unwrap_err();
         assert!(
             matches!(
