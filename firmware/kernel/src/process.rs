@@ -256,15 +256,16 @@ global_asm!(
 ///
 /// # Safety
 /// `psp` must point at a complete exception frame inside the process's
-/// RAM whose PC is the process's code: the hardware unstacks it and runs it unprivileged.
+/// RAM whose PC is the process's code: the hardware unstacks it and runs
+/// it unprivileged.
 unsafe fn switch_to_user(psp: u32, callee_saved: &mut [u32; 8]) -> u32 {
     let mut psp = psp;
     // SAFETY: the kernel's own r6, r7 (frame pointer) and r9 cannot be named
     // as operands, so they are parked in r2, r3 and r12: the hardware stacks
     // those with the kernel's frame at `svc` and restores them when the
-    // kernel resumes. r1 survives the same way. Everything else the blob
-    // may change is declared clobbered. The blob can only reach the
-    // partitions the MPU grants it, so it cannot touch this stack.
+    // kernel resumes. r1 survives the same way. Everything else the
+    // process may change is declared clobbered. The process can only reach
+    // the partitions the MPU grants it, so it cannot touch this stack.
     unsafe {
         asm!(
             "mov r2, r6",
@@ -304,13 +305,13 @@ global_asm!(
     "svc_handler:",
     "    tst lr, #4",
     "    bne 1f",
-    // From the kernel: the blob runs unprivileged on the process stack.
+    // From the kernel: the process runs unprivileged on its stack.
     "    movs r0, #1",
     "    msr CONTROL, r0",
     "    isb",
     "    orr lr, lr, #4",
     "    bx lr",
-    // From the blob: the kernel resumes privileged on the main stack.
+    // From the process: the kernel resumes privileged on the main stack.
     "1:  movs r0, #0",
     "    msr CONTROL, r0",
     "    isb",
