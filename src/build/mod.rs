@@ -35,6 +35,8 @@ pub mod nuttx;
 pub mod opened;
 pub mod pass;
 pub mod planned;
+pub mod process_table;
+pub mod processes;
 pub mod protect;
 pub mod provenance;
 pub mod record;

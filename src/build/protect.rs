@@ -56,6 +56,8 @@ pub enum ProtectError {
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error(transparent)]
+    ProcessTable(#[from] super::process_table::ProcessTableError),
+    #[error(transparent)]
     Write(#[from] WriteError),
     #[error(
         "the MPU table does not grant exactly the user partitions:\n  {}",
@@ -603,7 +605,7 @@ pub fn pass2(
             UserHeader::McuBuild(header) => Some(header),
             UserHeader::Nuttx(_) => None,
         };
-        let layout = generate::layout_rs(&project.plan, sealed);
+        let layout = generate::layout_rs(&project.plan, sealed)?;
         let layout_path = project.gen_dir().join("layout.rs");
         generate::write_if_changed(&layout_path, layout.as_bytes())?;
         let (artifact, bytes) = project.run_pass(

@@ -47,13 +47,18 @@ pub enum SealError {
 }
 
 /// Seals the user blob `elf` (read from `path`, its flash bytes `image`).
-pub fn seal(
+pub fn seal(elf: Vec<u8>, image: &Image, path: &Path, plan: &Planned) -> Result<Sealed, SealError> {
+    seal_in(elf, image, path, planned::abi(plan.user_flash()))
+}
+
+/// Seals the blob `elf` whose header is at the origin of `flash` (a
+/// process's flash partition).
+pub fn seal_in(
     mut elf: Vec<u8>,
     image: &Image,
     path: &Path,
-    plan: &Planned,
+    flash: firmware_abi::Partition,
 ) -> Result<Sealed, SealError> {
-    let flash = planned::abi(plan.user_flash());
     let header_error = |error| SealError::Header {
         path: path.to_owned(),
         error,

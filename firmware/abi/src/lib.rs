@@ -16,7 +16,9 @@ pub mod errno;
 pub mod exit_status;
 pub mod header;
 pub mod partition;
+pub mod process;
 
 pub use crc32::crc32;
 pub use header::{ABI_VERSION, HeaderError, MAGIC, UserspaceHeader};
 pub use partition::Partition;
+pub use process::{FaultPolicy, ProcessEntry};

@@ -1,35 +1,47 @@
-//! Whether the user blob in user flash may run.
+//! Whether a process's blob may run.
 //!
-//! The header must pass every check of [`UserspaceHeader::validate`] (magic,
-//! ABI version, extents inside the user partitions, CRC of the blob), and it
-//! must equal the header mcu-build recorded after pass 1: a kernel runs the
-//! blob it was built and verified with, not another one that happens to be
-//! well formed.
+//! The header at the origin of the process's flash partition must pass
+//! every check of [`UserspaceHeader::validate`] (magic, ABI version,
+//! extents inside the process's flash and the RAM below its grant region,
+//! CRC of the blob), and it must equal the header mcu-build recorded after
+//! pass 1: a kernel runs the blob it was built and verified with, not
+//! another one that happens to be well formed.
 
 use core::fmt;
 
 use firmware_abi::{HeaderError, UserspaceHeader};
 
-use crate::layout::{USER_FLASH, USER_HEADER, USER_SRAM};
-use crate::user_memory;
+use crate::layout::ProcessEntry;
+use crate::user_memory::ProcessMemory;
 
 /// Why the blob was refused.
 pub enum Refusal {
+    /// The table's grant region is not the top of the RAM partition.
+    GrantNotAtTop,
+    /// The table recorded no mcu-build header (the blob carries another
+    /// kind), so there is nothing to check the blob against.
+    NoSealedHeader,
     Header(HeaderError),
     NotTheBuiltBlob { crc32: u32, expected_crc32: u32 },
 }
 
 /// The blob's header, if it may run.
-pub fn admit() -> Result<UserspaceHeader, Refusal> {
-    let header = user_memory::read(USER_FLASH.start, USER_FLASH.len(), |flash| {
-        UserspaceHeader::validate(flash, USER_FLASH, USER_SRAM)
-    })
-    .expect("the user flash partition is user memory")
-    .map_err(Refusal::Header)?;
-    if header != USER_HEADER {
+pub fn admit(entry: &ProcessEntry) -> Result<UserspaceHeader, Refusal> {
+    if !entry.grant_is_at_the_top() {
+        return Err(Refusal::GrantNotAtTop);
+    }
+    let expected = entry.header.ok_or(Refusal::NoSealedHeader)?;
+    let memory = ProcessMemory::of(entry);
+    let header = memory
+        .read(memory.flash.start, memory.flash.len(), |flash| {
+            UserspaceHeader::validate(flash, memory.flash, memory.ram)
+        })
+        .expect("the flash partition is the process's memory")
+        .map_err(Refusal::Header)?;
+    if header != expected {
         return Err(Refusal::NotTheBuiltBlob {
             crc32: header.crc32,
-            expected_crc32: USER_HEADER.crc32,
+            expected_crc32: expected.crc32,
         });
     }
     Ok(header)
@@ -38,6 +50,12 @@ pub fn admit() -> Result<UserspaceHeader, Refusal> {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::GrantNotAtTop => f.write_str(
+                "the table's grant region is not the top of the process's RAM partition",
+            ),
+            Self::NoSealedHeader => {
+                f.write_str("the table holds no sealed mcu-build header for this blob")
+            }
             Self::Header(error) => error.fmt(f),
             Self::NotTheBuiltBlob {
                 crc32,

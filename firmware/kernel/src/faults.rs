@@ -1,5 +1,5 @@
-//! MemManage, BusFault, UsageFault and HardFault: report, stop the user
-//! blob, keep the kernel.
+//! MemManage, BusFault, UsageFault and HardFault: report, hand the
+//! process to its fault policy, keep the kernel.
 //!
 //! The hardware rule: unless SHCSR enables MemManage, BusFault and
 //! UsageFault, every fault escalates to HardFault and loses its cause. With
@@ -7,7 +7,7 @@
 //! address in MMFAR or BFAR when their VALID bit says so, and the exception
 //! frame on the faulting stack holds the PC of the faulting instruction. A
 //! fault taken from Thread mode on the process stack (EXC_RETURN bit 2 and
-//! bit 3 set) is the user blob's: the handler records it, clears CFSR, makes
+//! bit 3 set) is the running process's: the handler records it, clears CFSR, makes
 //! Thread mode privileged again and returns to the kernel's Thread-mode
 //! context on the main stack, which finds the record where `svc` left it
 //! (see [`crate::process`]). Any other fault is the kernel's own, and ends
@@ -20,10 +20,10 @@ use core::fmt;
 use firmware_abi::exit_status::KERNEL_PANIC;
 
 use crate::fault_status::{self, Cause, FRAME_UNTRUSTED};
-use crate::layout::USER_FLASH;
 use crate::register::Register;
 use crate::thumb::{self, Direction};
-use crate::{cpu, kprintln, semihosting, user_memory};
+use crate::user_memory::ProcessMemory;
+use crate::{cpu, kprintln, semihosting};
 
 // SAFETY: the architected System Control Block registers.
 const SHCSR: Register = unsafe { Register::at(0xE000_ED24) };
@@ -72,9 +72,10 @@ pub struct Fault {
     hfsr: u32,
     mmfar: u32,
     bfar: u32,
-    /// PC of the faulting instruction, from the exception frame, when the
-    /// frame was stacked completely inside user SRAM.
-    pc: Option<u32>,
+    /// The process's exception frame (its PSP), when the hardware stacked
+    /// it; the PC of the faulting instruction is read from it, inside the
+    /// process's memory only, when the fault is described.
+    frame: Option<u32>,
 }
 
 /// The user fault the last trap recorded.
@@ -127,7 +128,10 @@ extern "C" fn on_fault(exc_return: u32, psp: u32) -> u32 {
     let from_user = exc_return & EXC_RETURN_THREAD_PSP == EXC_RETURN_THREAD_PSP;
     let fault = capture(if from_user { Some(psp) } else { None });
     if !from_user {
-        kprintln!("panic: kernel fault: {}", fault.describe());
+        kprintln!(
+            "panic: kernel fault: {}",
+            fault.describe(ProcessMemory::NOTHING)
+        );
         semihosting::exit(KERNEL_PANIC);
     }
     // SAFETY: the user blob was running, so the kernel's Thread-mode
@@ -150,9 +154,7 @@ fn capture(user_frame: Option<u32>) -> Fault {
         hfsr: HFSR.read(),
         mmfar: MMFAR.read(),
         bfar: BFAR.read(),
-        pc: user_frame
-            .filter(|_| cfsr & FRAME_UNTRUSTED == 0)
-            .and_then(stacked_pc),
+        frame: user_frame.filter(|_| cfsr & FRAME_UNTRUSTED == 0),
     };
     // The status bits are write-one-to-clear; the next fault starts clean.
     CFSR.write(cfsr);
@@ -160,28 +162,46 @@ fn capture(user_frame: Option<u32>) -> Fault {
     fault
 }
 
-/// The PC word of the exception frame at `frame` (r0-r3, r12, lr, pc, xpsr).
-fn stacked_pc(frame: u32) -> Option<u32> {
+/// The PC word of the exception frame at `frame` (r0-r3, r12, lr, pc, xpsr),
+/// when the whole frame lies in `memory`.
+fn stacked_pc(frame: u32, memory: &ProcessMemory) -> Option<u32> {
     const FRAME_SIZE: u32 = 8 * 4;
     const PC: usize = 6 * 4;
-    user_memory::read(frame, FRAME_SIZE, |frame| {
-        u32::from_le_bytes([frame[PC], frame[PC + 1], frame[PC + 2], frame[PC + 3]])
-    })
-    .ok()
+    memory
+        .read(frame, FRAME_SIZE, |frame| {
+            u32::from_le_bytes([frame[PC], frame[PC + 1], frame[PC + 2], frame[PC + 3]])
+        })
+        .ok()
 }
 
 impl Fault {
-    /// A one-line account of the fault, for the console.
-    pub fn describe(&self) -> impl fmt::Display + '_ {
-        Description(self)
+    /// A one-line account of the fault of the process that may reach
+    /// `memory`, for the console.
+    pub fn describe(&self, memory: ProcessMemory) -> impl fmt::Display + '_ {
+        Description {
+            fault: self,
+            pc: self.frame.and_then(|frame| stacked_pc(frame, &memory)),
+            memory,
+        }
     }
+}
 
-    /// Load or store, from the faulting instruction when it is user code.
+struct Description<'a> {
+    fault: &'a Fault,
+    pc: Option<u32>,
+    memory: ProcessMemory,
+}
+
+impl Description<'_> {
+    /// Load or store, from the faulting instruction when it is the
+    /// process's code.
     fn direction(&self) -> &'static str {
         let first_halfword = self.pc.and_then(|pc| {
-            user_memory::read(pc, 2, |bytes| u16::from_le_bytes([bytes[0], bytes[1]])).ok()
+            self.memory
+                .read(pc, 2, |bytes| u16::from_le_bytes([bytes[0], bytes[1]]))
+                .ok()
         });
-        let inside_user_text = self.pc.is_some_and(|pc| USER_FLASH.contains(pc, 2));
+        let inside_user_text = self.pc.is_some_and(|pc| self.memory.flash.contains(pc, 2));
         match first_halfword
             .filter(|_| inside_user_text)
             .and_then(thumb::direction)
@@ -193,11 +213,9 @@ impl Fault {
     }
 }
 
-struct Description<'a>(&'a Fault);
-
 impl fmt::Display for Description<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fault = self.0;
+        let fault = self.fault;
         write!(f, "{}: ", fault_status::exception_name(fault.exception))?;
         match fault_status::decode(fault.cfsr, fault.hfsr, fault.mmfar, fault.bfar) {
             Cause::FetchDenied => write!(f, "instruction fetch denied by the MPU")?,
@@ -206,10 +224,10 @@ impl fmt::Display for Description<'_> {
             } => write!(
                 f,
                 "{} at {address:#010x} denied by the MPU",
-                fault.direction()
+                self.direction()
             )?,
             Cause::DataDenied { address: None } => {
-                write!(f, "{} denied by the MPU", fault.direction())?
+                write!(f, "{} denied by the MPU", self.direction())?
             }
             Cause::StackingFailed => write!(
                 f,
@@ -219,9 +237,9 @@ impl fmt::Display for Description<'_> {
             Cause::FetchBusError => write!(f, "instruction fetch bus error")?,
             Cause::DataBusError {
                 address: Some(address),
-            } => write!(f, "{} bus error at {address:#010x}", fault.direction())?,
+            } => write!(f, "{} bus error at {address:#010x}", self.direction())?,
             Cause::DataBusError { address: None } => {
-                write!(f, "{} bus error (no address)", fault.direction())?
+                write!(f, "{} bus error (no address)", self.direction())?
             }
             Cause::ImpreciseBusError => write!(f, "data bus error (imprecise, no address)")?,
             Cause::Usage(usage) => write!(f, "{} [{}]", usage.text(), usage.bit_name())?,
@@ -230,7 +248,7 @@ impl fmt::Display for Description<'_> {
             Cause::Escalated => write!(f, "escalated fault")?,
             Cause::Unknown => write!(f, "no cause recorded")?,
         }
-        match fault.pc {
+        match self.pc {
             Some(pc) => write!(f, " (pc {pc:#010x})"),
             None if fault.cfsr & FRAME_UNTRUSTED != 0 => {
                 write!(f, " (no pc: the exception frame was not stacked)")

@@ -26,7 +26,7 @@ static HEAP: UserHeap = UserHeap::new(heap::bounds);
 // SAFETY: in the flat build there is one privileged program and no
 // partition to protect: every address it hands the kernel is one it may
 // use itself, and `dispatch` never dereferences a pointer it did not get.
-unsafe impl UserMemory for Services {
+unsafe impl UserMemory for Services<'_> {
     fn user_range_ok(&self, _addr: usize, _len: usize, _write: bool) -> bool {
         true
     }
@@ -36,7 +36,10 @@ unsafe impl UserMemory for Services {
 /// plain function call into the kernel's `dispatch`.
 #[unsafe(no_mangle)]
 pub fn mcu_build_flat_syscall(number: u32, args: [usize; 6]) -> usize {
-    syscalls::dispatch(number, args, &mut Services)
+    let mut services = Services {
+        caller: core::marker::PhantomData,
+    };
+    syscalls::dispatch(number, args, &mut services)
 }
 
 /// Entered from `Reset_Handler` once statics are initialised.

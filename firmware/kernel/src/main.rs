@@ -1,8 +1,11 @@
 //! The privileged kernel of an mcu-build protected image.
 //!
-//! It checks the user blob, isolates it with the MPU, runs it unprivileged
-//! and serves its system calls; when the blob faults the kernel reports the
-//! fault and outlives it.
+//! It checks the user blobs of its process table, isolates each with the
+//! MPU, runs them unprivileged (round robin on the SysTick when there are
+//! several) and serves their system calls, keeping per-process state in
+//! each process's grant region; when a process faults the kernel reports
+//! the fault, stops or restarts the process as its policy says, and
+//! outlives it.
 //!
 //! # Contract with the host tool
 //!
@@ -16,8 +19,9 @@
 //!   INCLUDEs it.
 //! - `board.rs`: the console UART and the core clock, included by
 //!   [`board`];
-//! - `layout.rs` (pass 2): the user partitions, the MPU region table as
-//!   register values and the user header of pass 1, included by `layout`;
+//! - `layout.rs` (pass 2): the process table: per process its partitions,
+//!   grant region, MPU regions as register values, sealed user header of
+//!   pass 1, fault policy and time slice, included by `layout`;
 //! - `syscall_numbers.rs`, `syscall_kernel.rs`: the system call layer
 //!   generated from `firmware/abi/syscall.csv`, included by [`syscalls`].
 //!
@@ -36,11 +40,13 @@
 //! # Boot
 //!
 //! Reset initialises the kernel's statics; then [`kernel_main`] starts the
-//! console, enables the fault handlers and the SysTick, admits the user
-//! blob (header, CRC, same blob as pass 1), programs the MPU, loads the
-//! blob's `.data` and `.bss`, and runs it with the boot argument in r0.
-//! The run ends through semihosting with the blob's exit status, or with
-//! one of [`firmware_abi::exit_status`].
+//! console, enables the fault handlers and the SysTick, admits every
+//! process's blob (header, CRC, same blob as pass 1), loads its `.data`
+//! and `.bss`, and hands them to the scheduler, which programs each
+//! process's MPU regions as it switches to it and enters it with the boot
+//! argument in r0. The run ends through semihosting once every process has
+//! ended, with the blob's exit status, or with one of
+//! [`firmware_abi::exit_status`].
 
 #![no_std]
 #![no_main]
@@ -49,6 +55,8 @@ extern crate alloc;
 
 #[cfg(not(feature = "flat"))]
 mod admission;
+#[cfg(not(feature = "flat"))]
+mod alarms;
 mod board;
 mod boot_argument;
 mod console;
@@ -59,6 +67,8 @@ mod fault_status;
 mod faults;
 #[cfg(feature = "flat")]
 mod flat;
+#[cfg(not(feature = "flat"))]
+mod grant;
 mod heap;
 #[cfg(not(feature = "flat"))]
 mod layout;
@@ -69,6 +79,8 @@ mod process;
 #[cfg(not(feature = "flat"))]
 mod protected;
 mod register;
+#[cfg(not(feature = "flat"))]
+mod scheduler;
 mod semihosting;
 mod services;
 #[allow(dead_code)] // the generated layer is complete; the kernel uses part of it

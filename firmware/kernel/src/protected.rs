@@ -1,13 +1,12 @@
-//! The boot of the protected build: admit the user blob, isolate it with
-//! the MPU and run it unprivileged; report its faults and outlive them.
-
-use alloc::boxed::Box;
+//! The boot of the protected build: admit every process of the table,
+//! check its MPU regions, load it, and hand them all to the scheduler.
 
 use firmware_abi::ABI_VERSION;
-use firmware_abi::exit_status::{BLOB_REFUSED, USER_FAULT};
+use firmware_abi::exit_status::BLOB_REFUSED;
 
-use crate::layout::{MPU_REGIONS, USER_FLASH, USER_SRAM};
-use crate::process::{Process, Stopped};
+use crate::layout::PROCESSES;
+use crate::process::Process;
+use crate::scheduler::{Prefix, Scheduler};
 use crate::{admission, boot_argument, console, faults, heap, kprintln, mpu, semihosting, systick};
 
 /// Entered from `Reset_Handler` once statics are initialised.
@@ -19,61 +18,97 @@ pub extern "C" fn kernel_main() -> ! {
     kprintln!(
         "mcu-build kernel, user ABI {ABI_VERSION}; kernel heap [{heap_start:#010x}, {heap_end:#010x})"
     );
-    kprintln!(
-        "user flash [{:#010x}, {:#010x}), user SRAM [{:#010x}, {:#010x})",
-        USER_FLASH.start,
-        USER_FLASH.end,
-        USER_SRAM.start,
-        USER_SRAM.end
-    );
-
-    let header = match admission::admit() {
-        Ok(header) => header,
-        Err(refusal) => {
-            kprintln!("refusing the user blob: {refusal}");
-            semihosting::exit(BLOB_REFUSED);
-        }
-    };
-    if let Err(error) = mpu::enable(MPU_REGIONS) {
-        panic!(
-            "the MPU table needs {} regions, the MPU has {}",
-            error.needed, error.available
-        );
-    }
-    kprintln!("MPU on: {} regions", MPU_REGIONS.len());
-
     let boot_argument = boot_argument::read();
-    // The process record is the kernel heap's one tenant.
-    let mut process = match Process::load(&header, boot_argument) {
-        Ok(process) => Box::new(process),
-        Err(_) => panic!("the admitted header put the blob's memory outside user SRAM"),
-    };
-    kprintln!(
-        "starting the user blob at {:#010x}, unprivileged, boot argument {boot_argument} ({} heap bytes used)",
-        header.entry,
-        heap::used()
-    );
-    match process.run() {
-        Stopped::Faulted(fault) => {
-            kprintln!("user fault: {}", fault.describe());
-            stopped_the_blob();
+    // The process records are the kernel heap's tenants.
+    let mut scheduler = Scheduler::with_capacity(PROCESSES.len());
+    for entry in PROCESSES {
+        let prefix = Prefix::of(entry.name);
+        kprintln!(
+            "{prefix}user flash [{:#010x}, {:#010x}), user SRAM [{:#010x}, {:#010x}){}",
+            entry.flash.start,
+            entry.flash.end,
+            entry.process_ram().start,
+            entry.process_ram().end,
+            GrantRegion(entry.grant)
+        );
+        let header = match admission::admit(entry) {
+            Ok(header) => header,
+            Err(refusal) => {
+                kprintln!("{prefix}refusing the user blob: {refusal}");
+                semihosting::exit(BLOB_REFUSED);
+            }
+        };
+        if let Err(error) = mpu::check(entry.mpu_regions) {
+            panic!(
+                "{prefix}the MPU table needs {} regions, the MPU has {}",
+                error.needed, error.available
+            );
         }
-        Stopped::BadStack(psp) => {
-            kprintln!("user blob trapped with its stack pointer at {psp:#010x}, outside user SRAM");
-            stopped_the_blob();
+        match Process::load(entry, header, boot_argument) {
+            Ok(process) => scheduler.add(process),
+            Err(_) => panic!("{prefix}the admitted header put the blob's memory outside its RAM"),
         }
+    }
+    mpu::set_attributes();
+    if let Some(first) = PROCESSES.first() {
+        mpu::load(first.mpu_regions);
+        scheduler.set_loaded(0);
+    }
+    for entry in PROCESSES {
+        report_mpu(entry);
+    }
+    for process in scheduler.processes() {
+        let entry = process.entry;
+        if PROCESSES.len() == 1 {
+            kprintln!(
+                "starting the user blob at {:#010x}, unprivileged, boot argument {boot_argument} ({} heap bytes used)",
+                process.entry_point(),
+                heap::used()
+            );
+        } else {
+            kprintln!(
+                "{}starting at {:#010x}, unprivileged, boot argument {boot_argument}, \
+                 time slice {} ms, fault policy {:?}",
+                Prefix::of(entry.name),
+                process.entry_point(),
+                entry.time_slice_ms,
+                entry.fault_policy
+            );
+        }
+    }
+    scheduler.run()
+}
+
+/// `, grant region [start, end)` when the process has one.
+struct GrantRegion(firmware_abi::Partition);
+
+impl core::fmt::Display for GrantRegion {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        write!(
+            f,
+            ", grant region [{:#010x}, {:#010x})",
+            self.0.start, self.0.end
+        )
     }
 }
 
-/// The kernel outlives the blob: it still takes SysTick interrupts and
-/// sleeps on them before it reports and ends the run.
-fn stopped_the_blob() -> ! {
-    let before = systick::uptime_ms();
-    systick::sleep_ms(1);
-    kprintln!(
-        "user blob stopped; the kernel keeps running (uptime {} ms, then {} ms)",
-        before,
-        systick::uptime_ms()
-    );
-    semihosting::exit(USER_FAULT);
+/// Prints a process's MPU regions once, as the table gave them, so that
+/// a test can compare them with the plan. A single process's are counted
+/// only, as before there were processes.
+fn report_mpu(entry: &crate::layout::ProcessEntry) {
+    if PROCESSES.len() == 1 {
+        kprintln!("MPU on: {} regions", entry.mpu_regions.len());
+        return;
+    }
+    for region in entry.mpu_regions {
+        let (rbar, name, second) = mpu::register_values(region);
+        kprintln!(
+            "process {}: MPU region {}: RBAR={rbar:#010x} {name}={second:#010x}",
+            entry.name,
+            region.number
+        );
+    }
 }

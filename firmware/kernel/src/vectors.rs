@@ -11,8 +11,9 @@ use core::arch::global_asm;
 #[cfg(not(feature = "flat"))]
 use crate::faults::fault_trampoline;
 #[cfg(not(feature = "flat"))]
-use crate::process::svc_handler;
-use crate::systick;
+use crate::process::{svc_handler, tick_handler};
+#[cfg(feature = "flat")]
+use crate::systick::on_tick as tick_handler;
 
 // The flat build has no user blob to stop and makes no `svc`: a fault or a
 // trap there is the kernel's own failure.
@@ -54,7 +55,7 @@ static VECTORS: [Vector; 15] = [
     handler(unexpected_exception), // DebugMonitor
     RESERVED,
     handler(unexpected_exception), // PendSV
-    handler(systick::on_tick),
+    handler(tick_handler),
 ];
 
 /// Exceptions the kernel never enables or expects.

@@ -3,22 +3,26 @@
 //! overlap the higher number wins. With the region selected through RNR,
 //! RBAR's VALID bit stays clear and its REGION field is ignored.
 
-use super::{RegionRegisters, TooManyRegions};
+use super::RegionRegisters;
 
 /// One region as mcu-build wrote it into `layout.rs`.
 #[derive(Clone, Copy, Debug)]
 pub struct MpuRegion {
+    /// The region number RNR selects.
+    pub number: u8,
     pub rbar: u32,
     pub rasr: u32,
 }
 
 impl RegionRegisters for MpuRegion {
+    fn number(&self) -> u8 {
+        self.number
+    }
+
     fn registers(&self) -> (u32, u32) {
         (self.rbar, self.rasr)
     }
 }
 
-/// Loads `regions` and enables the MPU.
-pub fn enable(regions: &[MpuRegion]) -> Result<(), TooManyRegions> {
-    super::load(regions)
-}
+/// PMSAv7 keeps the memory attributes in each RASR: nothing to set once.
+pub fn set_attributes() {}

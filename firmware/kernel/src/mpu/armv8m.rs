@@ -4,7 +4,7 @@
 //! AttrIndx selects; regions must not overlap. The kernel runs in Secure
 //! state on the AN505, so these are the Secure MPU's registers.
 
-use super::{RegionRegisters, TooManyRegions};
+use super::RegionRegisters;
 use crate::layout::MPU_MAIR0;
 use crate::register::Register;
 
@@ -15,18 +15,24 @@ const MAIR0: Register = unsafe { Register::at(0xE000_EDC0) };
 /// One region as mcu-build wrote it into `layout.rs`.
 #[derive(Clone, Copy, Debug)]
 pub struct MpuRegion {
+    /// The region number RNR selects.
+    pub number: u8,
     pub rbar: u32,
     pub rlar: u32,
 }
 
 impl RegionRegisters for MpuRegion {
+    fn number(&self) -> u8 {
+        self.number
+    }
+
     fn registers(&self) -> (u32, u32) {
         (self.rbar, self.rlar)
     }
 }
 
-/// Loads the attributes and `regions`, and enables the MPU.
-pub fn enable(regions: &[MpuRegion]) -> Result<(), TooManyRegions> {
+/// Loads the attributes the regions' AttrIndx select (one MAIR0 for
+/// every process: the table has one).
+pub fn set_attributes() {
     MAIR0.write(MPU_MAIR0);
-    super::load(regions)
 }

@@ -1,11 +1,13 @@
 //! The Memory Protection Unit, programmed from the table mcu-build planned.
 //!
 //! The kernel does not compute regions: the host tool planned them from the
-//! partitions, verified that they grant the user blob exactly the user
+//! partitions, verified that they grant each process exactly its own
 //! partitions and nothing more, and wrote the register values into
-//! `layout.rs`. The kernel loads them verbatim, disables every other region
-//! and enables the MPU with PRIVDEFENA, so privileged code keeps the default
-//! memory map while unprivileged code reaches only what the regions grant.
+//! `layout.rs`, per process. At each switch to a process the kernel loads
+//! that process's regions verbatim at their region numbers, disables every
+//! other region and enables the MPU with PRIVDEFENA, so privileged code
+//! keeps the default memory map while unprivileged code reaches only what
+//! the running process's regions grant.
 
 #[cfg(not(armv8m))]
 mod armv7m;
@@ -13,9 +15,9 @@ mod armv7m;
 mod armv8m;
 
 #[cfg(not(armv8m))]
-pub use armv7m::{MpuRegion, enable};
+pub use armv7m::{MpuRegion, set_attributes};
 #[cfg(armv8m)]
-pub use armv8m::{MpuRegion, enable};
+pub use armv8m::{MpuRegion, set_attributes};
 
 use crate::register::Register;
 
@@ -38,7 +40,8 @@ const RASR_OR_RLAR: Register = unsafe { Register::at(0xE000_EDA0) };
 const CTRL_ENABLE: u32 = 1 << 0;
 const CTRL_PRIVDEFENA: u32 = 1 << 2;
 
-/// Why the MPU table cannot be loaded.
+/// Why a process's MPU table cannot be loaded: it names a region number
+/// the MPU does not implement.
 #[derive(Debug)]
 pub struct TooManyRegions {
     pub needed: usize,
@@ -53,23 +56,35 @@ fn available_regions() -> usize {
 /// The two words that describe one region: RBAR, then RASR (ARMv7-M) or
 /// RLAR (ARMv8-M), both written after RNR selects the region.
 trait RegionRegisters {
+    fn number(&self) -> u8;
     fn registers(&self) -> (u32, u32);
 }
 
-/// Writes the regions in order (region `n` is `regions[n]`), clears the
-/// rest, then enables the MPU.
-fn load(regions: &[impl RegionRegisters]) -> Result<(), TooManyRegions> {
+/// Whether the MPU implements every region number `regions` names; checked
+/// once per process at boot, so that [`load`] never meets a number it
+/// cannot write.
+pub fn check(regions: &[MpuRegion]) -> Result<(), TooManyRegions> {
     let available = available_regions();
-    if regions.len() > available {
-        return Err(TooManyRegions {
-            needed: regions.len(),
-            available,
-        });
+    let needed = regions
+        .iter()
+        .map(|region| usize::from(region.number()) + 1)
+        .max()
+        .unwrap_or(0);
+    if needed > available {
+        return Err(TooManyRegions { needed, available });
     }
+    Ok(())
+}
+
+/// Writes each region at its number, clears every other one, then enables
+/// the MPU. `regions` must have passed [`check`]; a number the MPU lacks is
+/// never selected (the loop runs over the implemented regions only).
+pub fn load(regions: &[MpuRegion]) {
     CTRL.write(0);
-    for number in 0..available {
+    for number in 0..available_regions() {
         let (rbar, second) = regions
-            .get(number)
+            .iter()
+            .find(|region| usize::from(region.number()) == number)
             .map_or((0, 0), |region| region.registers());
         RNR.write(number as u32);
         RBAR.write(rbar);
@@ -78,5 +93,12 @@ fn load(regions: &[impl RegionRegisters]) -> Result<(), TooManyRegions> {
     CTRL.write(CTRL_ENABLE | CTRL_PRIVDEFENA);
     // SAFETY: barriers only order the MPU writes before later accesses.
     unsafe { core::arch::asm!("dsb", "isb", options(nostack, preserves_flags)) };
-    Ok(())
+}
+
+/// A region's RBAR, the name of its second register and that register's
+/// value, for the console.
+pub fn register_values(region: &MpuRegion) -> (u32, &'static str, u32) {
+    let (rbar, second) = region.registers();
+    let name = if cfg!(armv8m) { "RLAR" } else { "RASR" };
+    (rbar, name, second)
 }

@@ -1,0 +1,66 @@
+//! Demo process C: the attacker. Each start makes one forbidden access,
+//! chosen by how many times the kernel restarted it (r1 at entry), after
+//! announcing it; the kernel reports the fault with the address (MMFAR)
+//! and restarts C with fresh memory and an empty grant region, until its
+//! restart limit stops it.
+//!
+//! Every start first takes an alarm (kernel state in its grant region), so
+//! that each restart has grant memory to free. The address of another
+//! process's RAM is the boot argument: C's linker knows only its own
+//! partitions and the kernel's.
+
+#![no_std]
+#![no_main]
+
+#[path = "../header.rs"]
+mod header;
+#[path = "../probe.rs"]
+#[allow(dead_code)] // C needs only the byte probes
+mod probe;
+#[path = "../process_runtime.rs"]
+#[allow(dead_code)] // C does not time itself
+#[macro_use]
+mod runtime;
+
+use firmware_userspace::syscalls::alarm_start;
+
+use crate::probe::{read_byte, write_byte};
+
+pub use runtime::_start;
+
+unsafe extern "C" {
+    static __kernel_sram_start: u8;
+}
+
+fn main(other_ram: u32, restarts: u32) {
+    runtime::touch_own_partitions("c");
+    // SAFETY: `alarm_start` takes no pointer.
+    let alarm = unsafe { alarm_start(1_000_000) };
+    println!("c: start {restarts}: alarm {alarm} in the grant region");
+    let (flash_start, flash_end) = runtime::flash();
+    let (ram_start, ram_end) = runtime::ram();
+    let kernel_sram = (&raw const __kernel_sram_start) as usize;
+    let (what, address, write) = match restarts {
+        0 => ("read its own grant region", ram_end, false),
+        1 => ("write its own flash", flash_start, true),
+        2 => ("read kernel RAM", kernel_sram, false),
+        3 => ("read another process's RAM", other_ram as usize, false),
+        4 => ("read past the end of its flash", flash_end, false),
+        5 => ("read before the start of its RAM", ram_start - 1, false),
+        _ => {
+            println!("c: no attack left");
+            return;
+        }
+    };
+    println!(
+        "c: {what}: {} at {address:#010x}",
+        if write { "write" } else { "read" }
+    );
+    if write {
+        write_byte(address, 0);
+    } else {
+        read_byte(address);
+    }
+    println!("c: {what} at {address:#010x} was allowed: isolation is broken");
+    runtime::exit(firmware_userspace::FAILURE);
+}
