@@ -1010,20 +1010,31 @@ fn syscalls_gen_refuses_an_output_that_is_not_a_regular_file() {
         ]
     };
     type Make = fn(&Path);
-    let cases: [(&str, Make); 5] = [
-        ("a character device", |p| {
+    let not_regular = |kind: &str| {
+        format!(
+            "error: cannot write out/syscall_user.rs: it is {kind}; mcu-build writes generated files as regular files\n"
+        )
+    };
+    // A link leads out of the directory, whatever it reaches.
+    let link = |target: &str| {
+        format!(
+            "error: out/syscall_user.rs is a symbolic link (to {target}); generated files are written only inside their directory: remove the link\n"
+        )
+    };
+    let cases: [(String, Make); 5] = [
+        (link("/dev/zero"), |p| {
             std::os::unix::fs::symlink("/dev/zero", p).unwrap()
         }),
-        ("a character device", |p| {
+        (link("/dev/full"), |p| {
             std::os::unix::fs::symlink("/dev/full", p).unwrap()
         }),
-        ("a FIFO", mkfifo),
-        ("a socket", |p| {
+        (not_regular("a FIFO"), mkfifo),
+        (not_regular("a socket"), |p| {
             std::mem::forget(std::os::unix::net::UnixListener::bind(p).unwrap());
         }),
-        ("a directory", |p| fs::create_dir(p).unwrap()),
+        (not_regular("a directory"), |p| fs::create_dir(p).unwrap()),
     ];
-    for (kind, make) in cases {
+    for (expected, make) in cases {
         let _ = fs::remove_dir_all(dir.path("out"));
         let output = mcu_build(dir.0.path(), &gen_args("s.csv"));
         assert!(output.status.success(), "{}", stderr(&output));
@@ -1032,14 +1043,9 @@ fn syscalls_gen_refuses_an_output_that_is_not_a_regular_file() {
         make(&user);
         let before = regular_files(&dir.path("out"));
         let output = mcu_build_within_30_s(dir.0.path(), &gen_args("changed.csv"));
-        assert_eq!(output.status.code(), Some(1), "{kind}");
-        assert_eq!(
-            stderr(&output),
-            format!(
-                "error: cannot write out/syscall_user.rs: it is {kind}; mcu-build writes generated files as regular files\n"
-            )
-        );
+        assert_eq!(output.status.code(), Some(1), "{expected}");
+        assert_eq!(stderr(&output), expected);
         let after = regular_files(&dir.path("out"));
-        assert_eq!(after, before, "{kind}");
+        assert_eq!(after, before, "{expected}");
     }
 }
