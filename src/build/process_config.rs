@@ -232,7 +232,10 @@ pub(super) fn refuse_user_keys(
     keys: &[(Option<Range<usize>>, &str)],
     source: &Source,
 ) -> Result<(), ConfigError> {
-    match keys.iter().find_map(|(span, key)| Some((span.clone()?, *key))) {
+    match keys
+        .iter()
+        .find_map(|(span, key)| Some((span.clone()?, *key)))
+    {
         None => Ok(()),
         Some((span, key)) => Err(source.error(
             span,
@@ -286,12 +289,7 @@ impl ProcessConfig {
     /// `measured` (see [`measure::resolve`]).
     pub fn request(&self, measured: Option<&Measured>) -> Result<ProcessRequest, Unmeasured> {
         let (flash, ram) = measure::resolve(
-            &self.name,
-            self.flash,
-            self.ram,
-            self.stack,
-            self.heap,
-            measured,
+            &self.name, self.flash, self.ram, self.stack, self.heap, measured,
         )?;
         Ok(ProcessRequest {
             name: self.name.clone(),
@@ -433,7 +431,10 @@ mod tests {
         ];
         for (text, expected) in cases {
             let error = error(&text);
-            assert!(error.starts_with(expected), "{error}\nexpected: {expected}\n{text}");
+            assert!(
+                error.starts_with(expected),
+                "{error}\nexpected: {expected}\n{text}"
+            );
         }
     }
 }

@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::UsageError;
 use super::boards::BoardChoice;
+use super::processes;
 use crate::layout::{self, Plan, compare, svg};
 use crate::output;
 
@@ -29,6 +30,11 @@ pub struct LayoutArgs {
     /// (Tock, Zephyr) and with NuttX's one region with outward subregions.
     #[arg(long)]
     compare: bool,
+    /// A project with [[process]] tables: the linked ELF of process NAME,
+    /// whose extents size its `auto` flash and RAM (a measuring link).
+    /// Repeat for each such process.
+    #[arg(long, value_name = "NAME=FILE", value_parser = processes::parse_process_elf)]
+    elf: Vec<processes::ProcessElf>,
 }
 
 impl LayoutArgs {
@@ -43,14 +49,33 @@ impl LayoutArgs {
         }
         let chosen = self.board.load()?;
         eprintln!("{}", chosen.provenance);
-        let plan = layout::plan(&chosen.board, &chosen.request)?;
-        if let Some(path) = &self.svg {
-            let picture = svg::render(&plan, &chosen.board.memories);
-            output::write_atomically(path, picture.as_bytes())?;
-            if output::is_stdout(path) {
+        if !chosen.processes.is_empty() {
+            let elves = processes::read_elves(&self.elf, &chosen.processes)?;
+            let plan = processes::plan(&chosen, &elves)?;
+            let drawn = plan.as_partition_plan();
+            if self.write_svg(&drawn, &chosen.board.memories)? {
                 return Ok(ExitCode::SUCCESS);
             }
-            eprintln!("wrote {}", path.display());
+            if self.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else if self.compare {
+                print!("{}", processes::render_loss(&plan));
+            } else {
+                print!("{}", processes::render(&plan));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        if !self.elf.is_empty() {
+            return Err(UsageError(
+                "--elf sizes the processes of a project with [[process]] tables; this \
+                 project has none"
+                    .to_owned(),
+            )
+            .into());
+        }
+        let plan = layout::plan(&chosen.board, &chosen.request)?;
+        if self.write_svg(&plan, &chosen.board.memories)? {
+            return Ok(ExitCode::SUCCESS);
         }
         if self.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -60,6 +85,23 @@ impl LayoutArgs {
             print!("{}", render(&plan));
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl LayoutArgs {
+    /// Draws `plan` to `--svg`, if given; whether that was to standard
+    /// output, which then holds only the picture.
+    fn write_svg(&self, plan: &Plan, memories: &[crate::board::Memory]) -> anyhow::Result<bool> {
+        let Some(path) = &self.svg else {
+            return Ok(false);
+        };
+        let picture = svg::render(plan, memories);
+        output::write_atomically(path, picture.as_bytes())?;
+        if output::is_stdout(path) {
+            return Ok(true);
+        }
+        eprintln!("wrote {}", path.display());
+        Ok(false)
     }
 }
 

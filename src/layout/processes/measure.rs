@@ -119,7 +119,13 @@ mod tests {
             extent(".bss", 0x2000_000c, 0x2000_0101, true),
         ];
         let measured = measure(&extents);
-        assert_eq!(measured, Measured { flash: 0x240, ram: 0x101 });
+        assert_eq!(
+            measured,
+            Measured {
+                flash: 0x240,
+                ram: 0x101
+            }
+        );
         let sizes = resolve(
             "p",
             ProcessSize::Auto,
@@ -138,7 +144,14 @@ mod tests {
             })
         );
         assert_eq!(
-            resolve("p", ProcessSize::Bytes(64), ProcessSize::Bytes(96), 8, 0, None),
+            resolve(
+                "p",
+                ProcessSize::Bytes(64),
+                ProcessSize::Bytes(96),
+                8,
+                0,
+                None
+            ),
             Ok((64, 96))
         );
     }

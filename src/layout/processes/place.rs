@@ -460,9 +460,6 @@ mod tests {
             place(Arch::Armv8m, 2, &small, &fits),
             Err(Unplaceable::Flash)
         );
-        assert_eq!(
-            place(Arch::Armv8m, 2, &fits, &small),
-            Err(Unplaceable::Ram)
-        );
+        assert_eq!(place(Arch::Armv8m, 2, &fits, &small), Err(Unplaceable::Ram));
     }
 }

@@ -102,7 +102,11 @@ pub enum ProcessPlanError {
     },
     #[error("there are no processes to plan")]
     NoProcesses,
-    #[error("board {board} has no {0} partition to say which memory the processes' {1} go to", partition, what)]
+    #[error(
+        "board {board} has no {0} partition to say which memory the processes' {1} go to",
+        partition,
+        what
+    )]
     NoMemory {
         board: String,
         partition: &'static str,
@@ -263,7 +267,14 @@ pub fn plan_processes(
         };
         does_not_fit(what, memory, window, pieces, &request.processes)
     })?;
-    let processes = build_processes(mpu.arch, budget, request, &placement, &flash_pieces, &ram_pieces);
+    let processes = build_processes(
+        mpu.arch,
+        budget,
+        request,
+        &placement,
+        &flash_pieces,
+        &ram_pieces,
+    );
     let sram = &kernel[1];
     let kernel_heap = AddressRange {
         start: sram.end - request.kernel.kernel_heap.min(sram.size),
@@ -272,7 +283,10 @@ pub fn plan_processes(
     let loss = loss::report(
         &request.processes,
         &placement,
-        [(&flash, flash_pieces.as_slice()), (&ram, ram_pieces.as_slice())],
+        [
+            (&flash, flash_pieces.as_slice()),
+            (&ram, ram_pieces.as_slice()),
+        ],
         budget.for_user(),
     );
     Ok(ProcessesPlan {
@@ -325,14 +339,15 @@ fn place_kernel(
     flash: &Memory,
     ram: &Memory,
 ) -> Result<Partition, ProcessPlanError> {
-    let memory = board
-        .memory(&p.memory)
-        .map(needs::usable)
-        .ok_or_else(|| PlanError::UnknownMemory {
-            partition: p.name.clone(),
-            memory: p.memory.clone(),
-            board: board.name.to_string(),
-        })?;
+    let memory =
+        board
+            .memory(&p.memory)
+            .map(needs::usable)
+            .ok_or_else(|| PlanError::UnknownMemory {
+                partition: p.name.clone(),
+                memory: p.memory.clone(),
+                board: board.name.to_string(),
+            })?;
     let start = p.origin.map_or(u64::from(memory.origin), u64::from);
     let size = match p.size {
         Size::Bytes(n) => n,
@@ -473,8 +488,18 @@ impl ProcessPlan {
     /// with the regions that grant it.
     pub fn partitions(&self, memories: &ProcessMemories) -> Vec<Partition> {
         [
-            (format!("{}-flash", self.name), &memories.flash, self.flash, MemoryKind::Flash),
-            (format!("{}-ram", self.name), &memories.ram, self.user_ram, MemoryKind::Ram),
+            (
+                format!("{}-flash", self.name),
+                &memories.flash,
+                self.flash,
+                MemoryKind::Flash,
+            ),
+            (
+                format!("{}-ram", self.name),
+                &memories.ram,
+                self.user_ram,
+                MemoryKind::Ram,
+            ),
         ]
         .into_iter()
         .map(|(name, memory, r, kind)| Partition {
@@ -489,7 +514,12 @@ impl ProcessPlan {
             regions: self
                 .regions
                 .iter()
-                .filter(|region| region.granted.iter().any(|g| g.start < r.end && r.start < g.end))
+                .filter(|region| {
+                    region
+                        .granted
+                        .iter()
+                        .any(|g| g.start < r.end && r.start < g.end)
+                })
                 .cloned()
                 .collect(),
         })
@@ -538,5 +568,4 @@ impl ProcessesPlan {
             },
         }
     }
-
 }
