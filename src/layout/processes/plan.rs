@@ -157,7 +157,8 @@ pub enum ProcessPlanError {
     },
     #[error(
         "the processes' {what} ({needed} bytes before alignment: {sizes}) cannot be placed \
-         with exact MPU covers in the free window {} of memory {memory} ({} bytes){}",
+         with exact MPU covers of at most {budget} regions per process (flash and RAM \
+         together) in the free window {} of memory {memory} ({} bytes){}",
         format_range(window),
         window.end - window.start,
         if *needed > window.end - window.start {
@@ -172,6 +173,7 @@ pub enum ProcessPlanError {
         window: Range<u64>,
         needed: u64,
         sizes: String,
+        budget: usize,
     },
     #[error(transparent)]
     Kernel(#[from] PlanError),
@@ -265,7 +267,14 @@ pub fn plan_processes(
             Unplaceable::Flash => ("flash", &flash_memory, flash_window.clone(), &flash_pieces),
             Unplaceable::Ram => ("RAM", &ram_memory, ram_window.clone(), &ram_pieces),
         };
-        does_not_fit(what, memory, window, pieces, &request.processes)
+        does_not_fit(
+            what,
+            memory,
+            window,
+            pieces,
+            &request.processes,
+            budget.for_user(),
+        )
     })?;
     let processes = build_processes(
         mpu.arch,
@@ -406,6 +415,7 @@ fn does_not_fit(
     window: Range<u64>,
     pieces: &[Piece],
     processes: &[ProcessRequest],
+    budget: usize,
 ) -> ProcessPlanError {
     let sizes: Vec<String> = processes
         .iter()
@@ -421,6 +431,7 @@ fn does_not_fit(
         window,
         needed: pieces.iter().map(Piece::len).sum(),
         sizes: sizes.join(", "),
+        budget,
     }
 }
 
