@@ -569,3 +569,62 @@ fn many_processes_are_exact_and_pack_tightly_on_armv8m() {
         );
     }
 }
+
+/// `auto` sizes come from `--elf NAME=FILE` (a measuring link); without
+/// one the error says what to give. An ELF linked elsewhere fails the
+/// section check of `mpu check`.
+#[test]
+fn auto_sizes_are_measured_from_an_elf_and_checked_against_it() {
+    let text = std::fs::read_to_string(FIXTURE)
+        .unwrap()
+        .replacen("flash = \"20K\"", "flash = \"auto\"", 1)
+        .replacen("ram = \"6K\"", "ram = \"auto\"", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcu-build.toml");
+    std::fs::write(&config, text).unwrap();
+    let elf = "tests/data/readme/kernel.elf";
+    mcu_build()
+        .args(["layout", "--config"])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "process sensor: flash = \"auto\" is measured from the process's linked ELF; give \
+             one (`--elf sensor=FILE` on the command line) or a size",
+        ));
+    let out = mcu_build()
+        .args([
+            "layout",
+            "--json",
+            "--elf",
+            &format!("sensor={elf}"),
+            "--config",
+        ])
+        .arg(&config)
+        .assert()
+        .success();
+    let plan: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let data = std::fs::read(elf).unwrap();
+    let extents = mcu_build::layout::elf_check::read_extents(&data).unwrap();
+    let measured = mcu_build::layout::processes::measure::measure(&extents);
+    let sensor = &plan["processes"][0];
+    let len = |range: &str| {
+        sensor[range]["end"].as_u64().unwrap() - sensor[range]["start"].as_u64().unwrap()
+    };
+    assert_eq!(len("flash"), measured.flash.next_multiple_of(GRANULE));
+    assert!(len("user_ram") >= measured.ram + 2048 + 1024);
+    assert_eq!(len("user_ram") % GRANULE, 0);
+    // The kernel's ELF is not linked into sensor's partitions.
+    mcu_build()
+        .args([
+            "mpu",
+            "check",
+            "--elf",
+            &format!("sensor={elf}"),
+            "--config",
+        ])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("is outside every user partition"));
+}

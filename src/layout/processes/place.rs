@@ -38,7 +38,7 @@
 //! granules of the cursor (every granule is tried); beyond, it is the
 //! earliest among the cursor rounded up to every region size
 //! ([`crate::layout::planner::origins_above`]), as the partition planner
-//! does.
+//! does, and the origins that put the piece's end on every region size.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -157,7 +157,12 @@ impl<'a> Packer<'a> {
         let end = self.memory.window.end;
         let frontier = self.origins.entry((low, covered)).or_insert_with(|| {
             let scanned = (0..SCAN_GRANULES).map(|g| low + g * GRANULE);
-            let mut candidates: Vec<u64> = scanned.chain(origins_above(low)).collect();
+            // Origins at which the end, not the start, is aligned.
+            let end_aligned = origins_above(low + covered).map(|end| end - covered);
+            let mut candidates: Vec<u64> = scanned
+                .chain(origins_above(low))
+                .chain(end_aligned)
+                .collect();
             candidates.sort_unstable();
             candidates.dedup();
             let mut frontier: Vec<(u64, usize)> = Vec::new();
