@@ -29,7 +29,7 @@
 //! over all placements (`tests/process_plan.rs` checks it against a search
 //! over every granule origin). Above that the search is a local one:
 //! splits and pairwise swaps of the order, from largest-first, kept while
-//! they lower the loss. That is a heuristic, not a proof of the least
+//! they lower the loss (or, at equal loss, the regions). That is a heuristic, not a proof of the least
 //! loss; exactness of the covers never depends on it, since every piece is
 //! placed only where its cover is exact and [`super::verify`] proves the
 //! result.
@@ -87,6 +87,17 @@ pub struct Packed {
     /// Origin of every piece, by process index.
     pub origins: Vec<u64>,
     pub loss: u64,
+    /// The regions the pieces' exact covers take at those origins, all
+    /// together: between placements of equal loss the fewer the better, as
+    /// the kernel writes them at every switch.
+    pub regions: usize,
+}
+
+impl Packed {
+    /// What the search minimises: the loss, then the regions.
+    fn cost(&self) -> (u64, usize) {
+        (self.loss, self.regions)
+    }
 }
 
 /// The chosen placement of both memories.
@@ -101,6 +112,10 @@ pub struct Placement {
 impl Placement {
     pub fn loss(&self) -> u64 {
         self.flash.loss + self.ram.loss
+    }
+
+    fn cost(&self) -> (u64, usize) {
+        (self.loss(), self.flash.regions + self.ram.regions)
     }
 }
 
@@ -151,8 +166,8 @@ impl<'a> Packer<'a> {
     }
 
     /// The earliest origin at or above `low` where `covered` bytes need at
-    /// most `allowed` regions.
-    fn earliest(&mut self, low: u64, covered: u64, allowed: usize) -> Option<u64> {
+    /// most `allowed` regions, and the regions they need there.
+    fn earliest(&mut self, low: u64, covered: u64, allowed: usize) -> Option<(u64, usize)> {
         let arch = self.arch;
         let end = self.memory.window.end;
         let frontier = self.origins.entry((low, covered)).or_insert_with(|| {
@@ -182,7 +197,7 @@ impl<'a> Packer<'a> {
         frontier
             .iter()
             .find(|&&(_, needed)| needed <= allowed)
-            .map(|&(origin, _)| origin)
+            .copied()
     }
 
     /// Packs the pieces in `order`, piece `i` with `allowed[i]` regions.
@@ -191,18 +206,21 @@ impl<'a> Packer<'a> {
         let pieces = self.memory.pieces;
         let mut origins = vec![0; pieces.len()];
         let mut cursor = align_up(window.start, GRANULE);
+        let mut regions = 0;
         for &i in order {
-            let origin = self.earliest(cursor, pieces[i].covered, allowed[i])?;
+            let (origin, needed) = self.earliest(cursor, pieces[i].covered, allowed[i])?;
             cursor = origin + pieces[i].len();
             if cursor > window.end {
                 return None;
             }
             origins[i] = origin;
+            regions += needed;
         }
         let bytes: u64 = pieces.iter().map(Piece::len).sum();
         Some(Packed {
             origins,
             loss: cursor - window.start - bytes,
+            regions,
         })
     }
 }
@@ -239,7 +257,7 @@ impl Search<'_> {
                     ram,
                     flash_regions: split,
                 };
-                if best.as_ref().is_none_or(|b| candidate.loss() < b.loss()) {
+                if best.as_ref().is_none_or(|b| candidate.cost() < b.cost()) {
                     best = Some(candidate);
                 }
             }
@@ -287,10 +305,7 @@ impl Search<'_> {
             });
         };
         for _ in 0..ROUNDS {
-            if best.loss() == 0 {
-                break;
-            }
-            let before = best.loss();
+            let before = best.cost();
             for i in 0..n {
                 for a in 1..self.budget {
                     let mut split = best.flash_regions.clone();
@@ -313,7 +328,7 @@ impl Search<'_> {
                     }
                 }
             }
-            if best.loss() == before {
+            if best.cost() == before {
                 break;
             }
         }
@@ -321,7 +336,7 @@ impl Search<'_> {
     }
 
     /// Packs with `split` and the orders; keeps it in `best` if it loses
-    /// less.
+    /// less, or as much with fewer regions.
     fn try_candidate(
         &mut self,
         best: &mut Placement,
@@ -335,7 +350,7 @@ impl Search<'_> {
         let Some(ram) = self.ram.pack(ram_order, &rest_of(&split, self.budget)) else {
             return false;
         };
-        if flash.loss + ram.loss < best.loss() {
+        if (flash.loss + ram.loss, flash.regions + ram.regions) < best.cost() {
             *best = Placement {
                 flash,
                 ram,
@@ -357,7 +372,7 @@ fn best_order(packer: &mut Packer, orders: &[Vec<usize>], allowed: &[usize]) -> 
     orders
         .iter()
         .filter_map(|order| packer.pack(order, allowed))
-        .min_by_key(|p| p.loss)
+        .min_by_key(Packed::cost)
 }
 
 /// Every order of `n` indices.
