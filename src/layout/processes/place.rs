@@ -29,7 +29,7 @@
 //! over all placements (`tests/process_plan.rs` checks it against a search
 //! over every granule origin). Above that the search is a local one:
 //! splits and pairwise swaps of the order, from largest-first, kept while
-//! they lower the loss (or, at equal loss, the regions). That is a heuristic, not a proof of the least
+//! they lower the loss, then while they lower the regions at that loss. That is a heuristic, not a proof of the least
 //! loss; exactness of the covers never depends on it, since every piece is
 //! placed only where its cover is exact and [`super::verify`] proves the
 //! result.
@@ -50,7 +50,7 @@ use crate::mpu::{Arch, GRANULE, align_up};
 pub const EXACT_PROCESSES: usize = 3;
 
 /// Origins this many granules above the cursor are all tried.
-pub const SCAN_GRANULES: u64 = 128;
+pub const SCAN_GRANULES: u64 = 64;
 
 /// Rounds of the local search above [`EXACT_PROCESSES`] processes.
 const ROUNDS: usize = 32;
@@ -190,6 +190,10 @@ impl<'a> Packer<'a> {
                 };
                 if frontier.last().is_none_or(|&(_, fewest)| needed < fewest) {
                     frontier.push((origin, needed));
+                    if needed == 1 {
+                        // No later origin can need fewer.
+                        break;
+                    }
                 }
             }
             frontier
@@ -304,45 +308,52 @@ impl Search<'_> {
                 Unplaceable::Flash
             });
         };
-        for _ in 0..ROUNDS {
-            let before = best.cost();
-            for i in 0..n {
-                for a in 1..self.budget {
-                    let mut split = best.flash_regions.clone();
-                    split[i] = a;
-                    self.try_candidate(&mut best, &flash_order, &ram_order, split);
+        // First the loss alone, then, at that loss, the regions.
+        for by_regions in [false, true] {
+            for _ in 0..ROUNDS {
+                if !by_regions && best.loss() == 0 {
+                    break;
                 }
-            }
-            for which in [Unplaceable::Flash, Unplaceable::Ram] {
+                let before = best.cost();
                 for i in 0..n {
-                    for j in i + 1..n {
-                        let (mut f, mut r) = (flash_order.clone(), ram_order.clone());
-                        match which {
-                            Unplaceable::Flash => f.swap(i, j),
-                            Unplaceable::Ram => r.swap(i, j),
-                        }
-                        let split = best.flash_regions.clone();
-                        if self.try_candidate(&mut best, &f, &r, split) {
-                            (flash_order, ram_order) = (f, r);
+                    for a in 1..self.budget {
+                        let mut split = best.flash_regions.clone();
+                        split[i] = a;
+                        self.try_candidate(&mut best, &flash_order, &ram_order, split, by_regions);
+                    }
+                }
+                for which in [Unplaceable::Flash, Unplaceable::Ram] {
+                    for i in 0..n {
+                        for j in i + 1..n {
+                            let (mut f, mut r) = (flash_order.clone(), ram_order.clone());
+                            match which {
+                                Unplaceable::Flash => f.swap(i, j),
+                                Unplaceable::Ram => r.swap(i, j),
+                            }
+                            let split = best.flash_regions.clone();
+                            if self.try_candidate(&mut best, &f, &r, split, by_regions) {
+                                (flash_order, ram_order) = (f, r);
+                            }
                         }
                     }
                 }
-            }
-            if best.cost() == before {
-                break;
+                if best.cost() == before {
+                    break;
+                }
             }
         }
         Ok(best)
     }
 
     /// Packs with `split` and the orders; keeps it in `best` if it loses
-    /// less, or as much with fewer regions.
+    /// less or, `by_regions`, as much with fewer regions.
     fn try_candidate(
         &mut self,
         best: &mut Placement,
         flash_order: &[usize],
         ram_order: &[usize],
         split: Vec<usize>,
+        by_regions: bool,
     ) -> bool {
         let Some(flash) = self.flash.pack(flash_order, &split) else {
             return false;
@@ -350,7 +361,12 @@ impl Search<'_> {
         let Some(ram) = self.ram.pack(ram_order, &rest_of(&split, self.budget)) else {
             return false;
         };
-        if (flash.loss + ram.loss, flash.regions + ram.regions) < best.cost() {
+        let better = if by_regions {
+            (flash.loss + ram.loss, flash.regions + ram.regions) < best.cost()
+        } else {
+            flash.loss + ram.loss < best.loss()
+        };
+        if better {
             *best = Placement {
                 flash,
                 ram,
