@@ -86,7 +86,7 @@ fn layout_json_has_processes_whose_grant_tops_their_ram() {
         assert_eq!(processes[1]["stack"], 4096);
         let loss = &plan["loss"];
         assert_eq!(loss["processes"].as_array().unwrap().len(), 3);
-        let total = loss["total"]["mcu-build"].as_u64().unwrap();
+        let total = loss["total"]["mcu_build"].as_u64().unwrap();
         assert!(total <= loss["total"]["tock"].as_u64().unwrap());
         assert_eq!(plan["kernel"][0]["name"], "kernel-flash");
         assert_eq!(plan["kernel"][1]["name"], "kernel-sram");
@@ -128,6 +128,10 @@ fn layout_draws_processes_and_grants_as_svg() {
     for name in ["sensor-flash", "radio-ram", "logger-grant"] {
         assert!(picture.contains(name), "{name}");
     }
+    assert!(
+        picture.contains("3 processes, up to 8 regions each, reprogrammed at every switch"),
+        "{picture}"
+    );
 }
 
 /// Writes the fixture with `from` replaced by `to` and runs `args` on it.

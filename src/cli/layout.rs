@@ -53,7 +53,14 @@ impl LayoutArgs {
             let elves = processes::read_elves(&self.elf, &chosen.processes)?;
             let plan = processes::plan(&chosen, &elves)?;
             let drawn = plan.as_partition_plan();
-            if self.write_svg(&drawn, &chosen.board.memories)? {
+            let heading = format!(
+                "{}: {} MPU, {} processes, up to {} regions each, reprogrammed at every switch",
+                plan.board,
+                plan.arch,
+                plan.processes.len(),
+                plan.budget.for_user()
+            );
+            if self.write_svg(&drawn, &chosen.board.memories, Some(&heading))? {
                 return Ok(ExitCode::SUCCESS);
             }
             if self.json {
@@ -74,7 +81,7 @@ impl LayoutArgs {
             .into());
         }
         let plan = layout::plan(&chosen.board, &chosen.request)?;
-        if self.write_svg(&plan, &chosen.board.memories)? {
+        if self.write_svg(&plan, &chosen.board.memories, None)? {
             return Ok(ExitCode::SUCCESS);
         }
         if self.json {
@@ -89,13 +96,22 @@ impl LayoutArgs {
 }
 
 impl LayoutArgs {
-    /// Draws `plan` to `--svg`, if given; whether that was to standard
-    /// output, which then holds only the picture.
-    fn write_svg(&self, plan: &Plan, memories: &[crate::board::Memory]) -> anyhow::Result<bool> {
+    /// Draws `plan` to `--svg`, if given, under `heading` if given;
+    /// whether that was to standard output, which then holds only the
+    /// picture.
+    fn write_svg(
+        &self,
+        plan: &Plan,
+        memories: &[crate::board::Memory],
+        heading: Option<&str>,
+    ) -> anyhow::Result<bool> {
         let Some(path) = &self.svg else {
             return Ok(false);
         };
-        let picture = svg::render(plan, memories);
+        let picture = match heading {
+            Some(heading) => svg::render_headed(plan, memories, heading),
+            None => svg::render(plan, memories),
+        };
         output::write_atomically(path, picture.as_bytes())?;
         if output::is_stdout(path) {
             return Ok(true);

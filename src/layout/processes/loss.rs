@@ -28,7 +28,6 @@ use crate::mpu::{GRANULE, align_up};
 
 /// Bytes lost by each scheme.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
 pub struct Schemes {
     pub mcu_build: u64,
     pub tock: u64,
