@@ -25,20 +25,23 @@
 //! every later cursor as low as any placement in the same order can, and
 //! the top as well: the least loss of an order and a split is the greedy
 //! one. [`EXACT_PROCESSES`] processes or fewer are searched over every
-//! order in each memory and every split of every process: the least loss
-//! over all placements (`tests/process_plan.rs` checks it against a search
-//! over every granule origin). Above that the search is a local one:
-//! splits and pairwise swaps of the order, from largest-first, kept while
-//! they lower the loss, then while they lower the regions at that loss. That is a heuristic, not a proof of the least
-//! loss; exactness of the covers never depends on it, since every piece is
-//! placed only where its cover is exact and [`super::verify`] proves the
-//! result.
+//! order in each memory and every split of every process, so when the
+//! earliest origins are exact (below) the result is the least loss over
+//! all placements; `tests/process_plan.rs` checks it against a search over
+//! every granule origin on small boards. Above that the search is a local
+//! one: splits and pairwise swaps of the order, from largest-first, kept
+//! while they lower the loss, then while they lower the regions at that
+//! loss. That is a heuristic, not a proof of the least loss. Exactness of
+//! the covers never depends on the search: every piece is placed only
+//! where its cover is exact, and [`super::verify`] proves the result.
 //!
 //! The earliest origin is exact when it lies within [`SCAN_GRANULES`]
 //! granules of the cursor (every granule is tried); beyond, it is the
 //! earliest among the cursor rounded up to every region size
 //! ([`crate::layout::planner::origins_above`]), as the partition planner
 //! does, and the origins that put the piece's end on every region size.
+//! Between placements of equal loss the search takes the one whose covers
+//! use the fewest regions.
 
 use std::collections::HashMap;
 use std::ops::Range;
