@@ -632,3 +632,74 @@ fn auto_sizes_are_measured_from_an_elf_and_checked_against_it() {
         .code(1)
         .stdout(predicate::str::contains("is outside every user partition"));
 }
+
+/// The plan's own ranges: overlapping partitions and a grant that is not
+/// the top of its RAM partition are findings.
+#[test]
+fn overlapping_partitions_and_a_misplaced_grant_are_findings() {
+    let mut plan = fixture_plan("qemu-mps2-an386");
+    assert_eq!(check_layout(&plan), []);
+    plan.processes[1].flash = plan.processes[0].flash;
+    plan.processes[2].grant.start -= GRANULE;
+    let findings: Vec<String> = check_layout(&plan).iter().map(|f| f.to_string()).collect();
+    assert!(
+        findings.iter().any(|f| f.starts_with("sensor-flash")
+            && f.contains("and radio-flash")
+            && f.ends_with("overlap")),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.starts_with("process logger: its grant")),
+        "{findings:?}"
+    );
+}
+
+/// A process ELF must lie in its flash and its RAM below the grant: a
+/// section in its grant or in another process is misplaced.
+#[test]
+fn a_process_elf_in_its_grant_or_another_process_is_misplaced() {
+    use mcu_build::layout::elf_check::Extent;
+    use mcu_build::layout::processes::verify::check_elf;
+    let plan = fixture_plan("qemu-mps2-an505");
+    let sensor = &plan.processes[0];
+    let extent = |name: &str, start: u64, end: u64, writable: bool| Extent {
+        name: name.into(),
+        start,
+        end,
+        executable: !writable,
+        writable,
+    };
+    let inside = [
+        extent(".text", sensor.flash.start, sensor.flash.end, false),
+        extent(".bss", sensor.user_ram.start, sensor.user_ram.end, true),
+    ];
+    assert_eq!(check_elf(&plan, "sensor", &inside).unwrap(), []);
+    let into_grant = [extent(
+        ".bss",
+        sensor.user_ram.start,
+        sensor.grant.start + 4,
+        true,
+    )];
+    let misplaced = check_elf(&plan, "sensor", &into_grant).unwrap();
+    assert_eq!(misplaced.len(), 1);
+    let text = misplaced[0].to_string();
+    assert!(
+        text.contains("overflows partition sensor-ram (") && text.ends_with(") by 4 bytes"),
+        "{text}"
+    );
+    let radio = &plan.processes[1];
+    let elsewhere = [extent(
+        ".data",
+        radio.user_ram.start,
+        radio.user_ram.start + 8,
+        true,
+    )];
+    assert!(
+        check_elf(&plan, "sensor", &elsewhere).unwrap()[0]
+            .to_string()
+            .contains("outside every user partition")
+    );
+    assert!(check_elf(&plan, "gps", &inside).is_err());
+}

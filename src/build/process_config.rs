@@ -276,10 +276,8 @@ impl Source<'_> {
             _ => None,
         };
         match bad {
-            Some(message) if !key.ends_with("heap") && !key.ends_with("stack") => {
-                Err(self.error(value.span(), key, message))
-            }
-            _ => Ok(n),
+            Some(message) => Err(self.error(value.span(), key, message)),
+            None => Ok(n),
         }
     }
 }
