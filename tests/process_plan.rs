@@ -200,7 +200,11 @@ fn protect_refuses_a_project_with_processes_naming_the_commands_that_plan_it() {
         .args(["pass1", "--config", FIXTURE])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("`mcu-build layout`"));
+        .stderr(predicate::str::contains(format!(
+            "{FIXTURE}:12:1: `process[0]`: `protect`, `pass1` and `pass2` build a [pass1] \
+             project; a project with [[process]] tables is planned and verified by `mcu-build \
+             layout` and `mcu-build mpu check`"
+        )));
 }
 
 #[test]

@@ -536,11 +536,15 @@ pub fn parse_any(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> 
 
 /// The project with passes that `raw` describes.
 fn passes(raw: RawConfig, source: &Source) -> Result<Config, ConfigError> {
+    let first_process = raw
+        .process
+        .as_ref()
+        .and_then(|tables| tables.get_ref().first().map(Spanned::span));
     let (layout, raw) = layout_config(raw, source)?;
-    if !layout.processes.is_empty() {
+    if let Some(span) = first_process.filter(|_| !layout.processes.is_empty()) {
         return Err(source.error(
-            0..0,
-            "process",
+            span,
+            "process[0]",
             "`protect`, `pass1` and `pass2` build a [pass1] project; a project with \
              [[process]] tables is planned and verified by `mcu-build layout` and \
              `mcu-build mpu check`",
