@@ -1,6 +1,7 @@
 //! `mcu-build layout`: plan the partitions of a board and show the map.
 //! The board and sizes are those of `mcu-build.toml` when there is one
-//! (see [`BoardChoice`]); a line on stderr says which were used.
+//! (see [`BoardChoice`]); a line on stderr says which were used. A project
+//! with `[[process]]` tables is planned per process ([`super::processes`]).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -27,7 +28,9 @@ pub struct LayoutArgs {
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Compare the alignment cost with one power-of-two region per partition
-    /// (Tock, Zephyr) and with NuttX's one region with outward subregions.
+    /// (Tock, Zephyr) and with NuttX's one region with outward subregions;
+    /// for a project with [[process]] tables, print only the loss per
+    /// process against Tock's and Hubris's power-of-two schemes.
     #[arg(long)]
     compare: bool,
     /// A project with [[process]] tables: the linked ELF of process NAME,

@@ -164,17 +164,19 @@ pub fn render_loss(plan: &ProcessesPlan) -> String {
             p.process, p.bytes.mcu_build, p.bytes.tock, p.bytes.hubris
         );
     }
-    let fits = |f: bool| if f { "" } else { " (does not fit)" };
     let _ = writeln!(
         out,
-        "  {:<22} {:>12} {:>12} {:>12}{}{}",
-        "total",
-        loss.total.mcu_build,
-        loss.total.tock,
-        loss.total.hubris,
-        fits(loss.tock_fits).replace("does", "Tock does"),
-        fits(loss.hubris_fits).replace("does", "Hubris does")
+        "  {:<22} {:>12} {:>12} {:>12}",
+        "total", loss.total.mcu_build, loss.total.tock, loss.total.hubris
     );
+    for (fits, scheme) in [(loss.tock_fits, "Tock's"), (loss.hubris_fits, "Hubris's")] {
+        if !fits {
+            let _ = writeln!(
+                out,
+                "  ({scheme} layout of these processes does not fit the free memory)"
+            );
+        }
+    }
     out
 }
 
