@@ -707,3 +707,64 @@ fn a_process_elf_in_its_grant_or_another_process_is_misplaced() {
     );
     assert!(check_elf(&plan, "gps", &inside).is_err());
 }
+
+/// Nothing panics on input: the fixture with random bytes replaced, read
+/// as a configuration, and random requests (sizes of 0, off the granule,
+/// beyond the memory, beyond 4 GiB) planned on every bundled board.
+#[test]
+fn mutated_configurations_and_random_requests_do_not_panic() {
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let mut rng = Lcg(0x00ba_d5ee_d000);
+    let alphabet = b"[]=\"'#.,(){}0123456789xKMauto_- \nprocessflashramgrant";
+    for _ in 0..2000 {
+        let mut bytes = text.clone().into_bytes();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() as u64) as usize;
+            bytes[at] = alphabet[rng.below(alphabet.len() as u64) as usize];
+        }
+        if let Ok(mutated) = String::from_utf8(bytes) {
+            let _ = mcu_build::build::config::parse_layout(&mutated, Path::new("m.toml"));
+        }
+    }
+    let sizes = [
+        0,
+        1,
+        31,
+        32,
+        96,
+        4096,
+        0x1_0000,
+        0x40_0000,
+        0xffff_ffe0,
+        0x1_0000_0000,
+    ];
+    for name in mcu_build::board::bundled_names() {
+        let board = mcu_build::board::bundled(name).unwrap();
+        for _ in 0..20 {
+            let count = 1 + rng.below(5);
+            let mut pick = || sizes[rng.below(sizes.len() as u64) as usize];
+            let processes = (0..count)
+                .map(|i| ProcessRequest {
+                    name: format!("p{i}"),
+                    flash: pick(),
+                    ram: pick(),
+                    grant: pick(),
+                    stack: pick(),
+                    heap: pick(),
+                    fault: FaultPolicy::Restart { limit: Some(1) },
+                })
+                .collect();
+            let request = ProcessesRequest {
+                kernel: board.partitions.clone(),
+                processes,
+            };
+            if let Ok(plan) = plan_processes(&board, &request) {
+                assert!(
+                    verify(&plan).iter().all(|v| v.is_ok()),
+                    "{name}: {request:?}"
+                );
+                assert_eq!(check_layout(&plan), []);
+            }
+        }
+    }
+}
