@@ -60,6 +60,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::header::HeaderKind;
+use super::process_config::{self, ProcessConfig};
 use crate::board::{self, Board, BoardError, Name, NameKind};
 use crate::layout::request::{KERNEL_FLASH, KERNEL_SRAM, Request, Size, USER_FLASH, USER_SRAM};
 use crate::toml_input::{self, Number, Source, Table, TableForm};
@@ -165,6 +166,8 @@ pub struct LayoutConfig {
     pub board: BoardSource,
     pub partitions: PartitionOverrides,
     pub splits: Splits,
+    /// `[[process]]` tables; empty for a `[pass1]` project.
+    pub processes: Vec<ProcessConfig>,
 }
 
 /// A validated `mcu-build.toml`.
@@ -260,6 +263,9 @@ struct RawConfig {
     pass2: Option<Spanned<Table<RawPass>>>,
     flat: Option<Spanned<Table<RawPass>>>,
     nuttx: Option<Spanned<Table<RawNuttx>>>,
+    /// `[[process]]`: several processes instead of `[pass1]`
+    /// ([`super::process_config`]).
+    process: Option<process_config::RawProcesses>,
 }
 
 #[derive(Deserialize)]
@@ -306,13 +312,13 @@ impl TableForm for RawSyscalls {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawPass {
-    cargo: Option<PathBuf>,
-    bin: Option<Spanned<String>>,
-    features: Option<Vec<String>>,
-    command: Option<String>,
-    artifact: Option<PathBuf>,
-    header: Option<Spanned<String>>,
+pub(super) struct RawPass {
+    pub(super) cargo: Option<PathBuf>,
+    pub(super) bin: Option<Spanned<String>>,
+    pub(super) features: Option<Vec<String>>,
+    pub(super) command: Option<String>,
+    pub(super) artifact: Option<PathBuf>,
+    pub(super) header: Option<Spanned<String>>,
 }
 
 impl TableForm for RawPass {
@@ -334,19 +340,24 @@ pub fn load_any(path: &Path) -> Result<ProjectConfig, ConfigError> {
 /// `path`; the passes may be missing. A NuttX project has no `[layout]`:
 /// its tree's memory.ld gives the partitions.
 pub fn load_layout(path: &Path) -> Result<LayoutConfig, ConfigError> {
-    read_with(path, |text, path| {
-        let source = Source { text, path };
-        let raw = parse_toml(text, path)?;
-        if let Some(nuttx) = &raw.nuttx {
-            return Err(source.error(
-                nuttx.span(),
-                "[nuttx]",
-                "a NuttX project's partitions are its tree's memory.ld, not a layout \
-                 mcu-build plans; `mcu-build protect` reads and checks them",
-            ));
-        }
-        Ok(layout_config(raw, &source)?.0)
-    })
+    read_with(path, parse_layout)
+}
+
+/// Parses and validates the board, `[layout]` and `[[process]]` tables of
+/// configuration `text`, as [`load_layout`] reads them.
+pub fn parse_layout(text: &str, path: &Path) -> Result<LayoutConfig, ConfigError> {
+    let text = toml_input::strip_bom(text);
+    let source = Source { text, path };
+    let raw = parse_toml(text, path)?;
+    if let Some(nuttx) = &raw.nuttx {
+        return Err(source.error(
+            nuttx.span(),
+            "[nuttx]",
+            "a NuttX project's partitions are its tree's memory.ld, not a layout \
+             mcu-build plans; `mcu-build protect` reads and checks them",
+        ));
+    }
+    Ok(layout_config(raw, &source)?.0)
 }
 
 /// The text of `path`, handed to `parse`.
@@ -441,7 +452,16 @@ impl Source<'_> {
     ///   reads.
     fn pass(&self, raw: Spanned<Table<RawPass>>, table: &str) -> Result<Pass, ConfigError> {
         let span = raw.span();
-        let mut raw = raw.into_inner().0;
+        self.pass_at(span, raw.into_inner().0, table)
+    }
+
+    /// [`Source::pass`] of a table read at `span` (also a `[[process]]`).
+    pub(super) fn pass_at(
+        &self,
+        span: std::ops::Range<usize>,
+        mut raw: RawPass,
+        table: &str,
+    ) -> Result<Pass, ConfigError> {
         if let Some(header) = raw.header.take()
             && table != "pass1"
         {
@@ -516,7 +536,20 @@ pub fn parse_any(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> 
 
 /// The project with passes that `raw` describes.
 fn passes(raw: RawConfig, source: &Source) -> Result<Config, ConfigError> {
+    let first_process = raw
+        .process
+        .as_ref()
+        .and_then(|tables| tables.get_ref().first().map(Spanned::span));
     let (layout, raw) = layout_config(raw, source)?;
+    if let Some(span) = first_process.filter(|_| !layout.processes.is_empty()) {
+        return Err(source.error(
+            span,
+            "process[0]",
+            "`protect`, `pass1` and `pass2` build a [pass1] project; a project with \
+             [[process]] tables is planned and verified by `mcu-build layout` and \
+             `mcu-build mpu check`",
+        ));
+    }
     let pass = |raw: Option<Spanned<Table<RawPass>>>, table: &str, builds: &str| match raw {
         Some(raw) => source.pass(raw, table),
         None => Err(source.error(
@@ -560,6 +593,7 @@ fn nuttx(mut raw: RawConfig, source: &Source) -> Result<NuttxConfig, ConfigError
         (raw.pass2.as_ref().map(Spanned::span), "[pass2]"),
         (raw.flat.as_ref().map(Spanned::span), "[flat]"),
         (raw.syscalls.as_ref().map(Spanned::span), "[syscalls]"),
+        (raw.process.as_ref().map(Spanned::span), "[[process]]"),
     ];
     if let Some((span, table)) = spans
         .into_iter()
@@ -642,6 +676,24 @@ fn layout_config(
             .layout_size(&l.user_heap, "user-heap")?
             .unwrap_or(defaults.user_heap),
     };
+    let processes = match raw.process.take() {
+        None => Vec::new(),
+        Some(tables) => {
+            let pass1 = raw.pass1.as_ref().map(Spanned::span);
+            let processes = process_config::validate(tables, pass1, source)?;
+            let span = |v: &Option<Spanned<Number>>| v.as_ref().map(Spanned::span);
+            process_config::refuse_user_keys(
+                &[
+                    (span(&l.user_flash), "user-flash"),
+                    (span(&l.user_sram), "user-sram"),
+                    (span(&l.user_stack), "user-stack"),
+                    (span(&l.user_heap), "user-heap"),
+                ],
+                source,
+            )?;
+            processes
+        }
+    };
     let board = source
         .board(raw.board.take(), raw.board_file.take(), true)?
         .expect("a required board is there");
@@ -651,6 +703,7 @@ fn layout_config(
         board,
         partitions,
         splits,
+        processes,
     };
     Ok((layout, raw))
 }

@@ -35,6 +35,7 @@ pub mod nuttx;
 pub mod opened;
 pub mod pass;
 pub mod planned;
+pub mod process_config;
 pub mod process_table;
 pub mod processes;
 pub mod protect;

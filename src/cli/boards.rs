@@ -37,6 +37,8 @@ pub struct Chosen {
     pub request: Request,
     /// The configuration read, if any.
     pub config: Option<PathBuf>,
+    /// Its `[[process]]` tables; empty for a `[pass1]` project.
+    pub processes: Vec<crate::build::process_config::ProcessConfig>,
     /// Where the board and the sizes came from, one line for people.
     pub provenance: String,
 }
@@ -89,9 +91,13 @@ impl BoardChoice {
                 config::FILE_NAME
             ),
         };
+        let processes = config
+            .as_ref()
+            .map_or_else(Vec::new, |c| c.processes.clone());
         Ok(Chosen {
             board,
             request,
+            processes,
             config: config.map(|c| c.path),
             provenance,
         })

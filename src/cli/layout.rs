@@ -1,6 +1,7 @@
 //! `mcu-build layout`: plan the partitions of a board and show the map.
 //! The board and sizes are those of `mcu-build.toml` when there is one
-//! (see [`BoardChoice`]); a line on stderr says which were used.
+//! (see [`BoardChoice`]); a line on stderr says which were used. A project
+//! with `[[process]]` tables is planned per process ([`super::processes`]).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use clap::Args;
 
 use super::UsageError;
 use super::boards::BoardChoice;
+use super::processes;
 use crate::layout::{self, Plan, compare, svg};
 use crate::output;
 
@@ -26,9 +28,16 @@ pub struct LayoutArgs {
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Compare the alignment cost with one power-of-two region per partition
-    /// (Tock, Zephyr) and with NuttX's one region with outward subregions.
+    /// (Tock, Zephyr) and with NuttX's one region with outward subregions;
+    /// for a project with [[process]] tables, print only the loss per
+    /// process against Tock's and Hubris's power-of-two schemes.
     #[arg(long)]
     compare: bool,
+    /// A project with [[process]] tables: the linked ELF of process NAME,
+    /// whose extents size its `auto` flash and RAM (a measuring link).
+    /// Repeat for each such process.
+    #[arg(long, value_name = "NAME=FILE", value_parser = processes::parse_process_elf)]
+    elf: Vec<processes::ProcessElf>,
 }
 
 impl LayoutArgs {
@@ -43,14 +52,40 @@ impl LayoutArgs {
         }
         let chosen = self.board.load()?;
         eprintln!("{}", chosen.provenance);
-        let plan = layout::plan(&chosen.board, &chosen.request)?;
-        if let Some(path) = &self.svg {
-            let picture = svg::render(&plan, &chosen.board.memories);
-            output::write_atomically(path, picture.as_bytes())?;
-            if output::is_stdout(path) {
+        if !chosen.processes.is_empty() {
+            let elves = processes::read_elves(&self.elf, &chosen.processes)?;
+            let plan = processes::plan(&chosen, &elves)?;
+            let drawn = plan.as_partition_plan();
+            let heading = format!(
+                "{}: {} MPU, {} processes, up to {} regions each, reprogrammed at every switch",
+                plan.board,
+                plan.arch,
+                plan.processes.len(),
+                plan.budget.for_user()
+            );
+            if self.write_svg(&drawn, &chosen.board.memories, Some(&heading))? {
                 return Ok(ExitCode::SUCCESS);
             }
-            eprintln!("wrote {}", path.display());
+            if self.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else if self.compare {
+                print!("{}", processes::render_loss(&plan));
+            } else {
+                print!("{}", processes::render(&plan));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        if !self.elf.is_empty() {
+            return Err(UsageError(
+                "--elf sizes the processes of a project with [[process]] tables; this \
+                 project has none"
+                    .to_owned(),
+            )
+            .into());
+        }
+        let plan = layout::plan(&chosen.board, &chosen.request)?;
+        if self.write_svg(&plan, &chosen.board.memories, None)? {
+            return Ok(ExitCode::SUCCESS);
         }
         if self.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -60,6 +95,32 @@ impl LayoutArgs {
             print!("{}", render(&plan));
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl LayoutArgs {
+    /// Draws `plan` to `--svg`, if given, under `heading` if given;
+    /// whether that was to standard output, which then holds only the
+    /// picture.
+    fn write_svg(
+        &self,
+        plan: &Plan,
+        memories: &[crate::board::Memory],
+        heading: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        let Some(path) = &self.svg else {
+            return Ok(false);
+        };
+        let picture = match heading {
+            Some(heading) => svg::render_headed(plan, memories, heading),
+            None => svg::render(plan, memories),
+        };
+        output::write_atomically(path, picture.as_bytes())?;
+        if output::is_stdout(path) {
+            return Ok(true);
+        }
+        eprintln!("wrote {}", path.display());
+        Ok(false)
     }
 }
 

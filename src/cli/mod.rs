@@ -18,6 +18,7 @@ mod mpu;
 mod nuttx;
 #[cfg(feature = "flash")]
 mod probes;
+mod processes;
 mod progress;
 mod protect;
 mod run;
@@ -60,7 +61,11 @@ enum Command {
   mcu-build layout
   mcu-build layout --board stm32f4discovery --svg layout.svg
   mcu-build layout --board-file myboard.toml --json
-  mcu-build layout --board qemu-mps2-an505 --compare")]
+  mcu-build layout --board qemu-mps2-an505 --compare
+  # a project with [[process]] tables: every process's partitions, grant,
+  # registers, and the loss against Tock's and Hubris's power-of-two schemes
+  mcu-build layout --config tests/data/processes/mcu-build.toml
+  mcu-build layout --config app/mcu-build.toml --elf sensor=sensor.elf --json")]
     Layout(layout::LayoutArgs),
     /// Compute exact MPU region covers and verify layouts and ELF files against the MPU.
     #[command(subcommand)]

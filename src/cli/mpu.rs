@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::boards::BoardChoice;
+use super::boards::{BoardChoice, Chosen};
+use super::processes;
 use crate::layout::elf_check::{self, Misplaced};
 use crate::layout::request::Owner;
 use crate::layout::{self, plan::PlannedRegion};
@@ -39,6 +40,10 @@ error.")]
   mcu-build mpu check --config examples/nuttx-protected/mcu-build.toml
   mcu-build mpu check --board stm32f4discovery --json
   mcu-build mpu check --kernel-elf nuttx --user-elf nuttx_user.elf
+  # a project with [[process]] tables: each process's registers must grant
+  # exactly its flash and its RAM below the grant
+  mcu-build mpu check --config tests/data/processes/mcu-build.toml
+  mcu-build mpu check --elf sensor=sensor.elf --elf radio=radio.elf --json
 
 In a protected NuttX tree (a .config with CONFIG_BUILD_PROTECTED=y beside
 mcu-build.toml, or here) it refuses: NuttX programs its own regions; use
@@ -196,6 +201,11 @@ pub struct CheckArgs {
     /// The linked user blob: its sections must lie in the user partitions.
     #[arg(long, value_name = "FILE")]
     user_elf: Option<PathBuf>,
+    /// A project with [[process]] tables: the linked ELF of process NAME,
+    /// whose sections must lie in its flash and its RAM below the grant
+    /// (and whose extents size its `auto` flash and RAM). Repeatable.
+    #[arg(long, value_name = "NAME=FILE", value_parser = processes::parse_process_elf)]
+    elf: Vec<processes::ProcessElf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -216,6 +226,17 @@ impl CheckArgs {
         let chosen = self.board.load()?;
         refuse_nuttx_tree(chosen.config.as_deref())?;
         eprintln!("{}", chosen.provenance);
+        if !chosen.processes.is_empty() {
+            return self.run_processes(&chosen);
+        }
+        if !self.elf.is_empty() {
+            return Err(super::UsageError(
+                "--elf checks the processes of a project with [[process]] tables; this \
+                 project has none (--kernel-elf and --user-elf check its two blobs)"
+                    .to_owned(),
+            )
+            .into());
+        }
         let board = chosen.board;
         let plan = layout::plan(&board, &chosen.request)?;
         let mpu = plan.verify();
@@ -271,6 +292,47 @@ impl CheckArgs {
             }
         }
         Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}
+
+impl CheckArgs {
+    /// `mpu check` of a project with processes: every process's registers,
+    /// the plan's ranges, each `--elf` and `--kernel-elf`.
+    fn run_processes(self, chosen: &Chosen) -> anyhow::Result<ExitCode> {
+        if let Some(user) = &self.user_elf {
+            return Err(super::UsageError(format!(
+                "--user-elf {}: a project with [[process]] tables has one ELF per process; \
+                 give each as --elf NAME=FILE",
+                user.display()
+            ))
+            .into());
+        }
+        let elves = processes::read_elves(&self.elf, &chosen.processes)?;
+        let plan = processes::plan(chosen, &elves)?;
+        let kernel = match &self.kernel_elf {
+            None => None,
+            Some(path) => {
+                let data = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let extents =
+                    elf_check::read_extents(&data).with_context(|| path.display().to_string())?;
+                Some((path.display().to_string(), extents))
+            }
+        };
+        let checked = processes::check(&plan, chosen.config.clone(), &elves, kernel)?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&checked)?);
+        } else {
+            print!("{}", processes::render_check(&plan, &checked));
+            if checked.is_ok() && (self.kernel_elf.is_some() || !self.elf.is_empty()) {
+                println!("every allocated section and loaded segment lies in its partitions");
+            }
+        }
+        Ok(if checked.is_ok() {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

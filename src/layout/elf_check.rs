@@ -165,9 +165,19 @@ pub fn check(plan: &Plan, owner: Owner, extents: &[Extent]) -> Vec<Misplaced> {
         .iter()
         .filter(|p| p.owner == owner)
         .collect();
+    check_partitions(&partitions, owner, extents)
+}
+
+/// Checks that every extent of the `owner`'s ELF lies in `partitions`
+/// (those of one blob: a process's flash and RAM below its grant).
+pub fn check_partitions(
+    partitions: &[&Partition],
+    owner: Owner,
+    extents: &[Extent],
+) -> Vec<Misplaced> {
     extents
         .iter()
-        .filter_map(|e| misplaced(&partitions, owner, e))
+        .filter_map(|e| misplaced(partitions, owner, e))
         .collect()
 }
 

@@ -5,7 +5,8 @@
 //! hold and where it cannot go, [`planner`] finds addresses and regions,
 //! [`nearest`] what would work instead of a request that cannot be met,
 //! [`mod@plan`] is the result (with its stable JSON form), [`svg`] draws it, [`elf_check`] checks linked ELF files against it, and
-//! [`compare`] measures it against the usual alternatives.
+//! [`compare`] measures it against the usual alternatives. [`processes`]
+//! plans a project with several processes and grants (Tock's model).
 
 pub mod compare;
 pub mod elf_check;
@@ -13,6 +14,7 @@ pub mod nearest;
 pub mod needs;
 pub mod plan;
 pub mod planner;
+pub mod processes;
 pub mod request;
 pub mod svg;
 

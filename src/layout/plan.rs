@@ -41,6 +41,26 @@ pub struct PlannedRegion {
     pub granted: Vec<AddressRange>,
 }
 
+impl PlannedRegion {
+    /// Region `region` programmed as number `number`: its register values
+    /// and the bytes it grants.
+    pub fn new(number: RegionNumber, region: Region) -> PlannedRegion {
+        PlannedRegion {
+            number,
+            registers: region.registers(number),
+            region,
+            granted: region
+                .granted()
+                .into_iter()
+                .map(|r| AddressRange {
+                    start: r.start,
+                    end: r.end,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A placed partition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Partition {

@@ -363,19 +363,7 @@ fn build_partition(
                 let number =
                     RegionNumber::new(*next_region).expect("within the board's region count");
                 *next_region += 1;
-                PlannedRegion {
-                    number,
-                    registers: region.registers(number),
-                    region,
-                    granted: region
-                        .granted()
-                        .into_iter()
-                        .map(|r| AddressRange {
-                            start: r.start,
-                            end: r.end,
-                        })
-                        .collect(),
-                }
+                PlannedRegion::new(number, region)
             })
             .collect(),
     };
@@ -800,10 +788,16 @@ fn not_coverable(p: &PartitionRequest, window: Range<u64>, allowed: usize) -> Pl
 /// The lowest origin at or above `low`, among `low` rounded up to every
 /// region size, where `size` bytes are coverable with `allowed` regions.
 fn lowest_origin(arch: Arch, low: u64, size: u64, allowed: usize) -> Option<u64> {
-    (5..=32).map(|log2| align_up(low, 1 << log2)).find(|&o| {
+    origins_above(low).find(|&o| {
         arch.regions_needed(o..o + size)
             .is_some_and(|n| n <= allowed)
     })
+}
+
+/// `low` rounded up to every region size (32 bytes to 4 GiB), lowest
+/// first: where a region of each size could begin at or above `low`.
+pub(crate) fn origins_above(low: u64) -> impl Iterator<Item = u64> {
+    (5..=32).map(move |log2| align_up(low, 1 << log2))
 }
 
 /// The highest origin at or below `top` and not under `low`, among `top`

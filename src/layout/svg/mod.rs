@@ -68,6 +68,19 @@ const STYLE: &str = concat!(
 /// holds partitions but is missing from `memories` is drawn from its
 /// partitions' extent.
 pub fn render(plan: &Plan, memories: &[Memory]) -> String {
+    let heading = format!(
+        "{}: {} MPU, {} of {} regions for user partitions",
+        plan.board,
+        plan.arch,
+        plan.programmed().len(),
+        plan.budget.for_user()
+    );
+    render_headed(plan, memories, &heading)
+}
+
+/// [`render`] with `heading` as the title's first line (a plan of
+/// processes, whose regions are programmed one process at a time, says so).
+pub fn render_headed(plan: &Plan, memories: &[Memory], heading: &str) -> String {
     let mut spans: Vec<MemorySpan> = memories.iter().map(MemorySpan::of).collect();
     for p in &plan.partitions {
         if !spans.iter().any(|m| m.name == p.memory) {
@@ -98,7 +111,7 @@ pub fn render(plan: &Plan, memories: &[Memory]) -> String {
         x = column.draw(&mut scene, i, x, &scale) + COLUMN_GAP;
     }
     let map = scene.extent();
-    title(&mut scene, plan, map.left, map.top - 16.0);
+    title(&mut scene, plan, heading, map.left, map.top - 16.0);
     let width = scene.extent().right - map.left;
     let outside = columns.iter().any(Column::reaches_outside);
     legend(
@@ -113,9 +126,9 @@ pub fn render(plan: &Plan, memories: &[Memory]) -> String {
     scene.finish(DEFS, STYLE)
 }
 
-/// Two lines ending above `bottom`: the board, the MPU and its budget; the
-/// alignment loss and (ARMv8-M) MAIR0.
-fn title(scene: &mut Scene, plan: &Plan, x: f64, bottom: f64) {
+/// Two lines ending above `bottom`: `heading` (the board, the MPU and its
+/// budget); the alignment loss and (ARMv8-M) MAIR0.
+fn title(scene: &mut Scene, plan: &Plan, heading: &str, x: f64, bottom: f64) {
     let mut second = format!(
         "alignment loss {} bytes ({:.2}% of the memories used)",
         plan.loss.bytes, plan.loss.percent
@@ -124,18 +137,7 @@ fn title(scene: &mut Scene, plan: &Plan, x: f64, bottom: f64) {
         second += &format!(", MAIR0={mair0:#010x}");
     }
     scene.text(x, bottom - 4.0, FONT, second);
-    scene.bold_text(
-        x,
-        bottom - 4.0 - LINE - 8.0,
-        TITLE_FONT,
-        format!(
-            "{}: {} MPU, {} of {} regions for user partitions",
-            plan.board,
-            plan.arch,
-            plan.programmed().len(),
-            plan.budget.for_user()
-        ),
-    );
+    scene.bold_text(x, bottom - 4.0 - LINE - 8.0, TITLE_FONT, heading.to_owned());
 }
 
 /// The key to the colours and signs from `top`, wrapped at `width`, and
