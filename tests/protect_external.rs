@@ -7,15 +7,16 @@ use std::process::Command;
 #[test]
 fn shell_command_passes_are_inspected_sealed_merged_and_boot() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let config = root.join("examples/shell-passes/mcu-build.toml");
+    // Relative to the working directory, as the README gives it: the
+    // configuration is not relative to the project root it names.
+    let config = "examples/shell-passes/mcu-build.toml";
     let mcu_build = || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mcu-build"));
         command.current_dir(&root);
         command
     };
     let protect = mcu_build()
-        .args(["protect", "--config"])
-        .arg(&config)
+        .args(["protect", "--config", config])
         .output()
         .unwrap();
     let errors = String::from_utf8_lossy(&protect.stderr);
@@ -28,8 +29,7 @@ fn shell_command_passes_are_inspected_sealed_merged_and_boot() {
     assert!(out.join("build.json").is_file());
 
     let run = mcu_build()
-        .args(["run", "--config"])
-        .arg(&config)
+        .args(["run", "--config", config])
         .output()
         .unwrap();
     let console = String::from_utf8_lossy(&run.stdout);

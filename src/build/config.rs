@@ -236,6 +236,19 @@ pub enum ProjectConfig {
     Passes(Box<Config>),
     /// A NuttX tree gives the layout and builds itself.
     Nuttx(NuttxConfig),
+    /// Several processes (`[[process]]`), each built at its own planned
+    /// addresses, and the kernel with their table.
+    Processes(Box<ProcessesConfig>),
+}
+
+/// A validated `mcu-build.toml` with `[[process]]` tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessesConfig {
+    /// The board, `[layout]` and the processes.
+    pub layout: LayoutConfig,
+    /// `[pass2]`: the kernel, built with the process table.
+    pub kernel: Pass,
+    pub syscalls: Option<Syscalls>,
 }
 
 /// `mcu-build.toml` could not be read; every variant names the file.
@@ -531,7 +544,47 @@ pub fn parse_any(text: &str, path: &Path) -> Result<ProjectConfig, ConfigError> 
     if raw.nuttx.is_some() {
         return nuttx(raw, &source).map(ProjectConfig::Nuttx);
     }
+    if raw.process.is_some() {
+        return processes(raw, &source).map(|config| ProjectConfig::Processes(Box::new(config)));
+    }
     passes(raw, &source).map(|config| ProjectConfig::Passes(Box::new(config)))
+}
+
+/// The project of processes that `raw` (with `[[process]]`) describes.
+fn processes(raw: RawConfig, source: &Source) -> Result<ProcessesConfig, ConfigError> {
+    let flat = raw.flat.as_ref().map(Spanned::span);
+    let (layout, raw) = layout_config(raw, source)?;
+    if let Some(span) = flat {
+        return Err(source.error(
+            span,
+            "flat",
+            "a project with [[process]] tables has no flat build: [flat] links one user blob \
+             into the kernel",
+        ));
+    }
+    let kernel = match raw.pass2 {
+        Some(raw) => source.pass(raw, "pass2")?,
+        None => {
+            return Err(source.error(
+                0..0,
+                "",
+                "missing table [pass2], which `protect` needs to build the kernel with the \
+                 process table: cargo = (a package directory) and bin = ..., or command = (a \
+                 shell command) and artifact = (the ELF it writes)",
+            ));
+        }
+    };
+    Ok(ProcessesConfig {
+        layout,
+        kernel,
+        syscalls: raw.syscalls.map(|s| {
+            let s = s.into_inner().0;
+            Syscalls {
+                csv: s.csv,
+                checks: s.checks,
+            }
+        }),
+    })
 }
 
 /// The project with passes that `raw` describes.
@@ -545,9 +598,9 @@ fn passes(raw: RawConfig, source: &Source) -> Result<Config, ConfigError> {
         return Err(source.error(
             span,
             "process[0]",
-            "`protect`, `pass1` and `pass2` build a [pass1] project; a project with \
-             [[process]] tables is planned and verified by `mcu-build layout` and \
-             `mcu-build mpu check`",
+            "`pass1`, `pass2` and `flat` build a [pass1] project; a project with [[process]] \
+             tables is built by `mcu-build protect`, which builds every process and the \
+             kernel",
         ));
     }
     let pass = |raw: Option<Spanned<Table<RawPass>>>, table: &str, builds: &str| match raw {

@@ -38,6 +38,7 @@ pub mod planned;
 pub mod process_config;
 pub mod process_table;
 pub mod processes;
+pub mod processes_project;
 pub mod protect;
 pub mod provenance;
 pub mod record;

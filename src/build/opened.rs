@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::config::{self, BoardSource, ProjectConfig};
 use super::inspect::InspectError;
 use super::nuttx::NuttxProject;
+use super::processes_project::ProcessesProject;
 use super::protect::{Project, ProtectError};
 use super::provenance::Provenance;
 use crate::board::Board;
@@ -18,6 +19,7 @@ use crate::layout::Plan;
 pub enum Opened {
     Passes(Box<Project>),
     Nuttx(Box<NuttxProject>),
+    Processes(Box<ProcessesProject>),
 }
 
 impl Opened {
@@ -31,6 +33,9 @@ impl Opened {
             ProjectConfig::Nuttx(nuttx) => {
                 Opened::Nuttx(Box::new(NuttxProject::open(nuttx, board)?))
             }
+            ProjectConfig::Processes(processes) => {
+                Opened::Processes(Box::new(ProcessesProject::open(*processes, board)?))
+            }
         })
     }
 
@@ -39,6 +44,7 @@ impl Opened {
         match self {
             Opened::Passes(project) => project.output(name),
             Opened::Nuttx(project) => project.output(name),
+            Opened::Processes(project) => project.output(name),
         }
     }
 
@@ -48,6 +54,7 @@ impl Opened {
         match self {
             Opened::Passes(project) => Ok(&project.board),
             Opened::Nuttx(project) => Ok(project.board_for(action)?),
+            Opened::Processes(project) => Ok(&project.board),
         }
     }
 
@@ -56,6 +63,7 @@ impl Opened {
         match self {
             Opened::Passes(project) => Some(&project.config.board),
             Opened::Nuttx(project) => project.config.board.as_ref(),
+            Opened::Processes(project) => Some(&project.config.layout.board),
         }
     }
 
@@ -64,6 +72,7 @@ impl Opened {
         match self {
             Opened::Passes(project) => &project.config.root,
             Opened::Nuttx(project) => &project.config.root,
+            Opened::Processes(project) => project.root(),
         }
     }
 
@@ -72,16 +81,18 @@ impl Opened {
         match self {
             Opened::Passes(project) => &project.config.path,
             Opened::Nuttx(project) => &project.config.path,
+            Opened::Processes(project) => &project.config.layout.path,
         }
     }
 
     /// The layout mcu-build planned; a NuttX tree's partitions are its
-    /// memory.ld, compared through [`Opened::provenance`] and the inputs
-    /// build.json records.
+    /// memory.ld, and a project of processes has one plan a process, both
+    /// compared through [`Opened::provenance`] and the inputs build.json
+    /// records.
     pub fn plan(&self) -> Option<&Plan> {
         match self {
             Opened::Passes(project) => Some(project.plan.plan()),
-            Opened::Nuttx(_) => None,
+            Opened::Nuttx(_) | Opened::Processes(_) => None,
         }
     }
 
@@ -90,6 +101,7 @@ impl Opened {
         match self {
             Opened::Passes(project) => Provenance::of(project),
             Opened::Nuttx(project) => Provenance::of_nuttx(project),
+            Opened::Processes(project) => project.provenance(),
         }
     }
 }

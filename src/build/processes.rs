@@ -27,12 +27,12 @@ use super::generate::{self, MemoryLd};
 use super::inspect::{self, InspectError, Space};
 use super::pass::{self, Context, PassError};
 use super::process_table::{ProcessSpec, ProcessTable, ProcessTableError};
+use super::protect::{self, Combined, OutDir};
 use super::seal::{self, SealError};
 use super::syscalls::{self, SyscallsError};
 use crate::board::Board;
 use crate::image::Image;
 use crate::image::OverlapPolicy;
-use crate::image::ihex::{self, RecordLength};
 use crate::image::merge::{self, EntryChoice, Input, MergeConflict};
 use crate::layout::request::Owner;
 use crate::mpu::MemoryKind;
@@ -89,9 +89,11 @@ pub struct BuiltSystem {
     /// `<name>.elf` of each process, in the table's order.
     pub process_elfs: Vec<PathBuf>,
     pub kernel_elf: PathBuf,
-    /// The merged image, and `combined.hex` holding it.
-    pub image: Image,
+    /// `combined.hex`, which holds the merged image.
     pub combined_hex: PathBuf,
+    /// The merged image and its files: combined.hex, combined.elf and,
+    /// unless its gaps are too large, combined.bin.
+    pub combined: Combined,
 }
 
 /// A step of [`build_all`] failed.
@@ -126,6 +128,8 @@ pub enum ProcessesError {
     Write(#[from] WriteError),
     #[error("merging the kernel and the processes: {0}")]
     Merge(#[from] MergeConflict),
+    #[error(transparent)]
+    Combined(Box<super::protect::ProtectError>),
 }
 
 /// The kernel's name in messages and in its generated directory; a
@@ -196,17 +200,18 @@ pub fn build_all(
     );
 
     let merged = merge::merge(inputs, OverlapPolicy::Error, EntryChoice::First)?;
-    let combined_hex = write_output(
-        plan,
-        "combined.hex",
-        &ihex::write(&merged.image, RecordLength::default()),
-    )?;
+    let out = OutDir {
+        dir: plan.out_dir,
+        root: plan.root,
+    };
+    let combined = protect::write_merged(out, merged.image)
+        .map_err(|error| ProcessesError::Combined(Box::new(error)))?;
     Ok(BuiltSystem {
         table,
         process_elfs,
         kernel_elf,
-        image: merged.image,
-        combined_hex,
+        combined_hex: plan.out_dir.join("combined.hex"),
+        combined,
     })
 }
 

@@ -34,6 +34,9 @@ use crate::output::WriteError;
 pub enum ProtectError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A project of processes could not be planned, verified or built.
+    #[error("{}: {error}", path.display())]
+    Processes { path: PathBuf, error: String },
     #[error("{}: {error}", path.display())]
     Board { path: PathBuf, error: BoardError },
     #[error("{}: cannot plan the layout for {board}: {error}", path.display())]
@@ -683,11 +686,10 @@ fn merge_and_record(
         ("user.elf", &user.inspection.image),
     )?;
     outputs.extend(combined.outputs.iter().cloned());
-    let config_text = std::fs::read(&project.config.path).map_err(|error| ConfigError::Io {
-        path: project.config.path.clone(),
-        error,
-    })?;
-    let mut inputs = vec![project.digest(&project.config.path, &config_text)];
+    let mut inputs = vec![provenance::config_digest(
+        &project.config.root,
+        &project.config.path,
+    )?];
     // A board file is an input like the configuration: a changed memory
     // size or partition default moves the partitions.
     if let BoardSource::File(board_file) = &project.config.board {
@@ -770,6 +772,13 @@ pub fn write_combined(
             error,
         })?
         .image;
+    write_merged(out, combined)
+}
+
+/// Writes the merged image `combined` as combined.hex, combined.bin and
+/// combined.elf to `out`, leaving the binary out (and removing an old one)
+/// when its gaps would pass [`bin::Limits`]'s bounds.
+pub fn write_merged(out: OutDir, combined: Image) -> Result<Combined, ProtectError> {
     let bin_path = out.dir.join("combined.bin");
     let binary = match bin::write(&combined, 0xFF, bin::Limits::default()) {
         Ok(binary) => binary,

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::BoardSource;
+use super::config::{BoardSource, Syscalls};
 use super::inspect::InspectError;
 use super::manifest::{FileDigest, TreePlan};
 use super::nuttx::NuttxProject;
@@ -42,12 +42,31 @@ impl Provenance {
     /// What `project` is made from now.
     pub fn of(project: &Project) -> Result<Provenance, InspectError> {
         let config = &project.config;
-        let digest = |path: &Path| digest(&config.root, path);
-        let board_file = match &config.board {
+        Provenance::of_files(
+            &config.root,
+            &config.path,
+            &config.board,
+            config.syscalls.as_ref(),
+            &plan_json(project),
+        )
+    }
+
+    /// The configuration at `config` (under `root`), its board file and
+    /// system call table if any, and the SHA-256 of `plan`, the plan's
+    /// stable JSON.
+    pub fn of_files(
+        root: &Path,
+        config: &Path,
+        board: &BoardSource,
+        syscalls: Option<&Syscalls>,
+        plan: &str,
+    ) -> Result<Provenance, InspectError> {
+        let digest = |path: &Path| digest(root, path);
+        let board_file = match board {
             BoardSource::File(path) => Some(digest(path)?),
             BoardSource::Bundled(_) => None,
         };
-        let syscalls = match &config.syscalls {
+        let syscalls = match syscalls {
             Some(table) => std::iter::once(&table.csv)
                 .chain(&table.checks)
                 .map(|path| digest(path))
@@ -55,10 +74,10 @@ impl Provenance {
             None => Vec::new(),
         };
         Ok(Provenance {
-            config: digest(&config.path)?,
+            config: config_digest(root, config)?,
             board_file,
             syscalls,
-            plan_sha256: plan_sha256(project),
+            plan_sha256: sha256_hex(plan.as_bytes()),
         })
     }
 
@@ -73,7 +92,7 @@ impl Provenance {
         };
         let plan = serde_json::to_string(&TreePlan::of(project)).expect("the plan serialises");
         Ok(Provenance {
-            config: digest(&config.path)?,
+            config: config_digest(&config.root, &config.path)?,
             board_file,
             syscalls: Vec::new(),
             plan_sha256: sha256_hex(plan.as_bytes()),
@@ -126,6 +145,17 @@ pub fn digest(root: &Path, path: &Path) -> Result<FileDigest, InspectError> {
         .map_err(|error| InspectError::Io { path, error })
 }
 
+/// The digest of the configuration file at `path`, which is relative to
+/// the working directory (`--config examples/x/mcu-build.toml`), not to
+/// the project root, named relative to `root`.
+pub fn config_digest(root: &Path, path: &Path) -> Result<FileDigest, InspectError> {
+    let absolute = std::path::absolute(path).map_err(|error| InspectError::Io {
+        path: path.to_owned(),
+        error,
+    })?;
+    digest(root, &absolute)
+}
+
 /// One kind of input that differs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Difference {
@@ -160,11 +190,11 @@ fn file_difference(
     out.push(Difference { what, detail });
 }
 
-/// The SHA-256 of the plan's stable JSON and the splits' JSON.
-fn plan_sha256(project: &Project) -> String {
+/// The plan's stable JSON and the splits' JSON, a line each.
+fn plan_json(project: &Project) -> String {
     let plan = serde_json::to_string(project.plan.plan()).expect("the plan serialises");
     let splits = serde_json::to_string(&project.config.splits).expect("the splits serialise");
-    sha256_hex(format!("{plan}\n{splits}").as_bytes())
+    format!("{plan}\n{splits}")
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::progress::{MessageFormat, Progress};
 use crate::build::config::{self, BoardSource, ProjectConfig};
 use crate::build::manifest::FileDigest;
 use crate::build::nuttx::{self, NuttxProject};
+use crate::build::processes_project::{self, ProcessesProject};
 use crate::build::protect::{self, Project};
 use crate::build::{Reporter, Step};
 use crate::layout::request::Owner;
@@ -109,8 +110,14 @@ pub struct ProtectArgs {
 impl ProtectArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let format = self.project.message_format;
-        if let ProjectConfig::Nuttx(config) = config::load_any(&self.project.config)? {
-            return protect_nuttx(config, self.project.board(), format);
+        match config::load_any(&self.project.config)? {
+            ProjectConfig::Nuttx(config) => {
+                return protect_nuttx(config, self.project.board(), format);
+            }
+            ProjectConfig::Processes(config) => {
+                return protect_processes(*config, self.project.board(), format);
+            }
+            ProjectConfig::Passes(_) => {}
         }
         let mut progress = Progress::new(format);
         let project = self.project.open(&mut progress)?;
@@ -147,6 +154,32 @@ fn protect_nuttx(
     drop(progress);
     if format == MessageFormat::Human {
         print!("{}", render_nuttx(&project, &outcome));
+    }
+    report_outputs(format, &project.out_dir, &outcome.outputs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `protect` of a project of processes: the plan, then every process and
+/// the kernel built, verified and merged; the plan on stdout.
+fn protect_processes(
+    config: config::ProcessesConfig,
+    board: Option<BoardSource>,
+    format: MessageFormat,
+) -> anyhow::Result<ExitCode> {
+    let mut progress = Progress::new(format);
+    progress.started(Step::Plan);
+    let project = ProcessesProject::open(config, board)?;
+    let summary = format!(
+        "{}: {} processes, {} bytes lost to alignment",
+        project.plan.board,
+        project.plan.processes.len(),
+        project.plan.loss.total.mcu_build
+    );
+    progress.finished(Step::Plan, &summary);
+    let outcome = processes_project::protect(&project, &mut progress)?;
+    drop(progress);
+    if format == MessageFormat::Human {
+        print!("{}", super::processes::render(&project.plan));
     }
     report_outputs(format, &project.out_dir, &outcome.outputs);
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,373 @@
+//! `protect` of a project with `[[process]]` tables (Tock's model): the
+//! planner places every process ([`crate::layout::processes`]), the build
+//! makes each at its addresses and the kernel with the process table
+//! ([`super::processes`]), and the result is recorded in `build.json` as
+//! for a project with passes, every process's partitions as user
+//! partitions, so that `run` and `flash` check it the same way.
+//!
+//! ```text
+//! mcu-build.toml [[process]] + [pass2]
+//!   -> plan_processes     per process: flash, RAM, grant on top, exact regions
+//!   -> verify             per process, from the register values alone
+//!   -> build_all          pass 1 per process, pass 2 with the table, merge
+//!   -> check_elf          every process ELF inside its own partitions
+//!   -> build.json         plan, processes, verdicts, inputs, outputs
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::config::{BoardSource, ConfigError, ProcessesConfig};
+use super::manifest::FileDigest;
+use super::process_config;
+use super::process_table::ProcessSpec;
+use super::processes::{self, BuiltSystem, KernelBuild, ProcessBuild, SystemPlan};
+use super::protect::{self, OutDir, ProtectError};
+use super::provenance::{self, Provenance};
+use super::record::{self, Part};
+use super::{Reporter, Step};
+use crate::board::Board;
+use crate::layout::elf_check;
+use crate::layout::plan::{AddressRange, Partition};
+use crate::layout::processes::{self as planner, FaultPolicy, ProcessesPlan, verify};
+use crate::layout::request::Owner;
+use crate::mpu::MemoryKind;
+
+/// How long each process runs before the kernel switches to the next, in
+/// milliseconds: Tock's default time slice is 10 ms.
+pub const TIME_SLICE_MS: u32 = 10;
+
+/// The restarts of `restart` without a limit: as many as the kernel can
+/// count.
+const UNLIMITED_RESTARTS: u32 = u32::MAX;
+
+/// A project of processes, planned.
+#[derive(Clone, Debug)]
+pub struct ProcessesProject {
+    pub config: ProcessesConfig,
+    pub board: Board,
+    pub plan: ProcessesPlan,
+    /// `target/mcu-build/<board>/` under the root, absolute.
+    pub out_dir: PathBuf,
+}
+
+/// What `protect` made of a project of processes.
+#[derive(Clone, Debug)]
+pub struct ProcessesOutcome {
+    pub built: BuiltSystem,
+    /// Every file written, build.json last.
+    pub outputs: Vec<FileDigest>,
+}
+
+impl ProcessesProject {
+    /// Plans `config`'s processes on its board (or `board`). A process
+    /// whose sizes are `auto` needs a measuring link, which `layout --elf`
+    /// takes and `protect` does not run: it is refused by name.
+    pub fn open(
+        mut config: ProcessesConfig,
+        board: Option<BoardSource>,
+    ) -> Result<ProcessesProject, ProtectError> {
+        let layout = &mut config.layout;
+        layout.root = std::path::absolute(&layout.root).map_err(|error| ConfigError::Io {
+            path: layout.root.clone(),
+            error,
+        })?;
+        if let Some(board) = board {
+            layout.board = board;
+        }
+        let board = layout
+            .board
+            .load(&layout.root)
+            .map_err(|error| ProtectError::Board {
+                path: layout.path.clone(),
+                error,
+            })?;
+        let request = process_config::processes_request(
+            layout.request(&board),
+            &layout.processes,
+            &Default::default(),
+        )
+        .map_err(|error| ProtectError::Processes {
+            path: layout.path.clone(),
+            error: format!(
+                "{error}; `protect` does not measure: give the process's sizes, taking them \
+                 from `mcu-build layout --elf NAME=FILE`"
+            ),
+        })?;
+        let plan =
+            planner::plan_processes(&board, &request).map_err(|error| ProtectError::Processes {
+                path: layout.path.clone(),
+                error: error.to_string(),
+            })?;
+        let out_dir = layout.root.join("target/mcu-build").join(&board.name);
+        Ok(ProcessesProject {
+            config,
+            board,
+            plan,
+            out_dir,
+        })
+    }
+
+    /// The path of output `name` (e.g. `combined.hex`).
+    pub fn output(&self, name: &str) -> PathBuf {
+        self.out_dir.join(name)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.config.layout.root
+    }
+
+    fn out(&self) -> OutDir<'_> {
+        OutDir {
+            dir: &self.out_dir,
+            root: self.root(),
+        }
+    }
+
+    /// The build of every process and the kernel, as the plan places them.
+    fn system(&self) -> Result<SystemPlan<'_>, ProtectError> {
+        let partition = |kind: MemoryKind| -> Result<&Partition, ProtectError> {
+            self.plan
+                .kernel
+                .iter()
+                .find(|p| p.kind == kind)
+                .ok_or_else(|| ProtectError::Processes {
+                    path: self.config.layout.path.clone(),
+                    error: format!("the plan has no kernel {kind} partition"),
+                })
+        };
+        let range = |p: &Partition| p.start..p.end;
+        let splits = self.config.layout.splits;
+        Ok(SystemPlan {
+            board: &self.board,
+            root: self.root(),
+            out_dir: &self.out_dir,
+            syscalls: self.config.syscalls.as_ref(),
+            mair0: self.plan.mair0,
+            kernel: KernelBuild {
+                pass: self.config.kernel.clone(),
+                flash: range(partition(MemoryKind::Flash)?),
+                sram: range(partition(MemoryKind::Ram)?),
+                stack_size: splits.kernel_stack,
+                heap_size: self.plan.kernel_heap.len(),
+            },
+            processes: self
+                .plan
+                .processes
+                .iter()
+                .zip(&self.config.layout.processes)
+                .map(|(planned, configured)| ProcessBuild {
+                    spec: ProcessSpec {
+                        name: planned.name.clone(),
+                        header: None,
+                        flash: span(&planned.flash),
+                        ram: span(&planned.ram),
+                        grant: span(&planned.grant),
+                        regions: planned
+                            .regions
+                            .iter()
+                            .map(|r| (r.number, r.registers))
+                            .collect(),
+                        fault_policy: fault_policy(planned.fault),
+                        time_slice_ms: TIME_SLICE_MS,
+                    },
+                    pass: configured.build.clone(),
+                    stack_size: planned.stack,
+                    heap_size: planned.heap,
+                })
+                .collect(),
+        })
+    }
+
+    /// What the project is made from now, for build.json and for `run`
+    /// and `flash` to compare with.
+    pub fn provenance(&self) -> Result<Provenance, super::inspect::InspectError> {
+        let layout = &self.config.layout;
+        let plan = serde_json::to_string(&self.plan).expect("the plan serialises");
+        Provenance::of_files(
+            &layout.root,
+            &layout.path,
+            &layout.board,
+            self.config.syscalls.as_ref(),
+            &plan,
+        )
+    }
+}
+
+fn span(range: &AddressRange) -> std::ops::Range<u64> {
+    range.start..range.end
+}
+
+/// The kernel's policy for the planner's.
+fn fault_policy(policy: FaultPolicy) -> firmware_abi::FaultPolicy {
+    match policy {
+        FaultPolicy::Stop => firmware_abi::FaultPolicy::Stop,
+        FaultPolicy::Restart { limit } => firmware_abi::FaultPolicy::Restart {
+            limit: limit.unwrap_or(UNLIMITED_RESTARTS),
+        },
+    }
+}
+
+/// Plans (done by [`ProcessesProject::open`]), verifies every process
+/// from its register values, builds everything, checks every process ELF
+/// against its partitions, and writes the combined image and build.json.
+pub fn protect(
+    project: &ProcessesProject,
+    reporter: &mut dyn Reporter,
+) -> Result<ProcessesOutcome, ProtectError> {
+    let path = &project.config.layout.path;
+    let refused = |error: String| ProtectError::Processes {
+        path: path.clone(),
+        error,
+    };
+    reporter.started(Step::Verify);
+    let verdicts = verify::verify(&project.plan);
+    let failed: Vec<String> = verdicts
+        .iter()
+        .filter(|v| !v.is_ok())
+        .flat_map(|v| {
+            v.report
+                .findings
+                .iter()
+                .map(|finding| format!("process {}: {finding}", v.process))
+                .chain(
+                    v.reached
+                        .iter()
+                        .map(|r| format!("process {}: {r}", v.process)),
+                )
+                .collect::<Vec<_>>()
+        })
+        .chain(
+            verify::check_layout(&project.plan)
+                .iter()
+                .map(ToString::to_string),
+        )
+        .collect();
+    if !failed.is_empty() {
+        return Err(refused(failed.join("; ")));
+    }
+    reporter.finished(
+        Step::Verify,
+        &format!(
+            "{} processes: each reaches exactly its flash and its RAM below its grant",
+            verdicts.len()
+        ),
+    );
+    reporter.started(Step::Pass1);
+    let system = project.system()?;
+    let built = processes::build_all(&system, &mut |line| reporter.output(Step::Pass1, line))
+        .map_err(|error| refused(error.to_string()))?;
+    for (process, elf) in project.plan.processes.iter().zip(&built.process_elfs) {
+        let bytes =
+            std::fs::read(elf).map_err(|error| refused(format!("{}: {error}", elf.display())))?;
+        let extents = elf_check::read_extents(&bytes)
+            .map_err(|error| refused(format!("{}: {error}", elf.display())))?;
+        let misplaced = verify::check_elf(&project.plan, &process.name, &extents)
+            .map_err(|error| refused(error.to_string()))?;
+        if !misplaced.is_empty() {
+            let list: Vec<String> = misplaced.iter().map(ToString::to_string).collect();
+            return Err(refused(format!("{}: {}", elf.display(), list.join("; "))));
+        }
+    }
+    reporter.finished(
+        Step::Pass1,
+        &format!(
+            "{} processes and the kernel built, every section inside its partitions",
+            built.process_elfs.len()
+        ),
+    );
+    reporter.started(Step::Merge);
+    let combined = &built.combined;
+    let mut outputs = combined.outputs.clone();
+    let inputs = built
+        .process_elfs
+        .iter()
+        .chain(std::iter::once(&built.kernel_elf))
+        .map(|path| provenance::digest(project.root(), path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let manifest = ProcessesManifest {
+        mcu_build: env!("CARGO_PKG_VERSION"),
+        plan: RecordedPlan::of(&project.plan),
+        processes: &project.plan,
+        verification: Verification {
+            checked: vec![
+                "per process: its registers reach exactly its flash and its RAM below its grant",
+                "per process: its ELF inside its own partitions",
+                "the kernel inside the kernel partitions",
+            ],
+            findings: Vec::new(),
+        },
+        inputs,
+        outputs: outputs.clone(),
+        provenance: project.provenance()?,
+    };
+    let json = serde_json::to_string_pretty(&manifest).expect("the manifest serialises") + "\n";
+    outputs.push(project.out().write(record::FILE_NAME, json.as_bytes())?);
+    reporter.finished(Step::Merge, &protect::combined_summary(combined));
+    Ok(ProcessesOutcome { built, outputs })
+}
+
+/// `build.json` of a project of processes: what [`record`] reads of any
+/// build.json (plan, verification, inputs, outputs, provenance), and the
+/// processes' plan.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ProcessesManifest<'a> {
+    mcu_build: &'static str,
+    plan: RecordedPlan,
+    processes: &'a ProcessesPlan,
+    verification: Verification,
+    inputs: Vec<FileDigest>,
+    outputs: Vec<FileDigest>,
+    provenance: Provenance,
+}
+
+/// The partitions as `run` and `flash` check images against them: the
+/// kernel's, then each process's flash and RAM (`<name>-flash`,
+/// `<name>-ram`, the grant region included: it is RAM of the image).
+#[derive(Serialize)]
+struct RecordedPlan {
+    board: String,
+    partitions: Vec<RecordedPartition>,
+}
+
+#[derive(Serialize)]
+struct RecordedPartition {
+    name: String,
+    owner: Part,
+    start: u64,
+    end: u64,
+}
+
+impl RecordedPlan {
+    fn of(plan: &ProcessesPlan) -> RecordedPlan {
+        let kernel = plan.kernel.iter().map(|p| RecordedPartition {
+            name: p.name.clone(),
+            owner: match p.owner {
+                Owner::Kernel => Part::Kernel,
+                Owner::User => Part::User,
+            },
+            start: p.start,
+            end: p.end,
+        });
+        let processes = plan.processes.iter().flat_map(|p| {
+            [("flash", &p.flash), ("ram", &p.ram)].map(|(what, range)| RecordedPartition {
+                name: format!("{}-{what}", p.name),
+                owner: Part::User,
+                start: range.start,
+                end: range.end,
+            })
+        });
+        RecordedPlan {
+            board: plan.board.clone(),
+            partitions: kernel.chain(processes).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Verification {
+    checked: Vec<&'static str>,
+    findings: Vec<String>,
+}
