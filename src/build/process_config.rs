@@ -14,6 +14,7 @@
 //! heap = "1K"                    # default 0; inside ram
 //! grant = "1K"                   # default 1K; on top of ram, kernel-owned
 //! fault = "restart(3)"           # stop (default) | restart | restart(N), N >= 1
+//! time-slice = 10                # milliseconds it runs before the next; default 10
 //! ```
 //!
 //! A project has either `[pass1]` (one user blob) or `[[process]]` tables,
@@ -39,6 +40,14 @@ use crate::toml_input::{Number, Source, Table, TableForm};
 /// The stack a process gets when `stack` is not given, in bytes: room for
 /// the exception frame and a few calls of formatting code.
 pub const DEFAULT_STACK: u64 = 2048;
+/// A process's time slice when `time-slice` is not given, in
+/// milliseconds: Tock's default (`kernel/src/scheduler/round_robin.rs`).
+pub const DEFAULT_TIME_SLICE_MS: u32 = 10;
+
+/// The time slices a process may have, in milliseconds: at least the
+/// SysTick's period, at most a second.
+const TIME_SLICES_MS: std::ops::RangeInclusive<u32> = 1..=1000;
+
 /// The grant region a process gets when `grant` is not given, in bytes:
 /// Tock's process control block, upcall queue and a few drivers' state fit.
 pub const DEFAULT_GRANT: u64 = 1024;
@@ -55,6 +64,9 @@ pub struct ProcessConfig {
     pub heap: u64,
     pub grant: u64,
     pub fault: FaultPolicy,
+    /// Milliseconds it runs before the kernel switches to the next ready
+    /// process.
+    pub time_slice_ms: u32,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +84,7 @@ pub(super) struct RawProcess {
     heap: Option<Spanned<Number>>,
     grant: Option<Spanned<Number>>,
     fault: Option<Spanned<String>>,
+    time_slice: Option<Spanned<i64>>,
 }
 
 impl TableForm for RawProcess {
@@ -194,6 +207,25 @@ pub(super) fn validate(
                 )
             })?,
         };
+        let time_slice_ms = match &raw.time_slice {
+            None => DEFAULT_TIME_SLICE_MS,
+            Some(ms) => u32::try_from(*ms.get_ref())
+                .ok()
+                .filter(|ms| TIME_SLICES_MS.contains(ms))
+                .ok_or_else(|| {
+                    source.error::<ConfigError>(
+                        ms.span(),
+                        key("time-slice"),
+                        format!(
+                            "{} ms: expected a whole number of milliseconds from {} to {} (the \
+                             SysTick ticks every millisecond)",
+                            ms.get_ref(),
+                            TIME_SLICES_MS.start(),
+                            TIME_SLICES_MS.end()
+                        ),
+                    )
+                })?,
+        };
         processes.push(ProcessConfig {
             name: name.clone(),
             build,
@@ -203,6 +235,7 @@ pub(super) fn validate(
             heap,
             grant,
             fault,
+            time_slice_ms,
         });
     }
     Ok(processes)
@@ -400,6 +433,15 @@ mod tests {
             (
                 format!("{HEAD}{P}grant = 0\n"),
                 "p/mcu-build.toml:8:9: `process[0].grant`: 0 bytes",
+            ),
+            (
+                format!("{HEAD}{P}time-slice = 0\n"),
+                "p/mcu-build.toml:8:14: `process[0].time-slice`: 0 ms: expected a whole number \
+                 of milliseconds from 1 to 1000",
+            ),
+            (
+                format!("{HEAD}{P}time-slice = 5000\n"),
+                "p/mcu-build.toml:8:14: `process[0].time-slice`: 5000 ms",
             ),
             (
                 format!("{HEAD}{P}stack = 0\n"),

@@ -332,7 +332,8 @@ fn prepare_gen_dir(
         path: dir.clone(),
         error,
     })?;
-    generate::write_if_changed(&dir.join("memory.ld"), memory.render().as_bytes())?;
+    let text = memory.render() + &process_symbols(&plan.processes);
+    generate::write_if_changed(&dir.join("memory.ld"), text.as_bytes())?;
     generate::write_templates(&dir)?;
     generate::write_if_changed(
         &dir.join("board.rs"),
@@ -342,6 +343,33 @@ fn prepare_gen_dir(
         syscalls::generate(table, plan.root, &dir)?;
     }
     Ok(dir)
+}
+
+/// Linker symbols for every process's partitions, appended to each
+/// generated memory.ld: `__process_<name>_{flash,ram,grant}_{start,end}`
+/// (`ram` is the RAM below the grant region). The layout is fixed at
+/// build time, so a process may name another's memory, as the demo's
+/// attacker does to show it cannot reach it.
+fn process_symbols(processes: &[ProcessBuild]) -> String {
+    let mut text =
+        String::from("\n/* Every process's partitions (mcu-build, build::processes). */\n");
+    for process in processes {
+        let spec = &process.spec;
+        let parts = [
+            ("flash", &spec.flash),
+            ("ram", &(spec.ram.start..spec.grant.start)),
+            ("grant", &spec.grant),
+        ];
+        for (what, range) in parts {
+            text += &format!(
+                "__process_{name}_{what}_start = {:#010x};\n__process_{name}_{what}_end = {:#010x};\n",
+                range.start,
+                range.end,
+                name = spec.name
+            );
+        }
+    }
+    text
 }
 
 fn run_pass(

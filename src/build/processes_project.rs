@@ -34,10 +34,6 @@ use crate::layout::processes::{self as planner, FaultPolicy, ProcessesPlan, veri
 use crate::layout::request::Owner;
 use crate::mpu::MemoryKind;
 
-/// How long each process runs before the kernel switches to the next, in
-/// milliseconds: Tock's default time slice is 10 ms.
-pub const TIME_SLICE_MS: u32 = 10;
-
 /// The restarts of `restart` without a limit: as many as the kernel can
 /// count.
 const UNLIMITED_RESTARTS: u32 = u32::MAX;
@@ -170,7 +166,7 @@ impl ProcessesProject {
                             .map(|r| (r.number, r.registers))
                             .collect(),
                         fault_policy: fault_policy(planned.fault),
-                        time_slice_ms: TIME_SLICE_MS,
+                        time_slice_ms: configured.time_slice_ms,
                     },
                     pass: configured.build.clone(),
                     stack_size: planned.stack,

@@ -213,6 +213,17 @@ impl Description<'_> {
     }
 }
 
+impl Fault {
+    /// The address of a data access the MPU or the bus refused, when the
+    /// hardware recorded it (MMFAR or BFAR valid).
+    pub fn data_address(&self) -> Option<u32> {
+        match fault_status::decode(self.cfsr, self.hfsr, self.mmfar, self.bfar) {
+            Cause::DataDenied { address } | Cause::DataBusError { address } => address,
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Description<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fault = self.fault;

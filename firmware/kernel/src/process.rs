@@ -61,6 +61,12 @@ pub struct Process {
     pub grants: GrantRegion,
     /// Times its fault policy restarted it.
     pub restarts: u32,
+    /// The address its next fault must be at, announced by
+    /// `expect_fault`; taken by that fault.
+    pub expected_fault: Option<u32>,
+    /// Its faults that were not announced at their address: each makes
+    /// the run fail (see the scheduler's `finish`).
+    pub unannounced_faults: u32,
 }
 
 /// Why a process came back to the kernel.
@@ -97,6 +103,8 @@ impl Process {
             callee_saved: [0; 8],
             grants: GrantRegion::new(entry.grant.start, entry.grant.end),
             restarts: 0,
+            expected_fault: None,
+            unannounced_faults: 0,
         };
         process.start()?;
         Ok(process)
@@ -107,6 +115,7 @@ impl Process {
     pub fn restart(&mut self) -> Result<(), BadAddress> {
         self.restarts += 1;
         self.grants.empty();
+        self.expected_fault = None;
         self.start()
     }
 
@@ -202,6 +211,7 @@ impl Process {
             caller: Caller {
                 memory: self.memory,
                 grants: &mut self.grants,
+                expected_fault: &mut self.expected_fault,
                 blocked: None,
             },
         };

@@ -154,7 +154,8 @@ impl Scheduler {
             *state = match process.answer(blocked.result) {
                 Ok(()) => State::Ready,
                 Err(_) => {
-                    report_bad_stack(process, process.stack_pointer());
+                    let psp = process.stack_pointer();
+                    report_bad_stack(process, psp);
                     Self::after_fault(process)
                 }
             };
@@ -195,11 +196,18 @@ impl Scheduler {
                     return;
                 }
                 Trap::Faulted(fault) => {
-                    kprintln!(
-                        "{}user fault: {}",
-                        Prefix::of(process.entry.name),
-                        fault.describe(process.memory)
-                    );
+                    let prefix = Prefix::of(process.entry.name);
+                    kprintln!("{prefix}user fault: {}", fault.describe(process.memory));
+                    match process.expected_fault.take() {
+                        Some(expected) if fault.data_address() == Some(expected) => {
+                            kprintln!("{prefix}the fault at {expected:#010x} was announced");
+                        }
+                        Some(expected) => {
+                            kprintln!("{prefix}a fault was announced at {expected:#010x}, not there");
+                            process.unannounced_faults += 1;
+                        }
+                        None => process.unannounced_faults += 1,
+                    }
                     *state = Self::after_fault(process);
                     return;
                 }
@@ -240,25 +248,31 @@ impl Scheduler {
         State::Ready
     }
 
-    /// Every process has ended: report and end the run. A process stopped
-    /// by a fault makes the run's status [`USER_FAULT`]; otherwise it is
-    /// the first non-zero exit status, or 0.
+    /// Every process has ended: report and end the run. A fault a process
+    /// had not announced where it came (`expect_fault`) makes the run's
+    /// status [`USER_FAULT`]; otherwise it is the first non-zero exit
+    /// status, or 0. So a run whose only faults are the announced ones of
+    /// an isolation test, each at its address, succeeds.
     fn finish(&self) -> ! {
+        let unannounced: u32 = self.processes.iter().map(|(p, _)| p.unannounced_faults).sum();
+        let status = if unannounced > 0 {
+            USER_FAULT
+        } else {
+            self.processes
+                .iter()
+                .find_map(|(_, state)| match state {
+                    State::Exited(status) if *status != 0 => Some(*status as u32),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        };
         let stopped = self
             .processes
             .iter()
             .filter(|(_, state)| matches!(state, State::Stopped))
             .count();
         if stopped == 0 {
-            let status = self
-                .processes
-                .iter()
-                .find_map(|(_, state)| match state {
-                    State::Exited(status) if *status != 0 => Some(*status),
-                    _ => None,
-                })
-                .unwrap_or(0);
-            semihosting::exit(status as u32);
+            semihosting::exit(status);
         }
         // The kernel outlives the processes: it still takes SysTick
         // interrupts and sleeps on them before it reports and ends the run.
@@ -276,13 +290,15 @@ impl Scheduler {
                 self.processes.len()
             );
         }
-        semihosting::exit(USER_FAULT);
+        semihosting::exit(status);
     }
 }
 
 /// The process trapped with its stack pointer at `psp`, outside its RAM:
 /// the kernel cannot read its system call, or write its answer.
-fn report_bad_stack(process: &Process, psp: u32) {
+/// Such a fault is never announced.
+fn report_bad_stack(process: &mut Process, psp: u32) {
+    process.unannounced_faults += 1;
     if PROCESSES.len() == 1 {
         kprintln!("user blob trapped with its stack pointer at {psp:#010x}, outside user SRAM");
     } else {

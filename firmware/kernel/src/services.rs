@@ -30,6 +30,8 @@ pub struct Caller<'a> {
     pub memory: crate::user_memory::ProcessMemory,
     /// Its grant region, where its alarms live.
     pub grants: &'a mut crate::grant::GrantRegion,
+    /// Where it announced its next fault (`expect_fault`).
+    pub expected_fault: &'a mut Option<u32>,
     /// Set by a call that blocks it.
     pub blocked: Option<Blocked>,
 }
@@ -98,6 +100,16 @@ impl Syscalls for Services<'_> {
         // `user_range_ok` for writing; no reference of the kernel points
         // there. The address need not be aligned, so bytes are copied.
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), out as *mut u8, bytes.len()) };
+        Ok(0)
+    }
+
+    /// The process's next access will fault at `address`: the scheduler
+    /// checks the fault's MMFAR (or BFAR) against it, so that a run whose
+    /// every fault was announced where it came proves the isolation it
+    /// tests instead of failing (the demo's attacker, process C).
+    #[cfg(not(feature = "flat"))]
+    fn expect_fault(&mut self, address: u32) -> SyscallResult {
+        *self.caller.expected_fault = Some(address);
         Ok(0)
     }
 

@@ -5,9 +5,11 @@
 //! restart limit stops it.
 //!
 //! Every start first takes an alarm (kernel state in its grant region), so
-//! that each restart has grant memory to free. The address of another
-//! process's RAM is the boot argument: C's linker knows only its own
-//! partitions and the kernel's.
+//! that each restart has grant memory to free. Each access is announced
+//! with `expect_fault` first: the kernel checks that the fault comes at
+//! that address, and the run succeeds only if every fault did. Process B's
+//! RAM is found by the symbol the build defines for every process
+//! (`__process_b_ram_start`, templates/README.md).
 
 #![no_std]
 #![no_main]
@@ -22,7 +24,7 @@ mod probe;
 #[macro_use]
 mod runtime;
 
-use firmware_userspace::syscalls::alarm_start;
+use firmware_userspace::syscalls::{alarm_start, expect_fault};
 
 use crate::probe::{read_byte, write_byte};
 
@@ -30,9 +32,10 @@ pub use runtime::_start;
 
 unsafe extern "C" {
     static __kernel_sram_start: u8;
+    static __process_b_ram_start: u8;
 }
 
-fn main(other_ram: u32, restarts: u32) {
+fn main(_boot_argument: u32, restarts: u32) {
     runtime::touch_own_partitions("c");
     // SAFETY: `alarm_start` takes no pointer.
     let alarm = unsafe { alarm_start(1_000_000) };
@@ -40,11 +43,12 @@ fn main(other_ram: u32, restarts: u32) {
     let (flash_start, flash_end) = runtime::flash();
     let (ram_start, ram_end) = runtime::ram();
     let kernel_sram = (&raw const __kernel_sram_start) as usize;
+    let b_ram = (&raw const __process_b_ram_start) as usize;
     let (what, address, write) = match restarts {
         0 => ("read its own grant region", ram_end, false),
         1 => ("write its own flash", flash_start, true),
         2 => ("read kernel RAM", kernel_sram, false),
-        3 => ("read another process's RAM", other_ram as usize, false),
+        3 => ("read process b's RAM", b_ram, false),
         4 => ("read past the end of its flash", flash_end, false),
         5 => ("read before the start of its RAM", ram_start - 1, false),
         _ => {
@@ -56,6 +60,8 @@ fn main(other_ram: u32, restarts: u32) {
         "c: {what}: {} at {address:#010x}",
         if write { "write" } else { "read" }
     );
+    // SAFETY: `expect_fault` takes no pointer.
+    unsafe { expect_fault(address as u32) };
     if write {
         write_byte(address, 0);
     } else {
