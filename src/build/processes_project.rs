@@ -30,7 +30,7 @@ use super::{Reporter, Step};
 use crate::board::Board;
 use crate::layout::elf_check;
 use crate::layout::plan::{AddressRange, Partition};
-use crate::layout::processes::{self as planner, FaultPolicy, ProcessesPlan, verify};
+use crate::layout::processes::{self as planner, FaultPolicy, ProcessPlan, ProcessesPlan, verify};
 use crate::layout::request::Owner;
 use crate::mpu::MemoryKind;
 
@@ -285,7 +285,7 @@ pub fn protect(
     let manifest = ProcessesManifest {
         mcu_build: env!("CARGO_PKG_VERSION"),
         plan: RecordedPlan::of(&project.plan),
-        processes: &project.plan,
+        processes: &project.plan.processes,
         verification: Verification {
             checked: vec![
                 "per process: its registers reach exactly its flash and its RAM below its grant",
@@ -312,7 +312,9 @@ pub fn protect(
 struct ProcessesManifest<'a> {
     mcu_build: &'static str,
     plan: RecordedPlan,
-    processes: &'a ProcessesPlan,
+    /// Every process as `layout --json` gives it: partitions, grant,
+    /// registers.
+    processes: &'a [ProcessPlan],
     verification: Verification,
     inputs: Vec<FileDigest>,
     outputs: Vec<FileDigest>,

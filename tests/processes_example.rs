@@ -1,0 +1,142 @@
+//! `examples/processes` through the command line, as a user runs it:
+//! `layout --json` plans the three processes, `protect` builds them and
+//! the kernel, and `run` boots them in QEMU on mps2-an386 (ARMv7-M) and
+//! mps2-an505 (ARMv8-M) and exits 0 only when the demo's checks held. The
+//! console is compared with the plan: the MPU registers the kernel loads
+//! for each process are `layout --json`'s, every process reaches the first
+//! and last byte of its flash and of its RAM below its grant, and each of
+//! C's attacks faults at the boundary of the plan it crosses.
+//!
+//! Needs `qemu-system-arm` and the boards' thumb targets.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const CONFIG: &str = "examples/processes/mcu-build.toml";
+
+fn mcu_build(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A `[start, end)` of the plan's JSON.
+fn range(value: &serde_json::Value) -> (u64, u64) {
+    (
+        value["start"].as_u64().unwrap(),
+        value["end"].as_u64().unwrap(),
+    )
+}
+
+fn check(board: &str) {
+    let layout = mcu_build(&["layout", "--json", "--config", CONFIG, "--board", board]);
+    assert!(
+        layout.status.success(),
+        "{}",
+        String::from_utf8_lossy(&layout.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&layout.stdout).unwrap();
+    let processes = plan["processes"].as_array().unwrap();
+    assert_eq!(processes.len(), 3);
+
+    let protect = mcu_build(&["protect", "--config", CONFIG, "--board", board]);
+    assert!(
+        protect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&protect.stderr)
+    );
+    let record = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/processes/target/mcu-build")
+        .join(board)
+        .join("build.json");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(record["processes"], plan["processes"]);
+
+    let run = mcu_build(&["run", "--config", CONFIG, "--board", board]);
+    let console = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{console}");
+    let has = |line: String| {
+        assert!(
+            console.lines().any(|l| l == line),
+            "no line `{line}`:\n{console}"
+        );
+    };
+
+    for process in processes {
+        let name = process["name"].as_str().unwrap();
+        for region in process["regions"].as_array().unwrap() {
+            let registers = &region["registers"];
+            let rbar = u32::from_str_radix(
+                registers["rbar"].as_str().unwrap().trim_start_matches("0x"),
+                16,
+            )
+            .unwrap();
+            // The kernel selects the region with RNR: it prints RBAR
+            // without ARMv7-M's VALID and REGION fields.
+            let (rbar, second) = match registers.get("rasr") {
+                Some(rasr) => (rbar & !0x1f, format!("RASR={}", rasr.as_str().unwrap())),
+                None => (
+                    rbar,
+                    format!("RLAR={}", registers["rlar"].as_str().unwrap()),
+                ),
+            };
+            has(format!(
+                "kernel: process {name}: MPU region {}: RBAR={rbar:#010x} {second}",
+                region["number"]
+            ));
+        }
+        let (flash_start, flash_end) = range(&process["flash"]);
+        let (ram_start, ram_end) = range(&process["user_ram"]);
+        has(format!(
+            "user: {name}: flash [{flash_start:#010x}, {flash_end:#010x}): first and last byte read"
+        ));
+        has(format!(
+            "user: {name}: RAM [{ram_start:#010x}, {ram_end:#010x}): first and last byte read and written"
+        ));
+    }
+
+    let process = |name: &str| processes.iter().find(|p| p["name"] == name).unwrap();
+    let (c, b) = (process("c"), process("b"));
+    let kernel_sram = plan["kernel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "ram")
+        .map(|p| p["start"].as_u64().unwrap())
+        .unwrap();
+    let attacks = [
+        range(&c["grant"]).0,
+        range(&c["flash"]).0,
+        kernel_sram,
+        range(&b["user_ram"]).0,
+        range(&c["flash"]).1,
+        range(&c["user_ram"]).0 - 1,
+    ];
+    for address in attacks {
+        has(format!(
+            "kernel: process c: the fault at {address:#010x} was announced"
+        ));
+    }
+    has("kernel: process c reached its restart limit (5) and is stopped; grant 12 of 1024 bytes used".to_owned());
+    assert!(
+        console.contains("user: a: alarm_start answered -12 after "),
+        "{console}"
+    );
+    assert!(
+        console.contains("user: b: 10 alarms every 10 ms, at most "),
+        "{console}"
+    );
+}
+
+#[test]
+fn the_example_runs_on_mps2_an386() {
+    check("qemu-mps2-an386");
+}
+
+#[test]
+fn the_example_runs_on_mps2_an505() {
+    check("qemu-mps2-an505");
+}
