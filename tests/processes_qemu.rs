@@ -138,11 +138,19 @@ fn number(text: &str) -> u64 {
         .unwrap_or_else(|_| panic!("no number at {text:?}"))
 }
 
-fn build_and_boot(board_name: &str) -> Run {
+/// Builds the three processes with `policies` (a, b, c) for `board_name`
+/// in `out` (under target/mcu-build/), boots them with `boot_argument`
+/// and returns the console; the run must end with status 0.
+fn build_and_boot(
+    board_name: &str,
+    out: &str,
+    policies: [FaultPolicy; 3],
+    boot_argument: u32,
+) -> Run {
     let board = board::bundled(board_name).unwrap();
     let arch = board.mpu.as_ref().unwrap().arch;
     let root = repository();
-    let out_dir = root.join("target/mcu-build/processes").join(board_name);
+    let out_dir = root.join("target/mcu-build").join(out).join(board_name);
     let syscalls = Syscalls {
         csv: PathBuf::from("firmware/abi/syscall.csv"),
         checks: Some(PathBuf::from("firmware/abi/syscall-checks.toml")),
@@ -163,9 +171,9 @@ fn build_and_boot(board_name: &str) -> Run {
             heap_size: 16 * 1024,
         },
         processes: vec![
-            process(&board, 0, "a", FaultPolicy::Stop),
-            process(&board, 1, "b", FaultPolicy::Stop),
-            process(&board, 2, "c", FaultPolicy::Restart { limit: C_RESTARTS }),
+            process(&board, 0, "a", policies[0]),
+            process(&board, 1, "b", policies[1]),
+            process(&board, 2, "c", policies[2]),
         ],
     };
     let built = processes::build_all(&plan, &mut |_| {}).unwrap();
@@ -175,7 +183,7 @@ fn build_and_boot(board_name: &str) -> Run {
         image: built.combined_hex.clone(),
         base: None,
         machine: board.qemu_machine.clone().unwrap(),
-        boot_argument: 0,
+        boot_argument,
         timeout: Duration::from_secs(60),
         expect: Vec::new(),
         fail: Vec::new(),
@@ -313,12 +321,61 @@ fn c_faults_at_each_boundary_and_is_restarted_then_stopped(run: &Run, per_alarm:
 }
 
 fn check(board: &str) {
-    let run = build_and_boot(board);
+    let c = FaultPolicy::Restart { limit: C_RESTARTS };
+    let run = build_and_boot(
+        board,
+        "processes",
+        [FaultPolicy::Stop, FaultPolicy::Stop, c],
+        0,
+    );
     mpu_registers_are_the_tables(&run);
     every_process_reaches_its_own_partitions(&run);
     let per_alarm = grant_exhaustion_fails_for_a_alone(&run);
     b_is_woken_on_time(&run, per_alarm);
     c_faults_at_each_boundary_and_is_restarted_then_stopped(&run, per_alarm);
+}
+
+/// With `PROBE_BOUNDARIES` every process reads, one start after another,
+/// the byte before and past its flash and before and past its RAM below
+/// the grant region: each read faults at exactly that address (MMFAR), the
+/// kernel finds it announced, and the run succeeds.
+fn every_boundary_faults_at_its_address(board: &str) {
+    let policy = FaultPolicy::Restart { limit: 4 };
+    let run = build_and_boot(
+        board,
+        "processes-boundaries",
+        [policy; 3],
+        firmware_abi::PROBE_BOUNDARIES,
+    );
+    for process in &run.processes {
+        let name = &process.name;
+        let beyond = [
+            process.flash.start - 1,
+            process.flash.end,
+            process.ram.start - 1,
+            process.grant.start,
+        ];
+        for address in beyond {
+            run.assert_line_prefix(&format!(
+                "kernel: process {name}: user fault: MemManage: data read at {address:#010x} \
+                 denied by the MPU"
+            ));
+            run.assert_line(&format!(
+                "kernel: process {name}: the fault at {address:#010x} was announced"
+            ));
+        }
+        run.assert_line(&format!("user: {name}: every boundary probed"));
+    }
+}
+
+#[test]
+fn every_boundary_faults_on_mps2_an386() {
+    every_boundary_faults_at_its_address("qemu-mps2-an386");
+}
+
+#[test]
+fn every_boundary_faults_on_mps2_an505() {
+    every_boundary_faults_at_its_address("qemu-mps2-an505");
 }
 
 #[test]

@@ -88,7 +88,8 @@ enum Command {
     )]
     Syscalls(syscalls::SyscallsCommand),
     /// Build a protected image from mcu-build.toml: both passes, inspection,
-    /// MPU verification, merge, build.json; or a NuttX tree ([nuttx]).
+    /// MPU verification, merge, build.json; or several processes
+    /// ([[process]]); or a NuttX tree ([nuttx]).
     #[command(after_help = "Examples:
   # the bundled firmware, for the board in mcu-build.toml
   mcu-build protect
@@ -96,15 +97,21 @@ enum Command {
   mcu-build protect --board qemu-mps2-an505 --message-format json
   # a board of your own
   mcu-build protect --board-file boards/mine.toml
+  # three isolated processes with grants on the bundled kernel
+  mcu-build protect --config examples/processes/mcu-build.toml
   # a NuttX tree: its make, both blobs and struct userspace_s checked
   mcu-build protect --config examples/nuttx-protected/mcu-build.toml
 
-With [nuttx] in mcu-build.toml (tree = \"...\", make = \"make\"), the tree's
-.config and memory.ld give the partitions and its own make builds
+With [[process]] tables (and [pass2] for the kernel), every process is
+planned, proved from its register values, built at its own addresses and
+checked against its partitions, then the kernel is built with the process
+table. With [nuttx] in mcu-build.toml (tree = \"...\", make = \"make\"), the
+tree's .config and memory.ld give the partitions and its own make builds
 nuttx_user.elf and nuttx; no [layout] or passes.
 
 Outputs go to target/mcu-build/<board>/ under the project root: user.elf/.hex,
-kernel.elf/.hex (not for a NuttX tree), combined.hex/.bin/.elf and build.json.")]
+kernel.elf/.hex (not for a NuttX tree; <name>.elf per process),
+combined.hex/.bin/.elf and build.json.")]
     Protect(protect::ProtectArgs),
     /// Pass 1 only: build, inspect and seal the user blob (user.elf/.hex).
     #[command(after_help = "Examples:

@@ -17,6 +17,15 @@
 
 use crate::{Partition, UserspaceHeader};
 
+/// The boot argument that makes the demo processes
+/// (`firmware/userspace/src/bin/process_*.rs`) probe the boundaries of
+/// their own partitions instead of doing their work: at its n-th start a
+/// process reads the byte just beyond boundary n (before and past its
+/// flash, before and past its RAM below the grant region), announced with
+/// `expect_fault`, so that a run with `Restart { limit: 4 }` shows every
+/// boundary of every process fault at its address. ASCII "BNDS".
+pub const PROBE_BOUNDARIES: u32 = 0x424e_4453;
+
 /// What the kernel does when a process faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultPolicy {

@@ -12,7 +12,7 @@
 use core::fmt;
 
 use firmware_userspace::heap::UserHeap;
-use firmware_userspace::syscalls::{_exit, uptime_ms, write};
+use firmware_userspace::syscalls::{_exit, expect_fault, uptime_ms, write};
 
 use crate::probe::{read_byte, write_byte};
 
@@ -66,12 +66,43 @@ impl fmt::Write for Line {
 #[global_allocator]
 static HEAP: UserHeap = UserHeap::new(crate::header::heap);
 
-/// The entry point the header names: runs the process's `main`, then
-/// exits with status 0.
+/// The entry point the header names: runs the process's `main` (or, with
+/// the boot argument [`firmware_abi::PROBE_BOUNDARIES`], probes its
+/// boundaries), then exits with status 0.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start(boot_argument: u32, restarts: u32) -> ! {
-    crate::main(boot_argument, restarts);
+    if boot_argument == firmware_abi::PROBE_BOUNDARIES {
+        probe_boundary(restarts);
+    } else {
+        crate::main(boot_argument, restarts);
+    }
     exit(0)
+}
+
+/// At start `n` (the kernel's restart count), reads the byte just beyond
+/// boundary `n` of the process's partitions, announced; returns when every
+/// boundary has been probed.
+fn probe_boundary(restarts: u32) {
+    let name = crate::NAME;
+    touch_own_partitions(name);
+    let (flash_start, flash_end) = flash();
+    let (ram_start, ram_end) = ram();
+    let beyond = [
+        ("before its flash", flash_start - 1),
+        ("past its flash", flash_end),
+        ("before its RAM", ram_start - 1),
+        ("past its RAM", ram_end),
+    ];
+    let Some(&(what, address)) = beyond.get(restarts as usize) else {
+        println!("{name}: every boundary probed");
+        return;
+    };
+    println!("{name}: read {what} at {address:#010x}");
+    // SAFETY: `expect_fault` takes no pointer.
+    unsafe { expect_fault(address as u32) };
+    read_byte(address);
+    println!("{name}: read {what} at {address:#010x} was allowed: isolation is broken");
+    exit(firmware_userspace::FAILURE)
 }
 
 /// Ends the process with `status`.

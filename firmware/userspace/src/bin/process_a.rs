@@ -22,13 +22,16 @@ use firmware_userspace::syscalls::alarm_start;
 
 pub use runtime::_start;
 
+/// Its name on the console, as in the process table.
+const NAME: &str = "a";
+
 /// The period of A's alarms: long enough never to fire while A runs.
 const PERIOD_MS: u32 = 1_000_000;
 /// How long A computes without a system call after its alarms ran out.
 const BUSY_MS: u32 = 60;
 
 fn main(_boot_argument: u32, _restarts: u32) {
-    runtime::touch_own_partitions("a");
+    runtime::touch_own_partitions(NAME);
     let mut alarms = 0u32;
     let answer = loop {
         // SAFETY: `alarm_start` takes no pointer.

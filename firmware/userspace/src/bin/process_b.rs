@@ -22,6 +22,9 @@ use firmware_userspace::syscalls::{alarm_start, alarm_wait};
 
 pub use runtime::_start;
 
+/// Its name on the console, as in the process table.
+const NAME: &str = "b";
+
 const PERIOD_MS: u32 = 10;
 const ALARMS: u32 = 10;
 /// The most an alarm may be late, in milliseconds: two time slices of
@@ -30,7 +33,7 @@ const ALARMS: u32 = 10;
 const LATE_LIMIT_MS: u32 = 5;
 
 fn main(_boot_argument: u32, _restarts: u32) {
-    runtime::touch_own_partitions("b");
+    runtime::touch_own_partitions(NAME);
     // SAFETY: `alarm_start` takes no pointer.
     let alarm = unsafe { alarm_start(PERIOD_MS) };
     if alarm < 0 {

@@ -30,13 +30,16 @@ use crate::probe::{read_byte, write_byte};
 
 pub use runtime::_start;
 
+/// Its name on the console, as in the process table.
+const NAME: &str = "c";
+
 unsafe extern "C" {
     static __kernel_sram_start: u8;
     static __process_b_ram_start: u8;
 }
 
 fn main(_boot_argument: u32, restarts: u32) {
-    runtime::touch_own_partitions("c");
+    runtime::touch_own_partitions(NAME);
     // SAFETY: `alarm_start` takes no pointer.
     let alarm = unsafe { alarm_start(1_000_000) };
     println!("c: start {restarts}: alarm {alarm} in the grant region");
