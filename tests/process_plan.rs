@@ -195,15 +195,15 @@ fn bad_process_tables_name_file_place_and_key() {
 }
 
 #[test]
-fn protect_refuses_a_project_with_processes_naming_the_commands_that_plan_it() {
+fn pass1_refuses_a_project_with_processes_naming_protect() {
     mcu_build()
         .args(["pass1", "--config", FIXTURE])
         .assert()
         .failure()
         .stderr(predicate::str::contains(format!(
-            "{FIXTURE}:12:1: `process[0]`: `protect`, `pass1` and `pass2` build a [pass1] \
-             project; a project with [[process]] tables is planned and verified by `mcu-build \
-             layout` and `mcu-build mpu check`"
+            "{FIXTURE}:12:1: `process[0]`: `pass1`, `pass2` and `flat` build a [pass1] project; \
+             a project with [[process]] tables is built by `mcu-build protect`, which builds \
+             every process and the kernel"
         )));
 }
 

@@ -23,7 +23,7 @@ fn a_reordered_csv_renumbers_the_calls_and_the_firmware_still_works() {
     let dir = tempfile::tempdir().unwrap();
     let csv = fs::read_to_string(root.join("firmware/abi/syscall.csv")).unwrap();
     // Reversed, `_exit` stays first (the numbering anchors it) and the
-    // others run backwards, the two alarm calls first.
+    // others run backwards, expect_fault and the two alarm calls first.
     let reordered: Vec<&str> = csv.lines().rev().collect();
     fs::write(dir.path().join("syscall.csv"), reordered.join("\n") + "\n").unwrap();
     fs::copy(
@@ -62,10 +62,11 @@ fn a_reordered_csv_renumbers_the_calls_and_the_firmware_still_works() {
         fs::read_to_string(root.join("target/mcu-build/qemu-mps2-an386/gen/syscall_numbers.rs"))
             .ok();
     assert_eq!(number_of(&numbers, "_exit"), 8);
-    assert_eq!(number_of(&numbers, "alarm_wait"), 9);
-    assert_eq!(number_of(&numbers, "uptime_ms"), 11);
-    assert_eq!(number_of(&numbers, "sleep_ms"), 12);
-    assert_eq!(number_of(&numbers, "write"), 13);
+    assert_eq!(number_of(&numbers, "expect_fault"), 9);
+    assert_eq!(number_of(&numbers, "alarm_wait"), 10);
+    assert_eq!(number_of(&numbers, "uptime_ms"), 12);
+    assert_eq!(number_of(&numbers, "sleep_ms"), 13);
+    assert_eq!(number_of(&numbers, "write"), 14);
     if let Some(original) = repository_numbers {
         assert_eq!(
             number_of(&original, "write"),
