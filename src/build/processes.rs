@@ -253,6 +253,39 @@ fn prove(board: &Board, process: &ProcessSpec) -> Result<(), ProcessesError> {
     })
 }
 
+/// A measuring link of `process` (Hubris sizes its tasks the same way):
+/// pass 1 with its partitions replaced by `flash` and `ram`, the free
+/// windows of the memories after the kernel's, in a generated directory of
+/// its own (`gen-<name>-measure/`). Returns the linked ELF, whose extents
+/// give the sizes `auto` stands for; nothing of it goes into the image.
+pub fn measuring_link(
+    plan: &SystemPlan,
+    process: &ProcessBuild,
+    flash: Range<u64>,
+    ram: Range<u64>,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<PathBuf, ProcessesError> {
+    let name = &process.spec.name;
+    let memory = MemoryLd {
+        kernel_flash: plan.kernel.flash.clone(),
+        user_flash: flash,
+        kernel_sram: plan.kernel.sram.clone(),
+        user_sram: ram,
+        kernel_stack: plan.kernel.stack_size,
+        kernel_heap: plan.kernel.heap_size,
+        user_stack: process.stack_size,
+        user_heap: process.heap_size,
+    };
+    let gen_dir = prepare_gen_dir(plan, &format!("{name}-measure"), &memory)?;
+    run_pass(
+        plan,
+        &process.pass,
+        &gen_dir,
+        &format!("process {name} (measuring link)"),
+        on_line,
+    )
+}
+
 /// One process's sealed blob.
 struct BuiltProcess {
     elf: PathBuf,
