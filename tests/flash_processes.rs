@@ -170,7 +170,8 @@ fn only_a_process_stages_exactly_its_flash_partition() {
         let prepared = prepare(&build.project, process(&planned.name));
         assert!(prepared.report.passed(), "{:?}", prepared.report);
         let staging = prepared.staging().unwrap();
-        assert_eq!(staging.ranges(), [planned.flash.start..planned.flash.end]);
+        let flash = planned.flash.start..planned.flash.end;
+        assert_eq!(staging.ranges(), std::slice::from_ref(&flash));
         let staged = staged(&prepared);
         assert_eq!(&staged, build.image(&planned.name), "{}", planned.name);
         // Nothing of the kernel or of another process is staged.
