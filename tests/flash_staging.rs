@@ -104,8 +104,13 @@ fn a_partial_update_needs_build_json() {
     image
         .insert(0x0800_0000, &[1; 16], Default::default())
         .unwrap();
-    let error = Staging::new(&image, Selection::Only(Part::User), None).unwrap_err();
-    assert!(matches!(error, StagingError::NoRecord { part: Part::User }));
+    let error = Staging::new(&image, &Selection::Only(Part::User), None).unwrap_err();
+    assert!(matches!(
+        error,
+        StagingError::NoRecord {
+            selection: Selection::Only(Part::User)
+        }
+    ));
     assert!(error.to_string().contains("no build.json beside the image"));
 }
 

@@ -1,7 +1,8 @@
 //! What `build.json` says about an image, as far as flashing and running
-//! it care: the partitions of the plan, the verdict of the MPU verifier,
-//! the SHA-256 of every input and output of the build, and what each image
-//! output loads where.
+//! it care: the partitions of the plan, the processes of a project with
+//! `[[process]]` tables, the verdict of the MPU verifier, the SHA-256 of
+//! every input and output of the build, and what each image output loads
+//! where.
 //!
 //! `protect` writes `build.json` beside `combined.hex` in
 //! `<root>/target/mcu-build/<board>/`, with paths relative to the project
@@ -55,6 +56,36 @@ impl Partition {
     }
 }
 
+/// One process of a project with `[[process]]` tables, as the planner
+/// placed it (`processes.processes[]` of build.json); only what `flash`
+/// needs of it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct RecordedProcess {
+    pub name: String,
+    /// Its flash partition, `<name>-flash` among the plan's partitions.
+    pub flash: RecordedRange,
+}
+
+/// A half-open address range, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct RecordedRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl RecordedRange {
+    pub fn range(&self) -> std::ops::Range<u64> {
+        self.start..self.end
+    }
+}
+
+/// The planner's plan of a project with processes: the processes in the
+/// configuration's order (the rest of the plan is ignored here).
+#[derive(Clone, Debug, Deserialize)]
+struct ProcessesPlan {
+    processes: Vec<RecordedProcess>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 struct Plan {
     board: String,
@@ -91,6 +122,9 @@ struct Manifest {
     #[serde(default)]
     mcu_build: Option<String>,
     plan: Plan,
+    /// Only in the build of a project with `[[process]]` tables.
+    #[serde(default)]
+    processes: Option<ProcessesPlan>,
     verification: Verification,
     inputs: Vec<RecordedFile>,
     outputs: Vec<RecordedFile>,
@@ -234,6 +268,15 @@ impl BuildRecord {
         &self.manifest.plan.partitions
     }
 
+    /// The processes of a project with `[[process]]` tables, in the
+    /// configuration's order; `None` for a build with a single user blob.
+    pub fn processes(&self) -> Option<&[RecordedProcess]> {
+        self.manifest
+            .processes
+            .as_ref()
+            .map(|plan| plan.processes.as_slice())
+    }
+
     /// The version of mcu-build that wrote it, if recorded.
     pub fn mcu_build(&self) -> Option<&str> {
         self.manifest.mcu_build.as_deref()
@@ -372,8 +415,26 @@ mod tests {
         assert_eq!(record.partitions()[0].owner, Part::Kernel);
         assert_eq!(record.partitions()[0].range(), 0..16);
         assert_eq!(record.mpu_findings().len(), 1);
+        assert_eq!(record.processes(), None);
         assert_eq!(record.root, None);
         assert_eq!(record.stale_inputs(), None);
+    }
+
+    #[test]
+    fn reads_the_processes_of_a_project_with_processes() {
+        let text = MINIMAL.replacen(
+            "\"verification\"",
+            r#""processes": {"board": "b", "processes": [
+              {"name": "a", "flash": {"start": 16, "end": 48}, "ram": {"start": 0, "end": 8}},
+              {"name": "b", "flash": {"start": 48, "end": 80}, "ram": {"start": 8, "end": 16}}
+            ]}, "verification""#,
+            1,
+        );
+        let record = BuildRecord::parse(&text, Path::new("x/build.json")).unwrap();
+        let processes = record.processes().expect("processes");
+        let names: Vec<_> = processes.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(processes[1].flash.range(), 48..80);
     }
 
     #[test]

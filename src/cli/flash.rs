@@ -18,7 +18,6 @@ use crate::build::opened::Opened;
 use crate::flash::prepare::{Prepared, Request};
 use crate::flash::program::{self, After, ProgramOptions};
 use crate::flash::progress::{FlashEvent, FlashReporter};
-use crate::flash::record::Part;
 use crate::flash::safety::{self, Outcome, Report};
 use crate::flash::session::{self, ConnectOptions, Protocol};
 use crate::flash::staging::Selection;
@@ -48,10 +47,12 @@ pub struct FlashArgs {
     /// current directory, when there is one (required without IMAGE).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Program only this half of the image; the other half's bytes on the
-    /// chip stay as they are, in shared erase sectors too.
-    #[arg(long, value_enum, value_name = "PART", conflicts_with = "chip_erase")]
-    only: Option<Part>,
+    /// Program only this part of the image: `kernel`, `user`, or, for a
+    /// project with [[process]] tables, `process:NAME` (its flash
+    /// partition; e.g. `--only process:b`); every other byte on the chip
+    /// stays as it is, in shared erase sectors too.
+    #[arg(long, value_name = "PART", conflicts_with = "chip_erase")]
+    only: Option<Selection>,
     /// Flash even if build.json records a failed MPU verification, changed
     /// inputs, other load addresses or bytes, another board, or another
     /// plan than the configuration's (never data outside the chip's flash).
@@ -131,12 +132,12 @@ impl FlashArgs {
             },
             other => (None, other),
         };
-        let selection = self.only.map_or(Selection::All, Selection::Only);
+        let selection = self.only.clone().unwrap_or_default();
         let prepared = Prepared::new(Request {
             image: image.clone(),
             board,
             chip: self.chip.clone(),
-            selection,
+            selection: selection.clone(),
             force: self.force,
             plan: project.and_then(|p| match p {
                 Ok(p) => p.plan().cloned().map(Ok),
@@ -144,7 +145,13 @@ impl FlashArgs {
             }),
             provenance,
         })?;
-        let staging = prepared.staging()?;
+        let staging = prepared.staging().map_err(|error| {
+            if error.is_usage() {
+                UsageError(error.to_string()).into()
+            } else {
+                anyhow::Error::from(error)
+            }
+        })?;
         let mut renderer = Renderer::new(self.message_format);
         renderer.report(&image, &prepared);
         super::run::warn_forced(&prepared.report);

@@ -182,6 +182,8 @@ Exit status: 0 on success, 2 when the arguments or files are not usable.")]
   mcu-build flash --check
   # update the application, keeping the kernel's bytes
   mcu-build flash --only user
+  # in a project with [[process]] tables, update process b alone
+  mcu-build flash --only process:b
   # one of several probes, slower clock, connect under reset
   mcu-build flash --probe 0483:374b --speed 1000 --connect-under-reset
   # any image, on a chip named directly

@@ -116,6 +116,6 @@ impl Prepared {
 
     /// The bytes to program.
     pub fn staging(&self) -> Result<Staging<'_>, StagingError> {
-        Staging::new(&self.file.image, self.selection, self.record.as_ref())
+        Staging::new(&self.file.image, &self.selection, self.record.as_ref())
     }
 }

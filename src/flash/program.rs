@@ -29,7 +29,7 @@ pub enum After {
 }
 
 /// How to program.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ProgramOptions {
     pub selection: Selection,
     /// Erase the whole chip instead of the sectors the data touches.
