@@ -103,7 +103,7 @@ impl Processes {
             })
         });
         json["plan"]["partitions"] = kernel.chain(processes).collect();
-        json["processes"] = serde_json::to_value(&self.plan).unwrap();
+        json["processes"] = serde_json::to_value(&self.plan.processes).unwrap();
         std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
     }
 

@@ -140,3 +140,71 @@ fn the_example_runs_on_mps2_an386() {
 fn the_example_runs_on_mps2_an505() {
     check("qemu-mps2-an505");
 }
+
+/// `auto` sizes: protect links the process once where the kernel leaves
+/// memory free and measures it (a measuring link), plans with that, and
+/// records it in build.json, where `run` finds it; before any protect,
+/// `run` says that protect measures it.
+#[test]
+fn auto_sizes_are_measured_by_protect_and_recorded_for_run() {
+    let repository = env!("CARGO_MANIFEST_DIR");
+    let example = std::fs::read_to_string(PathBuf::from(repository).join(CONFIG)).unwrap();
+    let config = example
+        .replace("\"../../firmware", &format!("\"{repository}/firmware"))
+        .replacen(
+            "bin = \"process_b\"\nflash = \"32K\"\nram = \"8K\"",
+            "bin = \"process_b\"\nflash = \"auto\"\nram = \"auto\"",
+            1,
+        );
+    assert!(config.contains("flash = \"auto\""), "{config}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mcu-build.toml"), config).unwrap();
+    let in_dir = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let early = in_dir(&["run"]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&early.stderr).contains(
+            "process b: flash = \"auto\" is measured from the process's linked ELF; give one \
+             (`--elf b=FILE` on the command line) or a size; `mcu-build protect` measures it (a \
+             measuring link): run it first"
+        ),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+
+    let protect = in_dir(&["protect"]);
+    let errors = String::from_utf8_lossy(&protect.stderr);
+    assert!(protect.status.success(), "{errors}");
+    assert!(errors.contains("; b measured: "), "{errors}");
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            dir.path()
+                .join("target/mcu-build/qemu-mps2-an386/build.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let measured = record["measured"]["b"]["flash"].as_u64().unwrap();
+    let b = record["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "b")
+        .unwrap();
+    let (start, end) = range(&b["flash"]);
+    assert_eq!(end - start, measured.next_multiple_of(32), "{b}");
+
+    let run = in_dir(&["run"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+}

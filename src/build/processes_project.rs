@@ -14,6 +14,8 @@
 //!   -> build.json         plan, processes, verdicts, inputs, outputs
 //! ```
 
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -30,8 +32,10 @@ use super::{Reporter, Step};
 use crate::board::Board;
 use crate::layout::elf_check;
 use crate::layout::plan::{AddressRange, Partition};
+use crate::layout::processes::measure::{self, Measured, ProcessSize};
 use crate::layout::processes::{self as planner, FaultPolicy, ProcessPlan, ProcessesPlan, verify};
 use crate::layout::request::Owner;
+use crate::mpu::GRANULE;
 use crate::mpu::MemoryKind;
 
 /// The restarts of `restart` without a limit: as many as the kernel can
@@ -46,6 +50,8 @@ pub struct ProcessesProject {
     pub plan: ProcessesPlan,
     /// `target/mcu-build/<board>/` under the root, absolute.
     pub out_dir: PathBuf,
+    /// What the measuring links of the `auto` processes took, by name.
+    pub measured: BTreeMap<String, Measured>,
 }
 
 /// What `protect` made of a project of processes.
@@ -57,52 +63,87 @@ pub struct ProcessesOutcome {
 }
 
 impl ProcessesProject {
-    /// Plans `config`'s processes on its board (or `board`). A process
-    /// whose sizes are `auto` needs a measuring link, which `layout --elf`
-    /// takes and `protect` does not run: it is refused by name.
+    /// Plans `config`'s processes on its board (or `board`), as `run` and
+    /// `flash` need it: `auto` sizes are the ones the last `protect`
+    /// measured, from its build.json; without one, an `auto` size is
+    /// refused by name.
     pub fn open(
-        mut config: ProcessesConfig,
+        config: ProcessesConfig,
         board: Option<BoardSource>,
     ) -> Result<ProcessesProject, ProtectError> {
-        let layout = &mut config.layout;
-        layout.root = std::path::absolute(&layout.root).map_err(|error| ConfigError::Io {
-            path: layout.root.clone(),
-            error,
-        })?;
-        if let Some(board) = board {
-            layout.board = board;
+        let (config, board) = resolve(config, board)?;
+        let out_dir = out_dir(&config, &board);
+        let measured = recorded_measures(&out_dir.join(record::FILE_NAME));
+        plan(config, board, out_dir, measured)
+    }
+
+    /// Plans `config`'s processes as `protect` does: every process with an
+    /// `auto` size is linked once in the memory the kernel leaves free (a
+    /// measuring link) and measured, then everything is planned.
+    pub fn open_measured(
+        config: ProcessesConfig,
+        board: Option<BoardSource>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<ProcessesProject, ProtectError> {
+        let (config, board) = resolve(config, board)?;
+        let out_dir = out_dir(&config, &board);
+        let auto: Vec<String> = config
+            .layout
+            .processes
+            .iter()
+            .filter(|p| p.flash == ProcessSize::Auto || p.ram == ProcessSize::Auto)
+            .map(|p| p.name.clone())
+            .collect();
+        if auto.is_empty() {
+            return plan(config, board, out_dir, BTreeMap::new());
         }
-        let board = layout
-            .board
-            .load(&layout.root)
-            .map_err(|error| ProtectError::Board {
-                path: layout.path.clone(),
-                error,
-            })?;
-        let request = process_config::processes_request(
-            layout.request(&board),
-            &layout.processes,
-            &Default::default(),
-        )
-        .map_err(|error| ProtectError::Processes {
-            path: layout.path.clone(),
-            error: format!(
-                "{error}; `protect` does not measure: give the process's sizes, taking them \
-                 from `mcu-build layout --elf NAME=FILE`"
-            ),
-        })?;
-        let plan =
-            planner::plan_processes(&board, &request).map_err(|error| ProtectError::Processes {
-                path: layout.path.clone(),
-                error: error.to_string(),
-            })?;
-        let out_dir = layout.root.join("target/mcu-build").join(&board.name);
-        Ok(ProcessesProject {
+        // The kernel's partitions do not depend on the processes' sizes: a
+        // plan with the least sizes gives them, and the windows after them.
+        let least = auto
+            .iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    Measured {
+                        flash: GRANULE,
+                        ram: 0,
+                    },
+                )
+            })
+            .collect();
+        let provisional = plan(config, board, out_dir, least)?;
+        let windows = provisional.free_windows()?;
+        let system = provisional.system()?;
+        let mut measured = BTreeMap::new();
+        for process in system
+            .processes
+            .iter()
+            .filter(|p| auto.contains(&p.spec.name))
+        {
+            let name = &process.spec.name;
+            let elf = processes::measuring_link(
+                &system,
+                process,
+                windows.0.clone(),
+                windows.1.clone(),
+                &mut |line| reporter.output(Step::Plan, line),
+            )
+            .map_err(|error| provisional.refused(error.to_string()))?;
+            let extents = std::fs::read(&elf)
+                .map_err(|error| provisional.refused(format!("{}: {error}", elf.display())))
+                .and_then(|bytes| {
+                    elf_check::read_extents(&bytes)
+                        .map_err(|error| provisional.refused(format!("{}: {error}", elf.display())))
+                })?;
+            measured.insert(name.clone(), measure::measure(&extents));
+        }
+        let ProcessesProject {
             config,
             board,
-            plan,
             out_dir,
-        })
+            ..
+        } = provisional;
+        plan(config, board, out_dir, measured)
     }
 
     /// The path of output `name` (e.g. `combined.hex`).
@@ -119,6 +160,42 @@ impl ProcessesProject {
             dir: &self.out_dir,
             root: self.root(),
         }
+    }
+
+    /// A refusal of this project's build: `error`, named by its
+    /// configuration.
+    fn refused(&self, error: String) -> ProtectError {
+        ProtectError::Processes {
+            path: self.config.layout.path.clone(),
+            error,
+        }
+    }
+
+    /// The flash and RAM the kernel's partitions leave free in the
+    /// memories the processes are placed in, `[start, end)`: where a
+    /// measuring link puts a process.
+    fn free_windows(&self) -> Result<(Range<u64>, Range<u64>), ProtectError> {
+        let window = |memory: &str, kind: MemoryKind| -> Result<Range<u64>, ProtectError> {
+            let memory = self
+                .board
+                .memories
+                .iter()
+                .find(|m| m.name == memory)
+                .ok_or_else(|| self.refused(format!("the board has no memory {memory}")))?;
+            let start = self
+                .plan
+                .kernel
+                .iter()
+                .filter(|p| p.kind == kind && p.memory == memory.name)
+                .map(|p| p.end)
+                .max()
+                .unwrap_or(u64::from(memory.origin));
+            Ok(start..memory.end())
+        };
+        Ok((
+            window(&self.plan.memories.flash, MemoryKind::Flash)?,
+            window(&self.plan.memories.ram, MemoryKind::Ram)?,
+        ))
     }
 
     /// The build of every process and the kernel, as the plan places them.
@@ -189,6 +266,81 @@ impl ProcessesProject {
             &plan,
         )
     }
+}
+
+/// `config` with its root absolute and `board` (if given) in place of its
+/// own, and that board loaded.
+fn resolve(
+    mut config: ProcessesConfig,
+    board: Option<BoardSource>,
+) -> Result<(ProcessesConfig, Board), ProtectError> {
+    let layout = &mut config.layout;
+    layout.root = std::path::absolute(&layout.root).map_err(|error| ConfigError::Io {
+        path: layout.root.clone(),
+        error,
+    })?;
+    if let Some(board) = board {
+        layout.board = board;
+    }
+    let board = layout
+        .board
+        .load(&layout.root)
+        .map_err(|error| ProtectError::Board {
+            path: layout.path.clone(),
+            error,
+        })?;
+    Ok((config, board))
+}
+
+/// `target/mcu-build/<board>/` under the project root.
+fn out_dir(config: &ProcessesConfig, board: &Board) -> PathBuf {
+    config
+        .layout
+        .root
+        .join("target/mcu-build")
+        .join(&board.name)
+}
+
+/// The measuring links build.json at `path` records, by process; none
+/// when there is no such file or it records none.
+fn recorded_measures(path: &Path) -> BTreeMap<String, Measured> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|json| serde_json::from_value(json.get("measured")?.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Plans the processes of `config` on `board`, `auto` sizes from
+/// `measured`.
+fn plan(
+    config: ProcessesConfig,
+    board: Board,
+    out_dir: PathBuf,
+    measured: BTreeMap<String, Measured>,
+) -> Result<ProcessesProject, ProtectError> {
+    let layout = &config.layout;
+    let by_name = measured.clone().into_iter().collect();
+    let request =
+        process_config::processes_request(layout.request(&board), &layout.processes, &by_name)
+            .map_err(|error| ProtectError::Processes {
+                path: layout.path.clone(),
+                error: format!(
+                    "{error}; `mcu-build protect` measures it (a measuring link): run it first"
+                ),
+            })?;
+    let plan =
+        planner::plan_processes(&board, &request).map_err(|error| ProtectError::Processes {
+            path: layout.path.clone(),
+            error: error.to_string(),
+        })?;
+    Ok(ProcessesProject {
+        config,
+        board,
+        plan,
+        out_dir,
+        measured,
+    })
 }
 
 fn span(range: &AddressRange) -> std::ops::Range<u64> {
@@ -286,6 +438,7 @@ pub fn protect(
         mcu_build: env!("CARGO_PKG_VERSION"),
         plan: RecordedPlan::of(&project.plan),
         processes: &project.plan.processes,
+        measured: &project.measured,
         verification: Verification {
             checked: vec![
                 "per process: its registers reach exactly its flash and its RAM below its grant",
@@ -315,6 +468,9 @@ struct ProcessesManifest<'a> {
     /// Every process as `layout --json` gives it: partitions, grant,
     /// registers.
     processes: &'a [ProcessPlan],
+    /// The measuring links of the processes with `auto` sizes, by name;
+    /// `run` and `flash` plan with them.
+    measured: &'a BTreeMap<String, Measured>,
     verification: Verification,
     inputs: Vec<FileDigest>,
     outputs: Vec<FileDigest>,

@@ -57,7 +57,7 @@ impl Partition {
 }
 
 /// One process of a project with `[[process]]` tables, as the planner
-/// placed it (`processes.processes[]` of build.json); only what `flash`
+/// placed it (`processes[]` of build.json); only what `flash`
 /// needs of it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct RecordedProcess {
@@ -77,13 +77,6 @@ impl RecordedRange {
     pub fn range(&self) -> std::ops::Range<u64> {
         self.start..self.end
     }
-}
-
-/// The planner's plan of a project with processes: the processes in the
-/// configuration's order (the rest of the plan is ignored here).
-#[derive(Clone, Debug, Deserialize)]
-struct ProcessesPlan {
-    processes: Vec<RecordedProcess>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -122,9 +115,10 @@ struct Manifest {
     #[serde(default)]
     mcu_build: Option<String>,
     plan: Plan,
-    /// Only in the build of a project with `[[process]]` tables.
+    /// Only in the build of a project with `[[process]]` tables: the
+    /// processes in the configuration's order.
     #[serde(default)]
-    processes: Option<ProcessesPlan>,
+    processes: Option<Vec<RecordedProcess>>,
     verification: Verification,
     inputs: Vec<RecordedFile>,
     outputs: Vec<RecordedFile>,
@@ -271,10 +265,7 @@ impl BuildRecord {
     /// The processes of a project with `[[process]]` tables, in the
     /// configuration's order; `None` for a build with a single user blob.
     pub fn processes(&self) -> Option<&[RecordedProcess]> {
-        self.manifest
-            .processes
-            .as_ref()
-            .map(|plan| plan.processes.as_slice())
+        self.manifest.processes.as_deref()
     }
 
     /// The version of mcu-build that wrote it, if recorded.
@@ -424,10 +415,10 @@ mod tests {
     fn reads_the_processes_of_a_project_with_processes() {
         let text = MINIMAL.replacen(
             "\"verification\"",
-            r#""processes": {"board": "b", "processes": [
+            r#""processes": [
               {"name": "a", "flash": {"start": 16, "end": 48}, "ram": {"start": 0, "end": 8}},
               {"name": "b", "flash": {"start": 48, "end": 80}, "ram": {"start": 8, "end": 16}}
-            ]}, "verification""#,
+            ], "verification""#,
             1,
         );
         let record = BuildRecord::parse(&text, Path::new("x/build.json")).unwrap();

@@ -168,13 +168,19 @@ fn protect_processes(
 ) -> anyhow::Result<ExitCode> {
     let mut progress = Progress::new(format);
     progress.started(Step::Plan);
-    let project = ProcessesProject::open(config, board)?;
-    let summary = format!(
+    let project = ProcessesProject::open_measured(config, board, &mut progress)?;
+    let mut summary = format!(
         "{}: {} processes, {} bytes lost to alignment",
         project.plan.board,
         project.plan.processes.len(),
         project.plan.loss.total.mcu_build
     );
+    for (name, measured) in &project.measured {
+        summary += &format!(
+            "; {name} measured: {} bytes of flash, {} of RAM",
+            measured.flash, measured.ram
+        );
+    }
     progress.finished(Step::Plan, &summary);
     let outcome = processes_project::protect(&project, &mut progress)?;
     drop(progress);

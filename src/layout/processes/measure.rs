@@ -36,7 +36,7 @@ impl fmt::Display for ProcessSize {
 }
 
 /// What a measuring link takes, in bytes, unrounded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Measured {
     /// The span of the extents not written at run time.
     pub flash: u64,
@@ -44,11 +44,19 @@ pub struct Measured {
     pub ram: u64,
 }
 
+/// The sections the linker template reserves for the stack and heap
+/// (`templates/linker/user.ld`): their sizes are the configured `stack`
+/// and `heap`, which [`resolve`] adds, so they are not measured (the
+/// stack's section is not even writable-flagged, and would count as
+/// flash).
+const RESERVED: [&str; 2] = [".user_stack", ".user_heap"];
+
 /// Measures the extents of a linked ELF ([`crate::layout::elf_check::read_extents`]).
 pub fn measure(extents: &[Extent]) -> Measured {
     let span = |writable: bool| {
         let (start, end) = extents
             .iter()
+            .filter(|e| !RESERVED.contains(&e.name.as_str()))
             .filter(|e| e.writable == writable && e.end > e.start)
             .fold((u64::MAX, 0), |(s, e), x| (s.min(x.start), e.max(x.end)));
         end.saturating_sub(start)
