@@ -75,10 +75,14 @@ if grep -n '"\.\./' "$work/mcu-build.toml" >&2; then
 fi
 
 # The trace analyser: reads QEMU's log and prints one line per window:
-# trap kind, process left, process entered, entry, scheduler, MPU, return,
-# and 1 if another exception was taken inside the window. Addresses are
-# compared as 8-digit lower-case hex strings (prefixed with "x" so that
-# awk compares them as strings).
+# trap kind, process left, process entered, then instructions in the
+# handlers, the scheduler, the MPU load and the return, the number of
+# exceptions the kernel thread took inside the window (a SysTick landing
+# while it served the call), and the window's status: ok, idle (it ran
+# `wfi`: nobody was ready), or interrupted (an exception taken in a
+# handler, or tail-chained onto the return to the process, which then
+# never ran). Addresses are compared as 8-digit lower-case hex strings,
+# prefixed with "x" so that awk compares them as strings.
 # shellcheck disable=SC2016
 analyse='
 function hex(s,    i, v) {
@@ -94,27 +98,31 @@ function commit(pc, count,    who) {
     who = owner(pc)
     if (who) {
         if (open) {
-            print kind, name[from], name[who], entry, sched, mpu, ret, interrupted
+            print kind, name[from], name[who], entry, sched, mpu, ret, nested_count, status
             open = 0
         }
         from = who
     } else {
         if (!open && last) {
-            open = 1; phase = "entry"; entry = sched = mpu = ret = interrupted = count_all = 0
+            open = 1; phase = "entry"; status = "ok"
+            entry = sched = mpu = ret = nested = nested_count = executed = 0
             kind = pc == tick ? "tick" : pc == svc_handler ? "svc" : pc == fault ? "fault" : "other"
         }
         if (open) {
-            # A handler entered again inside the window: a SysTick that
-            # pended while the kernel ran and was tail-chained on the
-            # return to the process (QEMU logs no `Taking exception` for it).
-            if (count_all > 0 && (pc == tick || pc == fault)) interrupted = 1
-            count_all += count
-            if (phase == "entry" && pc == resume) phase = "sched"
-            if (phase == "sched" && pc == svc) phase = "return"
-            if (pc >= mpu_lo && pc < mpu_hi) mpu += count
-            else if (phase == "entry") entry += count
-            else if (phase == "sched") sched += count
-            else ret += count
+            # A handler entered without a `Taking exception` line: a
+            # SysTick tail-chained onto an exception return.
+            if (executed > 0 && !nested && (pc == tick || pc == fault)) status = "interrupted"
+            executed += count
+            if (pc in wfi) status = "idle"
+            if (nested) entry += count
+            else {
+                if (phase == "entry" && pc == resume) phase = "sched"
+                if (phase == "sched" && pc == svc) phase = "return"
+                if (pc >= mpu_lo && pc < mpu_hi) mpu += count
+                else if (phase == "entry") entry += count
+                else if (phase == "sched") sched += count
+                else ret += count
+            }
         }
     }
     last = who
@@ -126,6 +134,8 @@ BEGIN {
         split(spec[i], part, ":")
         name[i] = part[1]; lo[i] = "x" part[2]; hi[i] = "x" part[3]
     }
+    n = split(wfis, list, ",")
+    for (i = 1; i <= n; i++) wfi["x" list[i]] = 1
     tick = "x" tick; svc_handler = "x" svc_handler; fault = "x" fault
     resume = "x" resume; svc = "x" svc; mpu_lo = "x" mpu_lo; mpu_hi = "x" mpu_hi
 }
@@ -140,7 +150,12 @@ BEGIN {
 /^Taking exception/ {
     if (pending != "") commit(pending, pending_count)
     pending = ""
-    if (open && $3 != 2 && $3 != 8) interrupted = 1
+    # 2 is an svc (the one of the kernel, in the return), 8 an exception return.
+    if (open && $3 == 8) nested = 0
+    else if (open && $3 != 2) {
+        if (phase == "sched" && !nested) { nested = 1; nested_count++ }
+        else status = "interrupted"
+    }
 }
 END { if (pending != "") commit(pending, pending_count) }
 '
@@ -184,6 +199,10 @@ trace() {
     # kernel thread resumes at the next instruction (2 bytes on).
     svcs=$(arm-none-eabi-objdump -d "$elf" | awk '$3 == "svc" && $4 == "255" { sub(":", "", $1); printf "%08s\n", $1 }' | tr " " 0)
     [ "$(wc -w <<<"$svcs")" = 1 ] || { echo "context-switch.sh: $elf: expected one 'svc 255', found: ${svcs:-none}" >&2; exit 1; }
+    # Where the kernel sleeps until an interrupt (a window that runs one
+    # waited for a process to become ready).
+    local wfis
+    wfis=$(arm-none-eabi-objdump -d "$elf" | awk '$3 == "wfi" { sub(":", "", $1); printf "%s%08s", n++ ? "," : "", $1 }' | tr " " 0)
     local name start end
     while read -r name start end; do
         processes+="${processes:+,}$name:$(printf '%08x:%08x' "$start" "$end")"
@@ -194,7 +213,7 @@ trace() {
         -device "loader,file=$out/combined.hex" \
         -singlestep -icount "shift=$shift" -d exec,nochain,int -D "$work/log" >"$run.console" &
     local qemu=$!
-    awk -v processes="$processes" -v tick="$tick" -v svc_handler="$svc_handler" -v fault="$fault" \
+    awk -v processes="$processes" -v wfis="$wfis" -v tick="$tick" -v svc_handler="$svc_handler" -v fault="$fault" \
         -v svc="$svcs" -v resume="$(printf '%08x' $((0x$svcs + 2)))" \
         -v mpu_lo="${mpu% *}" -v mpu_hi="$(printf '%08x' $((0x${mpu% *} + 0x${mpu#* })))" \
         "$analyse" <"$work/log" >"$run"
@@ -210,13 +229,15 @@ trace() {
 }
 
 # row RUN LABEL FILTER: one table row over the windows FILTER keeps, FILTER
-# being an awk condition on the fields ($1 kind, $2 from, $3 to).
+# being an awk condition on the fields ($1 kind, $2 process left, $3
+# process entered, $8 exceptions taken by the kernel thread). Only windows
+# with status ok count, and not each process's last trap (its exit, or
+# its final fault): that is no switch.
 row() {
     local rows="$work/rows"
-    # Each process's last trap is its exit (or its final fault): not a switch.
     awk -F'\t' '{ line[NR] = $0; lastfrom[$2] = NR } END {
         for (i = 1; i <= NR; i++) { split(line[i], f, "\t"); if (lastfrom[f[2]] != i) print line[i] }
-    }' "$1" | awk -F'\t' "\$8 == 0 && \$1 != \"fault\" && ($3)" >"$rows"
+    }' "$1" | awk -F'\t' "\$9 == \"ok\" && ($3)" >"$rows"
     local n total
     n=$(wc -l <"$rows")
     [ "$n" -gt 0 ] || return 0
@@ -226,7 +247,7 @@ row() {
         "$(cut -f6 "$rows" | stats)" "$(cut -f7 "$rows" | stats)"
 }
 
-echo "| board | trap, then | windows | instructions (min / median / max) | entry to kernel thread | scheduler | MPU reprogramming | return to process |"
+echo "| board | trap, then | windows | instructions (min / median / max) | handlers | scheduler | MPU reprogramming | return to process |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
 notes=()
 for board in "${boards[@]}"; do
@@ -242,14 +263,16 @@ for board in "${boards[@]}"; do
     else
         stable="DIFFERENT in two runs ($(diff "$work/run1" "$work/run2" | grep -c '^[<>]') window lines differ)"
     fi
-    row "$work/run1" "SysTick, next process" '$1 == "tick" && $2 != $3'
-    row "$work/run1" "svc, next process" '$1 == "svc" && $2 != $3'
-    row "$work/run1" "SysTick, same process" '$1 == "tick" && $2 == $3'
-    row "$work/run1" "svc served, same process" '$1 == "svc" && $2 == $3'
-    windows=$(wc -l <"$work/run1")
-    faults=$(awk -F'\t' '$1 == "fault"' "$work/run1" | wc -l)
-    interrupted=$(awk -F'\t' '$8 == 1 && $1 != "fault"' "$work/run1" | wc -l)
-    notes+=("$board: $windows windows, $stable; left out: $faults with a fault, $interrupted interrupted (kernel idle in wfi or a tick in the kernel), the processes' last traps")
+    row "$work/run1" "SysTick in the process, next process" '$1 == "tick" && $2 != $3 && $8 == 0'
+    row "$work/run1" "svc, next process" '$1 == "svc" && $2 != $3 && $8 == 0'
+    row "$work/run1" "svc, SysTick in the kernel (slice over), next process" '$1 == "svc" && $2 != $3 && $8 > 0'
+    row "$work/run1" "SysTick in the process, same process" '$1 == "tick" && $2 == $3 && $8 == 0'
+    row "$work/run1" "svc served, same process" '$1 == "svc" && $2 == $3 && $8 == 0'
+    count() { awk -F'\t' "$1" "$work/run1" | wc -l; }
+    notes+=("$board: $(count 1) windows, $stable; left out: $(count '$1 == "fault"') with a fault, \
+$(count '$1 != "fault" && $9 == "idle"') in which the kernel slept in wfi, \
+$(count '$1 != "fault" && $9 == "interrupted"') interrupted, the processes' last traps, \
+$(count '$1 == "svc" && $2 == $3 && $8 > 0') served calls with a SysTick in the kernel")
 done
 echo
 for note in "${notes[@]}"; do echo "- $note"; done
