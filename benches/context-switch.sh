@@ -22,8 +22,11 @@
 # `svc_handler`: a system call; `fault_trampoline`: a fault), and closes at
 # the first instruction back in a process's flash. Its instructions are
 # split, with the kernel ELF's symbols, into
-#   entry:     the handler, up to its exception return into the kernel
-#              thread (the instruction after the kernel's `svc 0xff`);
+#   handlers:  the trap's handler, up to its exception return into the
+#              kernel thread (the instruction after the kernel's `svc 0xff`),
+#              plus the SysTick handler when the tick lands while the
+#              kernel thread serves the call (the tick that ends the slice
+#              of a process that makes calls all the time);
 #   scheduler: the kernel thread from there, serving the system call if
 #              that was the trap, checking the time slice and choosing the
 #              next process, up to its `svc 0xff`, without the MPU part;
@@ -36,11 +39,14 @@
 #
 # A context switch is a window whose process differs from the one it left.
 # Left out of the figures, and counted below the table: windows with a
-# fault (the report goes to the console), windows during which another
-# exception was taken (the kernel slept in `wfi` because nobody was ready,
-# or a tick landed in the kernel), and each process's last trap (its exit).
-# Windows that resume the same process (a SysTick within the slice, a
-# system call answered at once) are shown for comparison.
+# fault (the report goes to the console), windows in which the kernel slept
+# in `wfi` (nobody was ready), windows interrupted elsewhere than in the
+# kernel thread (a SysTick tail-chained onto the return to the process,
+# which then never ran), and each process's last trap (its exit). Windows
+# that resume the same process (a SysTick within the slice, a system call
+# answered at once) are shown for comparison. ICOUNT_SHIFT (default 5)
+# sets the virtual clock: it moves where the ticks land, not what a path
+# costs.
 #
 # Needs: qemu-system-arm, arm-none-eabi-nm/objdump, jq, the thumb targets.
 # Usage: benches/context-switch.sh [BOARD...]
@@ -53,6 +59,15 @@ need jq || apt-get install -y -qq jq >/dev/null
 for tool in qemu-system-arm arm-none-eabi-nm arm-none-eabi-objdump; do
     need "$tool" || { echo "context-switch.sh: $tool is not installed" >&2; exit 1; }
 done
+
+# One instruction per translation block: QEMU 8.1 replaced -singlestep
+# with the TCG option one-insn-per-tb.
+read -r major minor < <(qemu-system-arm --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+if [ "$major" -gt 8 ] || { [ "$major" -eq 8 ] && [ "$minor" -ge 1 ]; }; then
+    one_insn=(-accel tcg,one-insn-per-tb=on)
+else
+    one_insn=(-singlestep)
+fi
 
 # QEMU's -icount shift: one instruction takes 2^shift ns of virtual time.
 shift=${ICOUNT_SHIFT:-5}
@@ -142,7 +157,8 @@ BEGIN {
 /^Trace / {
     if (pending != "") commit(pending, pending_count)
     split(substr($4, 2), field, "/")
-    pending = "x" field[2]
+    # The last 8 hex digits: newer QEMUs print the PC unpadded, 64 bits wide.
+    pending = "x" substr("00000000" field[2], length(field[2]) + 1)
     pending_count = hex(substr(field[4], 6, 3)) % 512
     next
 }
@@ -211,7 +227,7 @@ trace() {
     timeout 600 qemu-system-arm -M "$machine" -nographic \
         -semihosting-config enable=on,target=native,arg=combined.hex,arg=0 \
         -device "loader,file=$out/combined.hex" \
-        -singlestep -icount "shift=$shift" -d exec,nochain,int -D "$work/log" >"$run.console" &
+        "${one_insn[@]}" -icount "shift=$shift" -d exec,nochain,int -D "$work/log" >"$run.console" &
     local qemu=$!
     awk -v processes="$processes" -v wfis="$wfis" -v tick="$tick" -v svc_handler="$svc_handler" -v fault="$fault" \
         -v svc="$svcs" -v resume="$(printf '%08x' $((0x$svcs + 2)))" \
