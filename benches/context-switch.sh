@@ -222,7 +222,8 @@ trace() {
     local name start end
     while read -r name start end; do
         processes+="${processes:+,}$name:$(printf '%08x:%08x' "$start" "$end")"
-    done < <(jq -r '.processes.processes[] | "\(.name) \(.flash.start) \(.flash.end)"' "$out/build.json")
+    done < <(jq -r '.processes[] | "\(.name) \(.flash.start) \(.flash.end)"' "$out/build.json")
+    [ -n "$processes" ] || { echo "context-switch.sh: $out/build.json: no processes" >&2; exit 1; }
     mkfifo "$work/log"
     timeout 600 qemu-system-arm -M "$machine" -nographic \
         -semihosting-config enable=on,target=native,arg=combined.hex,arg=0 \
@@ -233,9 +234,8 @@ trace() {
         -v svc="$svcs" -v resume="$(printf '%08x' $((0x$svcs + 2)))" \
         -v mpu_lo="${mpu% *}" -v mpu_hi="$(printf '%08x' $((0x${mpu% *} + 0x${mpu#* })))" \
         "$analyse" <"$work/log" >"$run"
-    # The demo ends with process c stopped by faults: a non-zero exit
-    # status of QEMU is the demo's verdict, not a failure of the trace.
-    wait "$qemu" || true
+    # The demo's verdict is the run's status (0: every check held).
+    wait "$qemu" || { echo "context-switch.sh: the demo failed on $board (see $run.console)" >&2; exit 1; }
     rm "$work/log"
     grep -q "exited with status 0" "$run.console" || {
         echo "context-switch.sh: $board: the demo did not run to its end:" >&2
