@@ -20,12 +20,10 @@ mod fixture;
 
 use std::path::Path;
 
-use fixture::{Project, stderr, stdout};
-use mcu_build::flash::prepare::{Prepared, Request};
+use fixture::{Project, prepare, staged, stderr, stdout};
 use mcu_build::flash::record::Part;
 use mcu_build::flash::staging::{Selection, StagingError};
 use mcu_build::image::Image;
-use mcu_build::image::file::InputSpec;
 use mcu_build::layout::processes::{ProcessesPlan, plan_processes};
 
 const BOARD: &str = "stm32f4discovery";
@@ -128,35 +126,6 @@ fn flash_check(project: &Project, args: &[&str]) -> std::process::Output {
         .current_dir(elsewhere.path())
         .output()
         .unwrap()
-}
-
-fn prepare(project: &Project, selection: Selection) -> Prepared {
-    Prepared::new(Request {
-        image: InputSpec {
-            path: project.image_path(),
-            base: None,
-        },
-        board: None,
-        chip: None,
-        selection,
-        force: false,
-        plan: None,
-        provenance: None,
-    })
-    .unwrap()
-}
-
-/// What the chip's flash loader holds after staging, as an image.
-fn staged(prepared: &Prepared) -> Image {
-    let mut loader = prepared.chip.target.flash_loader();
-    prepared.staging().unwrap().stage(&mut loader).unwrap();
-    let mut image = Image::new();
-    for (address, data) in loader.data() {
-        image
-            .insert(u32::try_from(address).unwrap(), data, Default::default())
-            .unwrap();
-    }
-    image
 }
 
 fn process(name: &str) -> Selection {

@@ -11,41 +11,10 @@
 #[path = "flash_fixture/mod.rs"]
 mod fixture;
 
-use fixture::Project;
-use mcu_build::flash::prepare::{Prepared, Request};
+use fixture::{Project, prepare, staged};
 use mcu_build::flash::record::Part;
 use mcu_build::flash::staging::{Selection, Staging, StagingError};
-use mcu_build::image::file::InputSpec;
 use mcu_build::image::{Image, OverlapPolicy};
-
-fn prepare(project: &Project, selection: Selection) -> Prepared {
-    Prepared::new(Request {
-        image: InputSpec {
-            path: project.image_path(),
-            base: None,
-        },
-        board: None,
-        chip: None,
-        selection,
-        force: false,
-        plan: None,
-        provenance: None,
-    })
-    .unwrap()
-}
-
-/// What the flash loader holds after staging, as an image.
-fn staged(prepared: &Prepared) -> Image {
-    let mut loader = prepared.chip.target.flash_loader();
-    prepared.staging().unwrap().stage(&mut loader).unwrap();
-    let mut image = Image::new();
-    for (address, data) in loader.data() {
-        image
-            .insert(u32::try_from(address).unwrap(), data, Default::default())
-            .unwrap();
-    }
-    image
-}
 
 fn without_start(mut image: Image) -> Image {
     image.set_start_address(None);

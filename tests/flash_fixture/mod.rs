@@ -190,3 +190,39 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The flash of `project`'s image with `selection`, prepared as `flash`
+/// prepares it.
+#[cfg(feature = "flash")]
+pub fn prepare(
+    project: &Project,
+    selection: mcu_build::flash::staging::Selection,
+) -> mcu_build::flash::prepare::Prepared {
+    mcu_build::flash::prepare::Prepared::new(mcu_build::flash::prepare::Request {
+        image: mcu_build::image::file::InputSpec {
+            path: project.image_path(),
+            base: None,
+        },
+        board: None,
+        chip: None,
+        selection,
+        force: false,
+        plan: None,
+        provenance: None,
+    })
+    .unwrap()
+}
+
+/// What the chip's flash loader holds after staging, as an image.
+#[cfg(feature = "flash")]
+pub fn staged(prepared: &mcu_build::flash::prepare::Prepared) -> Image {
+    let mut loader = prepared.chip.target.flash_loader();
+    prepared.staging().unwrap().stage(&mut loader).unwrap();
+    let mut image = Image::new();
+    for (address, data) in loader.data() {
+        image
+            .insert(u32::try_from(address).unwrap(), data, Default::default())
+            .unwrap();
+    }
+    image
+}
