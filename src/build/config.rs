@@ -366,8 +366,9 @@ pub fn parse_layout(text: &str, path: &Path) -> Result<LayoutConfig, ConfigError
         return Err(source.error(
             nuttx.span(),
             "[nuttx]",
-            "a NuttX project's partitions are its tree's memory.ld, not a layout \
-             mcu-build plans; `mcu-build protect` reads and checks them",
+            "a NuttX project's partitions are its tree's memory.ld, which `mcu-build nuttx \
+             layout --tree DIR` plans (so that NuttX's own MPU code grants exactly) and \
+             `mcu-build protect` reads and checks",
         ));
     }
     Ok(layout_config(raw, &source)?.0)
