@@ -129,6 +129,40 @@ fn check(board: &str) {
         console.contains("user: b: 10 alarms every 10 ms, at most "),
         "{console}"
     );
+
+    // The attack scenarios are the one-blob demo's, not the processes'.
+    let scenario = mcu_build(&[
+        "run",
+        "--config",
+        CONFIG,
+        "--board",
+        board,
+        "--scenario",
+        "read-kernel-sram",
+    ]);
+    assert_eq!(scenario.status.code(), Some(2));
+    // A build.json whose partitions are not the plan's now is refused: the
+    // same plan check covers every process's partitions.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/processes/target/mcu-build")
+        .join(board)
+        .join("build.json");
+    let mut tampered = record.clone();
+    for partition in tampered["plan"]["partitions"].as_array_mut().unwrap() {
+        if partition["name"] == "b-flash" {
+            partition["start"] = serde_json::json!(0);
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&tampered).unwrap()).unwrap();
+    let refused = mcu_build(&["run", "--config", CONFIG, "--board", board]);
+    let errors = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains("same plan: the image was built for another plan: b-flash"),
+        "{errors}"
+    );
+    let again = mcu_build(&["protect", "--config", CONFIG, "--board", board]);
+    assert!(again.status.success());
 }
 
 #[test]
@@ -139,6 +173,34 @@ fn the_example_runs_on_mps2_an386() {
 #[test]
 fn the_example_runs_on_mps2_an505() {
     check("qemu-mps2-an505");
+}
+
+/// A kernel heap too small for the processes' records is refused before
+/// anything is built: the kernel would fail its allocation at boot.
+#[test]
+fn a_kernel_heap_too_small_for_the_processes_is_refused() {
+    let repository = env!("CARGO_MANIFEST_DIR");
+    let example = std::fs::read_to_string(PathBuf::from(repository).join(CONFIG)).unwrap();
+    let config = example
+        .replace("\"../../firmware", &format!("\"{repository}/firmware"))
+        .replacen("[syscalls]", "[layout]\nkernel-heap = 256\n\n[syscalls]", 1);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mcu-build.toml"), config).unwrap();
+    let protect = Command::new(env!("CARGO_BIN_EXE_mcu-build"))
+        .current_dir(dir.path())
+        .arg("protect")
+        .output()
+        .unwrap();
+    let errors = String::from_utf8_lossy(&protect.stderr);
+    assert_eq!(protect.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains(
+            "layout.kernel-heap: the kernel heap of 256 bytes cannot hold the records of 3 \
+             processes (256 bytes each, 768 in all"
+        ),
+        "{errors}"
+    );
+    assert!(!dir.path().join("target/mcu-build").exists());
 }
 
 /// `auto` sizes: protect links the process once where the kernel leaves

@@ -85,14 +85,15 @@ impl Opened {
         }
     }
 
-    /// The layout mcu-build planned; a NuttX tree's partitions are its
-    /// memory.ld, and a project of processes has one plan a process, both
+    /// The layout mcu-build planned (for processes, the image's partitions
+    /// of every process); a NuttX tree's partitions are its memory.ld,
     /// compared through [`Opened::provenance`] and the inputs build.json
     /// records.
     pub fn plan(&self) -> Option<&Plan> {
         match self {
             Opened::Passes(project) => Some(project.plan.plan()),
-            Opened::Nuttx(_) | Opened::Processes(_) => None,
+            Opened::Processes(project) => Some(&project.image_plan),
+            Opened::Nuttx(_) => None,
         }
     }
 

@@ -40,6 +40,14 @@ use crate::toml_input::{Number, Source, Table, TableForm};
 /// The stack a process gets when `stack` is not given, in bytes: room for
 /// the exception frame and a few calls of formatting code.
 pub const DEFAULT_STACK: u64 = 2048;
+/// The names of `protect`'s own outputs in the output directory, which a
+/// process's `<name>.elf` and `gen-<name>/` would collide with.
+const RESERVED_NAMES: [&str; 4] = ["kernel", "combined", "user", "flat"];
+
+/// The least stack a process may have, bytes: the exception frame the
+/// hardware stacks on every trap (r0-r3, r12, lr, pc, xPSR).
+const MIN_STACK: u64 = 32;
+
 /// A process's time slice when `time-slice` is not given, in
 /// milliseconds: Tock's default (`kernel/src/scheduler/round_robin.rs`).
 pub const DEFAULT_TIME_SLICE_MS: u32 = 10;
@@ -173,11 +181,20 @@ pub(super) fn validate(
         let stack = optional(&raw.stack, "stack", DEFAULT_STACK, false)?;
         let heap = optional(&raw.heap, "heap", 0, false)?;
         let grant = optional(&raw.grant, "grant", DEFAULT_GRANT, true)?;
-        if let Some(stack) = raw.stack.as_ref().filter(|_| stack == 0) {
+        if let Some(given) = raw
+            .stack
+            .as_ref()
+            .filter(|_| stack < MIN_STACK || stack % 8 != 0)
+        {
             return Err(source.error(
-                stack.span(),
+                given.span(),
                 key("stack"),
-                "0 bytes: a process needs a stack, at least its exception frame",
+                format!(
+                    "{stack} bytes: a process's stack holds at least the exception frame the \
+                     hardware stacks on every trap (8 words, {MIN_STACK} bytes; ARMv7-M ARM \
+                     B1.5.6) and is 8-byte aligned (AAPCS): expected a multiple of 8 from \
+                     {MIN_STACK}"
+                ),
             ));
         }
         if let (ProcessSize::Bytes(bytes), needed) = (ram, stack.next_multiple_of(8) + heap)
@@ -246,6 +263,12 @@ pub(super) fn validate(
 /// bytes.
 fn identifier(name: &str) -> Result<(), &'static str> {
     let mut bytes = name.bytes();
+    if RESERVED_NAMES.contains(&name) {
+        return Err(
+            "protect names its own outputs so (kernel.elf, combined.hex, user.elf, flat/), \
+             and a process's ELF is <name>.elf beside them",
+        );
+    }
     match bytes.next() {
         None => Err("it is empty"),
         Some(b) if !(b.is_ascii_alphabetic() || b == b'_') => {
@@ -445,7 +468,17 @@ mod tests {
             ),
             (
                 format!("{HEAD}{P}stack = 0\n"),
-                "p/mcu-build.toml:8:9: `process[0].stack`: 0 bytes: a process needs a stack",
+                "p/mcu-build.toml:8:9: `process[0].stack`: 0 bytes: a process's stack holds at \
+                 least the exception frame",
+            ),
+            (
+                format!("{HEAD}{P}stack = 100\n"),
+                "p/mcu-build.toml:8:9: `process[0].stack`: 100 bytes: a process's stack holds",
+            ),
+            (
+                format!("{HEAD}{}", P.replace("\"a\"\ncargo", "\"kernel\"\ncargo")),
+                "p/mcu-build.toml:3:8: `process[0].name`: \"kernel\" is not a process name: \
+                 protect names its own outputs so",
             ),
             (
                 format!("{HEAD}{P}heap = \"3K\"\n"),

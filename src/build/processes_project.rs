@@ -27,11 +27,11 @@ use super::process_table::ProcessSpec;
 use super::processes::{self, BuiltSystem, KernelBuild, ProcessBuild, SystemPlan};
 use super::protect::{self, OutDir, ProtectError};
 use super::provenance::{self, Provenance};
-use super::record::{self, Part};
+use super::record;
 use super::{Reporter, Step};
 use crate::board::Board;
 use crate::layout::elf_check;
-use crate::layout::plan::{AddressRange, Partition};
+use crate::layout::plan::{AddressRange, Loss, Partition, Plan};
 use crate::layout::processes::measure::{self, Measured, ProcessSize};
 use crate::layout::processes::{self as planner, FaultPolicy, ProcessPlan, ProcessesPlan, verify};
 use crate::layout::request::Owner;
@@ -52,6 +52,8 @@ pub struct ProcessesProject {
     pub out_dir: PathBuf,
     /// What the measuring links of the `auto` processes took, by name.
     pub measured: BTreeMap<String, Measured>,
+    /// The image's partitions ([`image_plan`]).
+    pub image_plan: Plan,
 }
 
 /// What `protect` made of a project of processes.
@@ -334,14 +336,83 @@ fn plan(
             path: layout.path.clone(),
             error: error.to_string(),
         })?;
+    // The kernel allocates every process's record from its heap at boot.
+    let needed = plan.processes.len() as u64 * u64::from(firmware_abi::PROCESS_RECORD_BYTES);
+    if plan.kernel_heap.len() < needed {
+        return Err(ProtectError::Processes {
+            path: layout.path.clone(),
+            error: format!(
+                "layout.kernel-heap: the kernel heap of {} bytes cannot hold the records of {} \
+                 processes ({} bytes each, {needed} in all; the kernel allocates them at boot): \
+                 give [layout] kernel-heap = {} or more",
+                plan.kernel_heap.len(),
+                plan.processes.len(),
+                firmware_abi::PROCESS_RECORD_BYTES,
+                needed.next_multiple_of(1024)
+            ),
+        });
+    }
     Ok(ProcessesProject {
         config,
         board,
+        image_plan: image_plan(&plan),
         plan,
         out_dir,
         measured,
     })
 }
+
+/// The plan of the image as `run` and `flash` check it, and build.json
+/// records it: the kernel's partitions, then each process's flash and RAM
+/// as user partitions `<name>-flash` and `<name>-ram` (the grant region
+/// included: it is RAM of the image), with the regions that grant each.
+/// The `same plan` check compares it with the one the configuration gives
+/// now, partition by partition; `flash --only process:NAME` programs the
+/// `<name>-flash` partition it records.
+pub fn image_plan(plan: &ProcessesPlan) -> Plan {
+    let processes = plan.processes.iter().flat_map(|p| {
+        [
+            ("flash", &p.flash, &plan.memories.flash, MemoryKind::Flash),
+            ("ram", &p.ram, &plan.memories.ram, MemoryKind::Ram),
+        ]
+        .map(|(what, range, memory, kind)| Partition {
+            name: format!("{}-{what}", p.name),
+            owner: Owner::User,
+            memory: memory.clone(),
+            kind,
+            start: range.start,
+            end: range.end,
+            size: range.len(),
+            access: kind.user_access(),
+            regions: p
+                .regions
+                .iter()
+                .filter(|r| {
+                    r.granted
+                        .iter()
+                        .all(|g| range.start <= g.start && g.end <= range.end)
+                })
+                .cloned()
+                .collect(),
+        })
+    });
+    Plan {
+        board: plan.board.clone(),
+        arch: plan.arch,
+        budget: plan.budget,
+        mair0: plan.mair0,
+        partitions: plan.kernel.iter().cloned().chain(processes).collect(),
+        kernel_heap: plan.kernel_heap,
+        loss: Loss {
+            bytes: plan.loss.total.mcu_build,
+            percent: plan.loss.percent,
+            gaps: plan.loss.gaps.clone(),
+        },
+    }
+}
+
+/// The merged image's files.
+const COMBINED: [&str; 3] = ["combined.hex", "combined.bin", "combined.elf"];
 
 fn span(range: &AddressRange) -> std::ops::Range<u64> {
     range.start..range.end
@@ -406,17 +477,29 @@ pub fn protect(
     let system = project.system()?;
     let built = processes::build_all(&system, &mut |line| reporter.output(Step::Pass1, line))
         .map_err(|error| refused(error.to_string()))?;
-    for (process, elf) in project.plan.processes.iter().zip(&built.process_elfs) {
-        let bytes =
-            std::fs::read(elf).map_err(|error| refused(format!("{}: {error}", elf.display())))?;
-        let extents = elf_check::read_extents(&bytes)
-            .map_err(|error| refused(format!("{}: {error}", elf.display())))?;
-        let misplaced = verify::check_elf(&project.plan, &process.name, &extents)
-            .map_err(|error| refused(error.to_string()))?;
-        if !misplaced.is_empty() {
+    let checked = project
+        .plan
+        .processes
+        .iter()
+        .zip(&built.process_elfs)
+        .try_for_each(|(process, elf)| {
+            let bytes = std::fs::read(elf)
+                .map_err(|error| refused(format!("{}: {error}", elf.display())))?;
+            let extents = elf_check::read_extents(&bytes)
+                .map_err(|error| refused(format!("{}: {error}", elf.display())))?;
+            let misplaced = verify::check_elf(&project.plan, &process.name, &extents)
+                .map_err(|error| refused(error.to_string()))?;
+            if misplaced.is_empty() {
+                return Ok(());
+            }
             let list: Vec<String> = misplaced.iter().map(ToString::to_string).collect();
-            return Err(refused(format!("{}: {}", elf.display(), list.join("; "))));
-        }
+            Err(refused(format!("{}: {}", elf.display(), list.join("; "))))
+        });
+    if let Err(error) = checked {
+        // The merged image is not this build's to use: no stale
+        // combined.* may pass for it (build.json is not written yet).
+        project.out().remove(COMBINED);
+        return Err(error);
     }
     reporter.finished(
         Step::Pass1,
@@ -436,7 +519,7 @@ pub fn protect(
         .collect::<Result<Vec<_>, _>>()?;
     let manifest = ProcessesManifest {
         mcu_build: env!("CARGO_PKG_VERSION"),
-        plan: RecordedPlan::of(&project.plan),
+        plan: &project.image_plan,
         processes: &project.plan.processes,
         measured: &project.measured,
         verification: Verification {
@@ -464,7 +547,8 @@ pub fn protect(
 #[serde(rename_all = "kebab-case")]
 struct ProcessesManifest<'a> {
     mcu_build: &'static str,
-    plan: RecordedPlan,
+    /// The image's partitions, as [`image_plan`] gives them.
+    plan: &'a Plan,
     /// Every process as `layout --json` gives it: partitions, grant,
     /// registers.
     processes: &'a [ProcessPlan],
@@ -475,49 +559,6 @@ struct ProcessesManifest<'a> {
     inputs: Vec<FileDigest>,
     outputs: Vec<FileDigest>,
     provenance: Provenance,
-}
-
-/// The partitions as `run` and `flash` check images against them: the
-/// kernel's, then each process's flash and RAM (`<name>-flash`,
-/// `<name>-ram`, the grant region included: it is RAM of the image).
-#[derive(Serialize)]
-struct RecordedPlan {
-    board: String,
-    partitions: Vec<RecordedPartition>,
-}
-
-#[derive(Serialize)]
-struct RecordedPartition {
-    name: String,
-    owner: Part,
-    start: u64,
-    end: u64,
-}
-
-impl RecordedPlan {
-    fn of(plan: &ProcessesPlan) -> RecordedPlan {
-        let kernel = plan.kernel.iter().map(|p| RecordedPartition {
-            name: p.name.clone(),
-            owner: match p.owner {
-                Owner::Kernel => Part::Kernel,
-                Owner::User => Part::User,
-            },
-            start: p.start,
-            end: p.end,
-        });
-        let processes = plan.processes.iter().flat_map(|p| {
-            [("flash", &p.flash), ("ram", &p.ram)].map(|(what, range)| RecordedPartition {
-                name: format!("{}-{what}", p.name),
-                owner: Part::User,
-                start: range.start,
-                end: range.end,
-            })
-        });
-        RecordedPlan {
-            board: plan.board.clone(),
-            partitions: kernel.chain(processes).collect(),
-        }
-    }
 }
 
 #[derive(Serialize)]

@@ -92,6 +92,15 @@ impl RunArgs {
         let boot_argument = qemu::scenario_argument(&self.scenario)
             .map_err(|error| super::UsageError(error.to_string()))?;
         let target = self.target()?;
+        if target.processes && boot_argument != 0 {
+            return Err(super::UsageError(format!(
+                "--scenario {}: the scenarios are attacks of the bundled user blob; a project \
+                 with [[process]] tables runs its processes, whose own checks decide the run's \
+                 status",
+                self.scenario
+            ))
+            .into());
+        }
         admit(&target, self.force)?;
         let board = &target.board;
         let machine = board
@@ -195,6 +204,7 @@ impl RunArgs {
         };
         let root = Path::new(".");
         Ok(Target {
+            processes: false,
             board: source.load(root)?,
             origin: origin(&source, root),
             plan: None,
@@ -224,6 +234,7 @@ impl RunArgs {
         });
         let board = project.board("run")?;
         Ok(Target {
+            processes: matches!(project, Opened::Processes(_)),
             spec,
             provenance: Some(project.provenance()?),
             origin: project
@@ -246,6 +257,8 @@ struct Target {
     plan: Option<Plan>,
     /// What that configuration makes a build from now.
     provenance: Option<Provenance>,
+    /// The configuration has `[[process]]` tables.
+    processes: bool,
 }
 
 /// The board file of `source`, or the bundled board it names.

@@ -161,14 +161,23 @@ fn selected(record: &BuildRecord, selection: &Selection) -> Result<Vec<Selected>
             record: record.path.clone(),
             processes: names(processes),
         }),
+        // The range is the plan's `<name>-flash` partition, which the
+        // `same plan` check compares with the configuration's plan now.
         (Selection::Process(name), Some(processes)) => processes
             .iter()
             .find(|p| &p.name == name)
-            .map(|p| {
-                vec![Selected {
-                    name: format!("{}-flash", p.name),
-                    range: p.flash.range(),
-                }]
+            .and_then(|p| {
+                let partition = format!("{}-flash", p.name);
+                record
+                    .partitions()
+                    .iter()
+                    .find(|q| q.name == partition && q.owner == Part::User)
+                    .map(|q| {
+                        vec![Selected {
+                            name: partition.clone(),
+                            range: q.range(),
+                        }]
+                    })
             })
             .ok_or_else(|| StagingError::UnknownProcess {
                 name: name.clone(),

@@ -21,4 +21,4 @@ pub mod process;
 pub use crc32::crc32;
 pub use header::{ABI_VERSION, HeaderError, MAGIC, UserspaceHeader};
 pub use partition::Partition;
-pub use process::{FaultPolicy, PROBE_BOUNDARIES, ProcessEntry};
+pub use process::{FaultPolicy, PROBE_BOUNDARIES, PROCESS_RECORD_BYTES, ProcessEntry};

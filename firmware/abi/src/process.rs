@@ -26,6 +26,12 @@ use crate::{Partition, UserspaceHeader};
 /// boundary of every process fault at its address. ASCII "BNDS".
 pub const PROBE_BOUNDARIES: u32 = 0x424e_4453;
 
+/// Bytes of kernel heap the bundled kernel takes per process: its record
+/// (registers, header, grant region, state), in one allocation at boot.
+/// The kernel asserts at compile time that a record fits; the host refuses
+/// a plan whose kernel heap cannot hold one per process.
+pub const PROCESS_RECORD_BYTES: u32 = 256;
+
 /// What the kernel does when a process faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultPolicy {

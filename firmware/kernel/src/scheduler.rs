@@ -15,6 +15,11 @@
 //! as in a single-blob build, it is `the user blob`, as it always was.
 
 use alloc::vec::Vec;
+
+// The host sizes the kernel heap by this bound (`PROCESS_RECORD_BYTES`).
+const _: () = assert!(
+    core::mem::size_of::<(Process, State)>() <= firmware_abi::PROCESS_RECORD_BYTES as usize
+);
 use core::fmt;
 
 use firmware_abi::FaultPolicy;
