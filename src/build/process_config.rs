@@ -92,7 +92,7 @@ pub(super) struct RawProcess {
     heap: Option<Spanned<Number>>,
     grant: Option<Spanned<Number>>,
     fault: Option<Spanned<String>>,
-    time_slice: Option<Spanned<i64>>,
+    time_slice: Option<Spanned<toml::Value>>,
 }
 
 impl TableForm for RawProcess {
@@ -226,17 +226,22 @@ pub(super) fn validate(
         };
         let time_slice_ms = match &raw.time_slice {
             None => DEFAULT_TIME_SLICE_MS,
-            Some(ms) => u32::try_from(*ms.get_ref())
-                .ok()
+            Some(ms) => ms
+                .get_ref()
+                .as_integer()
+                .and_then(|ms| u32::try_from(ms).ok())
                 .filter(|ms| TIME_SLICES_MS.contains(ms))
                 .ok_or_else(|| {
+                    let found = match ms.get_ref() {
+                        toml::Value::Integer(n) => format!("{n} ms"),
+                        other => format!("found {other}"),
+                    };
                     source.error::<ConfigError>(
                         ms.span(),
                         key("time-slice"),
                         format!(
-                            "{} ms: expected a whole number of milliseconds from {} to {} (the \
-                             SysTick ticks every millisecond)",
-                            ms.get_ref(),
+                            "{found}: expected a whole number of milliseconds from {} to {} \
+                             (the SysTick ticks every millisecond), such as 10",
                             TIME_SLICES_MS.start(),
                             TIME_SLICES_MS.end()
                         ),
@@ -465,6 +470,11 @@ mod tests {
             (
                 format!("{HEAD}{P}time-slice = 5000\n"),
                 "p/mcu-build.toml:8:14: `process[0].time-slice`: 5000 ms",
+            ),
+            (
+                format!("{HEAD}{P}time-slice = \"10ms\"\n"),
+                "p/mcu-build.toml:8:14: `process[0].time-slice`: found \"10ms\": expected a \
+                 whole number of milliseconds",
             ),
             (
                 format!("{HEAD}{P}stack = 0\n"),

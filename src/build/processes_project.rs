@@ -31,10 +31,9 @@ use super::record;
 use super::{Reporter, Step};
 use crate::board::Board;
 use crate::layout::elf_check;
-use crate::layout::plan::{AddressRange, Loss, Partition, Plan};
+use crate::layout::plan::{AddressRange, Partition, Plan};
 use crate::layout::processes::measure::{self, Measured, ProcessSize};
 use crate::layout::processes::{self as planner, FaultPolicy, ProcessPlan, ProcessesPlan, verify};
-use crate::layout::request::Owner;
 use crate::mpu::GRANULE;
 use crate::mpu::MemoryKind;
 
@@ -52,7 +51,11 @@ pub struct ProcessesProject {
     pub out_dir: PathBuf,
     /// What the measuring links of the `auto` processes took, by name.
     pub measured: BTreeMap<String, Measured>,
-    /// The image's partitions ([`image_plan`]).
+    /// The image's partitions as `run` and `flash` check it and build.json
+    /// records it ([`ProcessesPlan::as_partition_plan`]): the kernel's, and
+    /// per process `<name>-flash`, `<name>-ram` (below the grant) and the
+    /// kernel's `<name>-grant`. The `same plan` check compares them with
+    /// the plan now; `flash --only process:NAME` programs `<name>-flash`.
     pub image_plan: Plan,
 }
 
@@ -355,60 +358,11 @@ fn plan(
     Ok(ProcessesProject {
         config,
         board,
-        image_plan: image_plan(&plan),
+        image_plan: plan.as_partition_plan(),
         plan,
         out_dir,
         measured,
     })
-}
-
-/// The plan of the image as `run` and `flash` check it, and build.json
-/// records it: the kernel's partitions, then each process's flash and RAM
-/// as user partitions `<name>-flash` and `<name>-ram` (the grant region
-/// included: it is RAM of the image), with the regions that grant each.
-/// The `same plan` check compares it with the one the configuration gives
-/// now, partition by partition; `flash --only process:NAME` programs the
-/// `<name>-flash` partition it records.
-pub fn image_plan(plan: &ProcessesPlan) -> Plan {
-    let processes = plan.processes.iter().flat_map(|p| {
-        [
-            ("flash", &p.flash, &plan.memories.flash, MemoryKind::Flash),
-            ("ram", &p.ram, &plan.memories.ram, MemoryKind::Ram),
-        ]
-        .map(|(what, range, memory, kind)| Partition {
-            name: format!("{}-{what}", p.name),
-            owner: Owner::User,
-            memory: memory.clone(),
-            kind,
-            start: range.start,
-            end: range.end,
-            size: range.len(),
-            access: kind.user_access(),
-            regions: p
-                .regions
-                .iter()
-                .filter(|r| {
-                    r.granted
-                        .iter()
-                        .all(|g| range.start <= g.start && g.end <= range.end)
-                })
-                .cloned()
-                .collect(),
-        })
-    });
-    Plan {
-        board: plan.board.clone(),
-        arch: plan.arch,
-        budget: plan.budget,
-        mair0: plan.mair0,
-        partitions: plan.kernel.iter().cloned().chain(processes).collect(),
-        kernel_heap: plan.kernel_heap,
-        loss: Loss {
-            bytes: plan.loss.total.mcu_build,
-            percent: plan.loss.percent,
-            gaps: plan.loss.gaps.clone(),
-        },
-    }
 }
 
 /// The merged image's files.
@@ -469,8 +423,8 @@ pub fn protect(
     reporter.finished(
         Step::Verify,
         &format!(
-            "{} processes: each reaches exactly its flash and its RAM below its grant",
-            verdicts.len()
+            "{}: each reaches exactly its flash and its RAM below its grant",
+            planner::count(verdicts.len())
         ),
     );
     reporter.started(Step::Pass1);
@@ -504,8 +458,8 @@ pub fn protect(
     reporter.finished(
         Step::Pass1,
         &format!(
-            "{} processes and the kernel built, every section inside its partitions",
-            built.process_elfs.len()
+            "{} and the kernel built, every section inside its partitions",
+            planner::count(built.process_elfs.len())
         ),
     );
     reporter.started(Step::Merge);
@@ -547,7 +501,7 @@ pub fn protect(
 #[serde(rename_all = "kebab-case")]
 struct ProcessesManifest<'a> {
     mcu_build: &'static str,
-    /// The image's partitions, as [`image_plan`] gives them.
+    /// The image's partitions ([`ProcessesProject::image_plan`]).
     plan: &'a Plan,
     /// Every process as `layout --json` gives it: partitions, grant,
     /// registers.

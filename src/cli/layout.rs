@@ -57,10 +57,10 @@ impl LayoutArgs {
             let plan = processes::plan(&chosen, &elves)?;
             let drawn = plan.as_partition_plan();
             let heading = format!(
-                "{}: {} MPU, {} processes, up to {} regions each, reprogrammed at every switch",
+                "{}: {} MPU, {}, up to {} regions each, reprogrammed at every switch",
                 plan.board,
                 plan.arch,
-                plan.processes.len(),
+                crate::layout::processes::count(plan.processes.len()),
                 plan.budget.for_user()
             );
             if self.write_svg(&drawn, &chosen.board.memories, Some(&heading))? {

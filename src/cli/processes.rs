@@ -92,10 +92,10 @@ pub fn render(plan: &ProcessesPlan) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} ({} MPU: {} processes, up to {} regions each, reprogrammed at every switch)",
+        "{} ({} MPU: {}, up to {} regions each, reprogrammed at every switch)",
         plan.board,
         plan.arch,
-        plan.processes.len(),
+        crate::layout::processes::count(plan.processes.len()),
         plan.budget.for_user()
     );
     for k in &plan.kernel {

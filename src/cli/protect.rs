@@ -170,9 +170,9 @@ fn protect_processes(
     progress.started(Step::Plan);
     let project = ProcessesProject::open_measured(config, board, &mut progress)?;
     let mut summary = format!(
-        "{}: {} processes, {} bytes lost to alignment",
+        "{}: {}, {} bytes lost to alignment",
         project.plan.board,
-        project.plan.processes.len(),
+        crate::layout::processes::count(project.plan.processes.len()),
         project.plan.loss.total.mcu_build
     );
     for (name, measured) in &project.measured {

@@ -33,6 +33,15 @@ use super::request::Request;
 
 pub use plan::{ProcessPlan, ProcessesPlan, plan_processes};
 
+/// "1 process", "3 processes": for messages.
+pub fn count(n: usize) -> String {
+    if n == 1 {
+        "1 process".to_owned()
+    } else {
+        format!("{n} processes")
+    }
+}
+
 /// What the kernel does when a process faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultPolicy {
