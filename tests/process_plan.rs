@@ -216,6 +216,14 @@ fn elf_names_must_be_processes_of_the_configuration() {
         .stderr(predicate::str::contains(
             "no process \"gps\" in the configuration; its processes are sensor, radio, logger",
         ));
+    mcu_build()
+        .args(["mpu", "check", "--config", FIXTURE])
+        .args(["--elf", "radio=a.elf", "--elf", "radio=b.elf"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--elf radio=b.elf: process radio has --elf a.elf already; give one ELF per process",
+        ));
 }
 
 fn fixture_plan(board: &str) -> ProcessesPlan {

@@ -569,6 +569,13 @@ fn without_a_configuration_the_record_or_the_default_names_the_board() {
         ),
         "{errors}"
     );
+    assert!(
+        errors.contains(&format!(
+            "warning: no build.json beside {}: nothing says which build made this image",
+            copy.display()
+        )),
+        "{errors}"
+    );
 
     // A link to the build's image: build.json beside its target names the
     // board, and its checks run (the image is fresh).

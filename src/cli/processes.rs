@@ -46,6 +46,18 @@ pub fn read_elves(
     elves: &[ProcessElf],
     processes: &[ProcessConfig],
 ) -> anyhow::Result<HashMap<String, (PathBuf, Vec<Extent>)>> {
+    for (i, elf) in elves.iter().enumerate() {
+        if let Some(first) = elves[..i].iter().find(|e| e.process == elf.process) {
+            return Err(UsageError(format!(
+                "--elf {}={}: process {} has --elf {} already; give one ELF per process",
+                elf.process,
+                elf.path.display(),
+                elf.process,
+                first.path.display()
+            ))
+            .into());
+        }
+    }
     let mut read = HashMap::new();
     for elf in elves {
         if !processes.iter().any(|p| p.name == elf.process) {

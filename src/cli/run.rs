@@ -281,6 +281,14 @@ fn admit(target: &Target, force: bool) -> anyhow::Result<()> {
     }
     let file = file::load(spec)?;
     let record = BuildRecord::beside(&spec.path)?;
+    if record.is_none() {
+        eprintln!(
+            "warning: no {} beside {}: nothing says which build made this image or that its MPU \
+             regions were verified",
+            crate::build::record::FILE_NAME,
+            spec.path.display()
+        );
+    }
     let subject = Subject {
         spec,
         image: &file.image,

@@ -43,6 +43,16 @@ pub enum FaultPolicy {
     Restart { limit: u32 },
 }
 
+impl core::fmt::Display for FaultPolicy {
+    /// As `[[process]] fault` writes it: `stop`, `restart(N)`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FaultPolicy::Stop => f.write_str("stop"),
+            FaultPolicy::Restart { limit } => write!(f, "restart({limit})"),
+        }
+    }
+}
+
 /// One process of the table.
 ///
 /// `Region` is the kernel's MPU region type for its architecture (RBAR and

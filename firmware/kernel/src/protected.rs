@@ -68,7 +68,7 @@ pub extern "C" fn kernel_main() -> ! {
         } else {
             kprintln!(
                 "{}starting at {:#010x}, unprivileged, boot argument {boot_argument}, \
-                 time slice {} ms, fault policy {:?}",
+                 time slice {} ms, fault policy {}",
                 Prefix::of(entry.name),
                 process.entry_point(),
                 entry.time_slice_ms,
