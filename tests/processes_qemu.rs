@@ -180,7 +180,7 @@ fn build_and_boot(
     assert!(built.table.processes.iter().all(|p| p.header.is_some()));
 
     let options = RunOptions {
-        image: built.combined_hex.clone(),
+        image: out_dir.join("combined.hex"),
         base: None,
         machine: board.qemu_machine.clone().unwrap(),
         boot_argument,

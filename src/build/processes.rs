@@ -89,8 +89,6 @@ pub struct BuiltSystem {
     /// `<name>.elf` of each process, in the table's order.
     pub process_elfs: Vec<PathBuf>,
     pub kernel_elf: PathBuf,
-    /// `combined.hex`, which holds the merged image.
-    pub combined_hex: PathBuf,
     /// The merged image and its files: combined.hex, combined.elf and,
     /// unless its gaps are too large, combined.bin.
     pub combined: Combined,
@@ -210,7 +208,6 @@ pub fn build_all(
         table,
         process_elfs,
         kernel_elf,
-        combined_hex: plan.out_dir.join("combined.hex"),
         combined,
     })
 }

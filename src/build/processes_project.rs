@@ -180,26 +180,16 @@ impl ProcessesProject {
     /// memories the processes are placed in, `[start, end)`: where a
     /// measuring link puts a process.
     fn free_windows(&self) -> Result<(Range<u64>, Range<u64>), ProtectError> {
-        let window = |memory: &str, kind: MemoryKind| -> Result<Range<u64>, ProtectError> {
+        let window = |memory: &str| -> Result<Range<u64>, ProtectError> {
             let memory = self
                 .board
-                .memories
-                .iter()
-                .find(|m| m.name == memory)
+                .memory(memory)
                 .ok_or_else(|| self.refused(format!("the board has no memory {memory}")))?;
-            let start = self
-                .plan
-                .kernel
-                .iter()
-                .filter(|p| p.kind == kind && p.memory == memory.name)
-                .map(|p| p.end)
-                .max()
-                .unwrap_or(u64::from(memory.origin));
-            Ok(start..memory.end())
+            Ok(planner::plan::free_window(memory, &self.plan.kernel))
         };
         Ok((
-            window(&self.plan.memories.flash, MemoryKind::Flash)?,
-            window(&self.plan.memories.ram, MemoryKind::Ram)?,
+            window(&self.plan.memories.flash)?,
+            window(&self.plan.memories.ram)?,
         ))
     }
 
@@ -389,11 +379,7 @@ pub fn protect(
     project: &ProcessesProject,
     reporter: &mut dyn Reporter,
 ) -> Result<ProcessesOutcome, ProtectError> {
-    let path = &project.config.layout.path;
-    let refused = |error: String| ProtectError::Processes {
-        path: path.clone(),
-        error,
-    };
+    let refused = |error: String| project.refused(error);
     reporter.started(Step::Verify);
     let verdicts = verify::verify(&project.plan);
     let failed: Vec<String> = verdicts

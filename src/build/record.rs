@@ -56,27 +56,12 @@ impl Partition {
     }
 }
 
-/// One process of a project with `[[process]]` tables, as the planner
-/// placed it (`processes[]` of build.json); only what `flash`
-/// needs of it.
+/// One process of a project with `[[process]]` tables (`processes[]` of
+/// build.json); only its name: its partitions are the plan's
+/// `<name>-flash` and `<name>-ram`, which the `same plan` check covers.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct RecordedProcess {
     pub name: String,
-    /// Its flash partition, `<name>-flash` among the plan's partitions.
-    pub flash: RecordedRange,
-}
-
-/// A half-open address range, in bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub struct RecordedRange {
-    pub start: u64,
-    pub end: u64,
-}
-
-impl RecordedRange {
-    pub fn range(&self) -> std::ops::Range<u64> {
-        self.start..self.end
-    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -425,7 +410,6 @@ mod tests {
         let processes = record.processes().expect("processes");
         let names: Vec<_> = processes.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
-        assert_eq!(processes[1].flash.range(), 48..80);
     }
 
     #[test]

@@ -159,7 +159,11 @@ pub fn check_tls(d: &Defconfig, findings: &mut Vec<Finding>) {
         });
         return;
     }
-    let align = 1u64 << log2;
+    let InitStack {
+        stack: init,
+        align,
+        needed,
+    } = init_stack(|name| d.number(name), true);
     let source = if d.number("CONFIG_TLS_LOG2_MAXSTACK").is_some() {
         format!("CONFIG_TLS_LOG2_MAXSTACK={log2}")
     } else {
@@ -188,11 +192,6 @@ pub fn check_tls(d: &Defconfig, findings: &mut Vec<Finding>) {
     let kernel_heap = d
         .number("CONFIG_MM_KERNEL_HEAPSIZE")
         .unwrap_or(DEFAULT_KERNEL_HEAP);
-    let InitStack {
-        stack: init,
-        needed,
-        ..
-    } = init_stack(|name| d.number(name), true);
     if let Some(ram) = d.number("CONFIG_RAM_SIZE") {
         let room = ram.saturating_sub(kernel_heap);
         let heap = if room == 0 {

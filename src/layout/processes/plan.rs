@@ -399,7 +399,7 @@ fn place_kernel(
 /// Where the processes of `memory` go: above the kernel's partition in
 /// it, from the next granule, or the whole memory. Memory below a kernel
 /// partition at a fixed origin stays unused.
-fn free_window(memory: &Memory, kernel: &[Partition]) -> Range<u64> {
+pub fn free_window(memory: &Memory, kernel: &[Partition]) -> Range<u64> {
     let start = kernel
         .iter()
         .filter(|k| k.memory == memory.name)
